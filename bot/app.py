@@ -1,0 +1,66 @@
+"""Building the python-telegram-bot Application: the one place where the bot is put together.
+
+``partnerbot run`` (Telegram), ``partnerbot chat`` (the terminal) and the tests all call
+:func:`build_application`; only the transport differs, so what works locally works on Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+from telegram import BotCommand
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot.errors import on_error
+from bot.handlers import basics
+from bot.services import SERVICES_KEY, Services
+
+log = logging.getLogger(__name__)
+
+#: A well-formed token for the terminal chat, where no Telegram account is involved.
+LOCAL_TOKEN = "1000000001:LOCAL_terminal_chat_needs_no_real_token"
+
+#: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
+HANDLER_MODULES: tuple[ModuleType, ...] = (basics,)
+
+
+def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:
+    """The command menu: every module's public commands, in module order."""
+    return [command for module in modules for command in getattr(module, "COMMANDS", [])]
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    commands = application.bot_data["commands"]
+    await application.bot.set_my_commands(commands)
+    log.info("Bot @%s ready with %d commands", application.bot.username, len(commands))
+
+
+def build_application(services: Services, *, request: BaseRequest | None = None,
+                      rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+    """Assemble the bot: defaults, transport, handlers, error handler and shared services."""
+    settings = services.settings
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(settings.token or LOCAL_TOKEN)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        base = settings.telegram_api_base_url
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    application.bot_data["commands"] = bot_commands()
+    for module in HANDLER_MODULES:
+        module.register(application)
+    application.add_error_handler(on_error)
+    return application

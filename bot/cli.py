@@ -1,0 +1,165 @@
+"""The ``partnerbot`` command: run the bot, chat with it locally, ask it, and look after its data.
+
+Every command turns a known failure (a bad setting, a dead database, a broken knowledge file) into
+one line on standard error and a non-zero exit status; there is no traceback for a person to decode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot.config import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="PartnerBot: a Telegram bot for voluntary and community organisations working "
+                       "in partnership.", no_args_is_help=True, pretty_exceptions_enable=False,
+                  add_completion=False)
+db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
+kb_app = typer.Typer(help="Look after the knowledge base.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one line to standard error and stop with ``code``."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        fail(str(exc))
+        raise  # unreachable, for type checkers
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine, turning start-up problems into one line and Ctrl-C into a quiet exit."""
+    from bot.startup import StartupError
+
+    try:
+        return asyncio.run(factory())
+    except StartupError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise AssertionError("unreachable")
+
+
+@app.command()
+def run() -> None:
+    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set)."""
+    from bot.runner import run_telegram
+
+    settings = settings_or_exit()
+    if not settings.token:
+        fail("Setting TELEGRAM_BOT_TOKEN: is not set (get one from @BotFather and put it in .env); "
+             "to try the bot without Telegram, run: partnerbot chat")
+    run_telegram(settings)
+
+
+@app.command()
+def chat() -> None:
+    """Chat with the bot in this terminal: no token needed. Reads a pipe too, ending at end of input."""
+    from bot.startup import configure_logging, prepare
+    from bot.terminal import run_terminal_chat
+
+    settings = settings_or_exit()
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+
+    async def _main() -> int:
+        services = await prepare(settings)
+        try:
+            return await run_terminal_chat(services)
+        finally:
+            await services.database.dispose()
+
+    raise typer.Exit(run_async(_main))
+
+
+@app.command()
+def ask(question: Annotated[str | None, typer.Argument(help="The question; omit it with --json to read "
+                                                            "one question per line from standard input.")] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False
+        ) -> None:
+    """Ask the knowledge base a question, as the bot would answer it."""
+    from bot.startup import StartupError, load_kb
+
+    try:
+        load_kb()
+    except StartupError as exc:
+        fail(str(exc))
+    from knowledge.ask import ask_main
+
+    if question is None and not json_output:
+        fail("Give a QUESTION, or use --json to read questions from standard input.")
+    raise typer.Exit(ask_main(question, json_output))
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database and knowledge base, and say what is ready and what is not."""
+    from bot.doctor import run_doctor
+
+    raise typer.Exit(run_doctor())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (run and chat also do this when they start)."""
+    from bot.config import mask_url
+    from bot.startup import open_database
+    from db.migrate import current_revision
+
+    settings = settings_or_exit()
+
+    async def _main() -> str | None:
+        database = await open_database(settings)
+        try:
+            return await current_revision(database)
+        finally:
+            await database.dispose()
+
+    revision = run_async(_main)
+    typer.echo(f"Database {mask_url(settings.database_url)} is at revision {revision}.")
+
+
+@kb_app.command("check")
+def kb_check() -> None:
+    """Check the knowledge base: schema, ids, links, sources, lengths, near-duplicates, templates."""
+    from knowledge.check import check_knowledge_base
+
+    report = check_knowledge_base()
+    for line in report.summary():
+        typer.echo(line)
+    for problem in report.problems:
+        typer.echo(f"PROBLEM: {problem}", err=True)
+    raise typer.Exit(1 if report.problems else 0)
+
+
+@kb_app.command("stats")
+def kb_stats() -> None:
+    """Entries per theme and per seed document."""
+    from knowledge.check import stats_lines
+
+    for line in stats_lines():
+        typer.echo(line)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # e.g. `partnerbot kb stats | head`
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Running the bot on Telegram: long polling by default, a webhook when WEBHOOK_URL is set.
+
+The database is opened and migrated on the same event loop that python-telegram-bot then runs on,
+because async database connections belong to the loop that made them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlparse
+
+import typer
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.startup import StartupError, configure_logging, prepare
+
+log = logging.getLogger(__name__)
+
+
+def run_telegram(settings: Settings) -> None:
+    """Start the bot and block until it is stopped (Ctrl-C or SIGTERM)."""
+    configure_logging(settings.log_level)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        services = loop.run_until_complete(prepare(settings))
+    except StartupError as exc:
+        loop.close()
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    application = build_application(services)
+
+    async def _close_database(_app: object) -> None:
+        await services.database.dispose()
+
+    application.post_shutdown(_close_database)
+    try:
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            log.info("Starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url, secret_token=secret,
+                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        else:
+            log.info("Starting in long-polling mode")
+            application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        typer.echo("Setting TELEGRAM_BOT_TOKEN: Telegram did not accept this token "
+                   "(check it with @BotFather)", err=True)
+        raise typer.Exit(2) from None
+    except NetworkError as exc:
+        typer.echo(f"Setting TELEGRAM_API_BASE_URL: cannot reach Telegram at "
+                   f"{settings.telegram_api_base_url} ({type(exc).__name__})", err=True)
+        raise typer.Exit(2) from None

@@ -1,0 +1,161 @@
+"""``partnerbot chat``: talk to the real bot in a terminal, with no token and no network.
+
+The same Application and handlers as on Telegram run here; only their Bot API calls are answered
+in-process by :class:`LocalBotApi`. Bot messages are printed, inline buttons are numbered and pressed
+by typing the number. It reads from a pipe as well as from a terminal and stops at end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import Any, TextIO
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.local_api import LocalBotApi, Sent
+from bot.local_request import LocalRequest
+from bot.services import Services
+from knowledge.render import html_to_plain
+
+LOCAL_USER_ID = 1
+INTRO = ("PartnerBot terminal chat. Type as you would in Telegram (try /start). "
+         "Press a button by typing its number; /quit or Ctrl-D to leave.")
+
+
+class TerminalChat:
+    """One person in a private chat with the bot, on standard input and output."""
+
+    def __init__(self, services: Services, out: TextIO = sys.stdout, *, name: str | None = None) -> None:
+        self.api = LocalBotApi()
+        self.out = out
+        self.application: Application = build_application(  # type: ignore[type-arg]
+            services, request=LocalRequest(self.api), rate_limiter=False)
+        first_name = name or (getpass.getuser() or "You").capitalize()
+        self.user = {"id": LOCAL_USER_ID, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        self.chat = {"id": LOCAL_USER_ID, "type": "private", "first_name": first_name}
+        self._printed = 0
+        self._buttons: list[tuple[int, str, str]] = []  # (message_id, label, data)
+
+    async def __aenter__(self) -> TerminalChat:
+        await self.application.initialize()
+        await self.application.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.application.stop()
+        await self.application.shutdown()
+
+    async def handle_line(self, line: str) -> bool:
+        """Act on one typed line; returns False when the person wants to leave."""
+        text = line.strip()
+        if not text:
+            return True
+        if text in {"/quit", "/exit"}:
+            return False
+        if text.isdigit() and self._buttons:
+            number = int(text)
+            if not 1 <= number <= len(self._buttons):
+                self.out.write(f"(There is no button {number}: choose 1 to {len(self._buttons)}.)\n")
+                return True
+            message_id, label, data = self._buttons[number - 1]
+            if data.startswith("http"):
+                self.out.write(f"(That button opens {data})\n")
+                return True
+            self.out.write(f"(you pressed: {label})\n")
+            self.api.press(self.user, self.chat["id"], message_id, data)
+        else:
+            self.api.send_text(self.user, self.chat, text)
+        await self.process_pending()
+        return True
+
+    async def process_pending(self) -> None:
+        """Feed every waiting update to the bot, then print what it sent."""
+        for raw in self.api.take_updates():
+            await self.application.process_update(Update.de_json(raw, self.application.bot))
+        self.flush()
+
+    def flush(self) -> None:
+        """Print the bot's messages that have not been printed yet."""
+        new = self.api.outbox[self._printed:]
+        self._printed = len(self.api.outbox)
+        for sent in new:
+            self.out.write(self.render(sent))
+        self.out.flush()
+
+    def render(self, sent: Sent) -> str:
+        if sent.method == "editMessageReplyMarkup":
+            if sent.reply_markup:
+                return self._buttons_text(sent)
+            return ""
+        lines = []
+        prefix = "bot (edited)" if sent.method == "editMessageText" else "bot"
+        if sent.file_name:
+            saved = self._save_file(sent)
+            lines.append(f"{prefix}: [{sent.method.removeprefix('send').lower()}: {sent.file_name}, "
+                         f"saved to {saved}]")
+            if sent.text:
+                lines.append(html_to_plain(sent.text))
+        else:
+            lines.append(f"{prefix}: {html_to_plain(sent.text)}")
+        text = "\n".join(lines) + "\n"
+        return text + self._buttons_text(sent)
+
+    def _buttons_text(self, sent: Sent) -> str:
+        buttons = sent.buttons()
+        if not buttons:
+            return "\n"
+        self._buttons = [(sent.message_id, label, data) for label, data in buttons]
+        shown = "  ".join(f"[{n}] {label}" for n, (_, label, _) in enumerate(self._buttons, start=1))
+        return f"   {shown}\n\n"
+
+    @staticmethod
+    def _save_file(sent: Sent) -> str:
+        from pathlib import Path
+
+        folder = Path("data") / "downloads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(sent.file_name or "file").name
+        path.write_bytes(sent.file_bytes)
+        return str(path)
+
+
+async def _read_line(stream: TextIO) -> str | None:
+    line = await asyncio.to_thread(stream.readline)
+    return line if line else None
+
+
+async def run_terminal_chat(services: Services, stream: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Run the conversation until end of input or /quit; messages from scheduled jobs print as they come."""
+    interactive = stream.isatty()
+    if interactive:
+        out.write(INTRO + "\n\n")
+    async with TerminalChat(services, out) as chat:
+        ticker = asyncio.create_task(_print_background(chat)) if interactive else None
+        try:
+            while True:
+                if interactive:
+                    out.write("you: ")
+                    out.flush()
+                line = await _read_line(stream)
+                if line is None or not await chat.handle_line(line):
+                    break
+        finally:
+            if ticker:
+                ticker.cancel()
+            chat.flush()
+    return 0
+
+
+async def _print_background(chat: TerminalChat) -> None:
+    """Show messages sent by jobs (nudges, follow-ups) while the person is thinking."""
+    while True:
+        await asyncio.sleep(1.0)
+        await chat.process_pending()
+
+
+def local_user(user_id: int, first_name: str) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": first_name}

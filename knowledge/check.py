@@ -1,0 +1,118 @@
+"""``partnerbot kb check`` and ``kb stats``: keep the curated knowledge base healthy.
+
+Curators edit YAML by hand; this finds every problem in one run (not just the first) so a pull
+request can be fixed in one go, and CI runs it so a broken knowledge base never lands.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from knowledge.loader import TEMPLATES_DIR, THEMES_DIR, KnowledgeError, load_theme_file
+from knowledge.render import TELEGRAM_LIMIT, to_html, visible_length
+from knowledge.schema import Entry
+from knowledge.sources import SEED_TITLES, seed_file_of
+
+NEAR_DUPLICATE = 95.0
+SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+
+
+@dataclass
+class Report:
+    entries: int = 0
+    themes: int = 0
+    problems: list[str] = field(default_factory=list)
+    seeds_cited: Counter[str] = field(default_factory=Counter)
+    templates: int = 0
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.entries} entries in {self.themes} themes; {self.templates} templates"]
+        for seed in sorted(SEED_TITLES):
+            lines.append(f"  {seed}: cited by {self.seeds_cited.get(seed, 0)} entries")
+        lines.append("OK" if not self.problems else f"{len(self.problems)} problem(s)")
+        return lines
+
+
+def _known_seeds() -> set[str]:
+    if SEEDS_DIR.is_dir():
+        return {path.name for path in SEEDS_DIR.glob("*.txt")}
+    return set(SEED_TITLES)
+
+
+def check_knowledge_base(themes_dir: Path = THEMES_DIR, templates_dir: Path = TEMPLATES_DIR) -> Report:
+    """Check every theme file and entry; collect all problems instead of stopping at the first."""
+    report = Report()
+    entries: dict[str, tuple[Entry, str]] = {}
+    files = sorted(themes_dir.glob("*.yaml"))
+    if not files:
+        report.problems.append(f"{themes_dir}: no theme files")
+    for path in files:
+        try:
+            theme_file = load_theme_file(path)
+        except KnowledgeError as exc:
+            report.problems.append(str(exc))
+            continue
+        report.themes += 1
+        for entry in theme_file.entries:
+            if entry.id in entries:
+                report.problems.append(f"{path.name}: entry {entry.id!r}: id already used in "
+                                       f"{entries[entry.id][1]}")
+                continue
+            entries[entry.id] = (entry, path.name)
+    report.entries = len(entries)
+    seeds = _known_seeds()
+    for entry, file_name in entries.values():
+        where = f"{file_name}: entry {entry.id!r}"
+        for related in entry.related:
+            if related == entry.id:
+                report.problems.append(f"{where}: related lists the entry itself")
+            elif related not in entries:
+                report.problems.append(f"{where}: related {related!r} does not exist")
+        seed = seed_file_of(entry.source)
+        if seed is not None:
+            if seed not in seeds:
+                report.problems.append(f"{where}: source names {seed!r}, which is not a seed file")
+            else:
+                report.seeds_cited[seed] += 1
+        elif entry.source != "PartnerBot":
+            report.problems.append(f"{where}: source must be 'SEED_FILE.txt: Section' or 'PartnerBot'")
+        length = visible_length(to_html(entry.answer))
+        if length > TELEGRAM_LIMIT:
+            report.problems.append(f"{where}: answer is {length} characters, over Telegram's {TELEGRAM_LIMIT}")
+        if entry.document and not (templates_dir / entry.document).is_file():
+            report.problems.append(f"{where}: template {entry.document!r} not found in {templates_dir.name}/")
+    report.templates = len({e.document for e, _ in entries.values() if e.document})
+    for (a, fa), (b, fb) in itertools.combinations(entries.values(), 2):
+        if fuzz.ratio(a.question.lower(), b.question.lower()) >= NEAR_DUPLICATE:
+            report.problems.append(f"{fa}: entry {a.id!r} and {fb}: entry {b.id!r} ask nearly the same "
+                                   f"question")
+    for seed in sorted(seeds & set(SEED_TITLES)):
+        if entries and not report.seeds_cited.get(seed):
+            report.problems.append(f"seed {seed} is cited by no entry")
+    return report
+
+
+def stats_lines(themes_dir: Path = THEMES_DIR) -> list[str]:
+    """Entries per theme and per seed, for curators planning what to write next."""
+    per_theme: list[tuple[str, int]] = []
+    per_seed: Counter[str] = Counter()
+    for path in sorted(themes_dir.glob("*.yaml")):
+        try:
+            theme_file = load_theme_file(path)
+        except KnowledgeError as exc:
+            per_theme.append((f"{path.name} (broken: {exc})", 0))
+            continue
+        per_theme.append((f"{theme_file.theme} ({path.name})", len(theme_file.entries)))
+        for entry in theme_file.entries:
+            per_seed[seed_file_of(entry.source) or "PartnerBot"] += 1
+    lines = ["Entries per theme:"]
+    lines += [f"  {count:4d}  {name}" for name, count in per_theme]
+    lines.append(f"  {sum(c for _, c in per_theme):4d}  in all")
+    lines.append("Entries per source:")
+    lines += [f"  {count:4d}  {seed}  {SEED_TITLES.get(seed, '')}" for seed, count in sorted(per_seed.items())]
+    return lines
