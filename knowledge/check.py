@@ -7,6 +7,7 @@ request can be fixed in one go, and CI runs it so a broken knowledge base never 
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from knowledge.schema import Entry
 from knowledge.sources import SEED_TITLES, seed_file_of
 
 NEAR_DUPLICATE = 95.0
+COVERAGE_FILE = Path(__file__).resolve().parent / "COVERAGE.md"
+_COVERAGE_ID = re.compile(r"\b([a-z0-9]+(?:-[a-z0-9]+)+)\b(?![.\w-])")
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 
@@ -94,7 +97,33 @@ def check_knowledge_base(themes_dir: Path = THEMES_DIR, templates_dir: Path = TE
     for seed in sorted(seeds & set(SEED_TITLES)):
         if entries and not report.seeds_cited.get(seed):
             report.problems.append(f"seed {seed} is cited by no entry")
+    report.problems.extend(check_coverage(set(entries), seeds & set(SEED_TITLES)))
     return report
+
+
+def check_coverage(entry_ids: set[str], seeds: set[str], path: Path = COVERAGE_FILE) -> list[str]:
+    """COVERAGE.md must exist, map every seed, and name only entries that exist."""
+    if not path.is_file():
+        return [f"{path.name} is missing"]
+    problems = []
+    text = path.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("|") and ".txt" in line]
+    for seed in sorted(seeds):
+        if not any(seed in row.split("|")[1] for row in rows):
+            problems.append(f"{path.name}: seed {seed} has no rows")
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        named = set(_COVERAGE_ID.findall(cells[-1]))
+        if not named & entry_ids:
+            problems.append(f"{path.name}: the row for {cells[1][:60]!r} names no existing entry")
+        for missing in sorted(named - entry_ids - _COVERAGE_WORDS):
+            problems.append(f"{path.name}: the row for {cells[1][:60]!r} names {missing!r}, which is not an entry")
+    return problems
+
+
+#: Hyphenated words that COVERAGE.md may use in prose without meaning an entry id.
+_COVERAGE_WORDS = frozenset({"about-this-bot", "co-evolution", "co-evolving", "well-being", "sub-contracting",
+                             "non-refundable", "set-up", "check-in", "follow-up"})
 
 
 def stats_lines(themes_dir: Path = THEMES_DIR) -> list[str]:
