@@ -40,6 +40,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     log.info("Bot @%s ready with %d commands", application.bot.username, len(commands))
 
 
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot_data[SERVICES_KEY].database.dispose()
+
+
 def build_application(services: Services, *, request: BaseRequest | None = None,
                       rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
     """Assemble the bot: defaults, transport, handlers, error handler and shared services."""
@@ -49,6 +53,7 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         .token(settings.token or LOCAL_TOKEN)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

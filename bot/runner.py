@@ -33,11 +33,6 @@ def run_telegram(settings: Settings) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     application = build_application(services)
-
-    async def _close_database(_app: object) -> None:
-        await services.database.dispose()
-
-    application.post_shutdown(_close_database)
     try:
         if settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -33,15 +33,17 @@ def describe_db_error(exc: BaseException) -> str:
 
 async def open_database(settings: Settings, *, migrate: bool = True, timeout: float = 15.0) -> Database:
     """Open the database and apply the migrations, or raise StartupError naming DATABASE_URL."""
-    database = Database(settings.database_url)
+    database: Database | None = None
     try:
+        database = Database(settings.database_url)
         if migrate:
             await asyncio.wait_for(upgrade_database(database), timeout)
         else:
             async with database.engine.connect():
                 pass
     except (SQLAlchemyError, OSError, TimeoutError, ConnectionError, ValueError) as exc:
-        await database.dispose()
+        if database is not None:
+            await database.dispose()
         where = mask_url(settings.database_url)
         reason = "no answer in time" if isinstance(exc, TimeoutError) else describe_db_error(exc)
         raise StartupError(f"Setting DATABASE_URL: cannot open the database at {where}: {reason}") from None
@@ -72,9 +74,22 @@ async def prepare(settings: Settings) -> Services:
     return Services(settings=settings, database=database, kb=kb, matcher=build_matcher(kb))
 
 
+class _NoRetryTracebacks(logging.Filter):
+    """python-telegram-bot logs a full traceback when Telegram cannot be reached at start; the runner
+    already prints one clear line for that, so keep the message and drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Network Retry Loop"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("telegram.ext").addFilter(_NoRetryTracebacks())
     # httpx logs every request URL, and the URL holds the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

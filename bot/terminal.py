@@ -42,6 +42,8 @@ class TerminalChat:
 
     async def __aenter__(self) -> TerminalChat:
         await self.application.initialize()
+        if self.application.post_init:
+            await self.application.post_init(self.application)
         await self.application.start()
         return self
 
