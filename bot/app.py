@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest
 
 from bot.errors import on_error
-from bot.handlers import basics
+from bot.handlers import admin, basics, inline, panel, questions, topics
 from bot.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 LOCAL_TOKEN = "1000000001:LOCAL_terminal_chat_needs_no_real_token"
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
-HANDLER_MODULES: tuple[ModuleType, ...] = (basics,)
+HANDLER_MODULES: tuple[ModuleType, ...] = (basics, topics, admin, panel, questions, inline)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:

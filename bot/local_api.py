@@ -118,6 +118,11 @@ class Sent:
     file_bytes: bytes = b""
     params: dict[str, Any] = field(default_factory=dict)
 
+    def button_rows(self) -> list[list[tuple[str, str]]]:
+        """The inline keyboard as rows of (label, callback_data or url)."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [[(b.get("text", ""), b.get("callback_data") or b.get("url") or "") for b in row] for row in rows]
+
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data or url) of every inline button, in reading order."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])

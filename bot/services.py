@@ -6,11 +6,14 @@ module holds global state and tests can build as many bots side by side as they 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.config import Settings
 from db.engine import Database
+from db.types import utcnow
 from knowledge.loader import KnowledgeBase
 
 SERVICES_KEY = "services"
@@ -24,6 +27,8 @@ class Services:
     database: Database
     kb: KnowledgeBase
     matcher: Any = None  # knowledge.engine.Matcher, built from kb
+    #: The current instant; tests replace it to move time on (72-hour timeouts, 30-day retention).
+    clock: Callable[[], datetime] = field(default=utcnow)
 
 
 def services(context: Any) -> Services:

@@ -95,6 +95,8 @@ class TerminalChat:
             return ""
         lines = []
         prefix = "bot (edited)" if sent.method == "editMessageText" else "bot"
+        if sent.chat_id != self.chat["id"]:
+            prefix += f" → chat {sent.chat_id}"
         if sent.file_name:
             saved = self._save_file(sent)
             lines.append(f"{prefix}: [{sent.method.removeprefix('send').lower()}: {sent.file_name}, "
@@ -107,12 +109,18 @@ class TerminalChat:
         return text + self._buttons_text(sent)
 
     def _buttons_text(self, sent: Sent) -> str:
-        buttons = sent.buttons()
-        if not buttons:
+        rows = sent.button_rows()
+        if not rows:
             return "\n"
-        self._buttons = [(sent.message_id, label, data) for label, data in buttons]
-        shown = "  ".join(f"[{n}] {label}" for n, (_, label, _) in enumerate(self._buttons, start=1))
-        return f"   {shown}\n\n"
+        self._buttons = [(sent.message_id, label, data) for row in rows for label, data in row]
+        lines, number = [], 0
+        for row in rows:
+            cells = []
+            for label, _data in row:
+                number += 1
+                cells.append(f"[{number}] {label}")
+            lines.append("   " + "   ".join(cells))
+        return "\n".join(lines) + "\n\n"
 
     @staticmethod
     def _save_file(sent: Sent) -> str:

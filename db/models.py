@@ -47,3 +47,51 @@ class AnswerVote(SQLModel, table=True):
     entry_id: str = Field(max_length=64, index=True)
     helpful: bool
     voted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PanelQuestion(SQLModel, table=True):
+    """A question passed to the human panel; replies are relayed back to the asker.
+
+    ``asker_name`` is stored only when the asker agreed to show it to the panel. ``asker_id`` is
+    needed to relay replies and is cleared 30 days after the question is closed.
+    """
+
+    __tablename__ = "panel_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    asker_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    #: The logged question it came from: unique, so a double tap on "Ask the panel" sends it once.
+    source_log_id: int | None = Field(default=None, unique=True)
+    asker_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    text: str = Field(max_length=MAX_QUESTION_CHARS)
+    asked_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    panel_chat_id: int = Field(sa_type=BigInteger)
+    panel_message_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    status: str = Field(default="open", max_length=16)  # open, resolved, expired
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    timeout_reported_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class PanelReply(SQLModel, table=True):
+    """A panel member's answer to a PanelQuestion, as relayed to the asker (who may rate it)."""
+
+    __tablename__ = "panel_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="panel_question.id", index=True, ondelete="CASCADE")
+    text: str = Field(max_length=4000)
+    replied_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    helpful: bool | None = None
+    saved_as_draft: bool = False
+
+
+class KnowledgeDraft(SQLModel, table=True):
+    """A panel answer an admin saved for the curators; nothing edits the curated files by itself."""
+
+    __tablename__ = "kb_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    answer: str = Field(max_length=4000)
+    saved_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    panel_reply_id: int | None = Field(default=None, unique=True)

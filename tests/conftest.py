@@ -21,6 +21,7 @@ from tests.fake_telegram import FakeTelegram
 
 TEST_TOKEN = "123456789:TEST_token_for_the_fake_telegram_server_00"
 ADMIN_ID = 9001
+PANEL_CHAT_ID = -1001234567890
 
 
 async def _reset_postgres(url: str) -> None:
@@ -90,7 +91,7 @@ async def stop_bot(harness: Harness) -> None:
 @pytest.fixture
 async def bot(fake_telegram: FakeTelegram, db_url: str) -> AsyncIterator[Harness]:
     """The real bot, started against the fake Telegram server, stopped after the test."""
-    settings = make_settings(db_url, telegram_api_base_url=fake_telegram.base_url)
+    settings = make_settings(db_url, telegram_api_base_url=fake_telegram.base_url, panel_chat_id=PANEL_CHAT_ID)
     harness = await start_bot(fake_telegram, settings)
     try:
         yield harness

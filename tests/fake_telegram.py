@@ -169,6 +169,10 @@ class FakeTelegram:
         await asyncio.sleep(seconds)
         return [s for s in self.api.outbox[after:] if s.chat_id == chat_id]
 
+    async def api_wait(self, predicate: Any, timeout: float = DEFAULT_WAIT) -> bool:
+        """Wait, without blocking the event loop, until ``predicate()`` holds."""
+        return await asyncio.to_thread(self.api.wait_for, predicate, timeout)
+
     def mark(self) -> int:
         """An outbox position: pass it as ``after`` to wait only for newer messages."""
         return len(self.api.outbox)

@@ -1,0 +1,65 @@
+"""Admin commands in chat (only for ADMIN_IDS) and the housekeeping jobs.
+
+/gaps shows what people asked that the bot could not answer; anyone who is not an admin gets a polite
+"not available" and learns nothing about what exists.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot.asking import forget_old_identities
+from bot.gaps import find_gaps
+from bot.messages import send_html
+from bot.services import services
+from knowledge.render import escape
+
+log = logging.getLogger(__name__)
+
+NOT_AVAILABLE = "Sorry, that command isn't available."
+
+
+async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    svc = services(context)
+    if user is None or not svc.settings.is_admin(user.id):
+        await send_html(context, chat.id, NOT_AVAILABLE)
+        return
+    days = 30
+    if context.args and context.args[0].isdigit():
+        days = max(1, min(int(context.args[0]), 365))
+    try:
+        gaps = await find_gaps(svc.database, now=svc.clock(), days=days, limit=15)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
+        return
+    if not gaps:
+        await send_html(context, chat.id, f"No unanswered questions in the last {days} days. 🎉")
+        return
+    lines = [f"<b>Unanswered questions, last {days} days</b> (most asked first)"]
+    lines += [f"{n}. {escape(gap.example)} <i>({gap.count}×)</i>" for n, gap in enumerate(gaps, start=1)]
+    await send_html(context, chat.id, "\n".join(lines))
+
+
+async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: logged questions lose the asker's identity after 30 days (see /privacy)."""
+    svc = services(context)
+    try:
+        count = await forget_old_identities(svc.database, svc.clock())
+    except SQLAlchemyError as exc:
+        log.warning("Retention job skipped: database unavailable (%s)", type(exc).__name__)
+        return
+    if count:
+        log.info("Retention: %d old question(s) made anonymous", count)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("gaps", on_gaps))
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(retention, interval=6 * 3600, first=60, name="retention")

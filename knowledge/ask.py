@@ -1,0 +1,87 @@
+"""Ask the knowledge base from the command line: for a person, or as JSON lines for the evaluation.
+
+``python -m knowledge.ask "what is an mou"`` prints what the bot would say; ``--json`` prints one JSON
+object per question, and with no QUESTION reads one question per line from standard input (the
+contract of ``shared/eval/score.py``). The knowledge base is loaded and indexed once per run, so a
+batch of questions costs one start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from knowledge.engine import Matcher, Outcome
+from knowledge.loader import KnowledgeError, load_knowledge_base
+from knowledge.sources import human_source
+
+PANEL_HINT = ("Browse what I know with /topics, or send your question to our human panel and I will pass "
+              "their reply back to you.")
+
+
+def outcome_json(outcome: Outcome) -> dict[str, object]:
+    """The JSON shape of one reply: answered only for a confident answer, suggestions as questions."""
+    answered = outcome.kind == "answer" and outcome.best is not None
+    best = outcome.best
+    return {
+        "answered": answered,
+        "answer": best.entry.answer if answered and best else None,
+        "id": best.entry.id if answered and best else None,
+        "score": round(outcome.score, 2),
+        "suggestions": [match.entry.question for match in outcome.suggestions],
+    }
+
+
+def outcome_text(outcome: Outcome) -> str:
+    """What a person reads: the answer and its source, "did you mean" choices, or an honest decline."""
+    if outcome.kind == "answer" and outcome.best is not None:
+        entry = outcome.best.entry
+        return f"{entry.answer.strip()}\n\nFrom: {human_source(entry.source)}"
+    choices = "\n".join(f"{n}. {match.entry.question}" for n, match in enumerate(outcome.suggestions, 1))
+    if outcome.kind == "suggest" and choices:
+        return f"I'm not sure which of these you mean. Did you mean:\n{choices}"
+    lines = ["Sorry, I don't have an answer to that in my knowledge base."]
+    if choices:
+        lines.append(f"The nearest questions I know are:\n{choices}")
+    lines.append(PANEL_HINT)
+    return "\n\n".join(lines)
+
+
+def answer_lines(matcher: Matcher, lines: Iterable[str], out: TextIO) -> None:
+    """One JSON object per input line, in order, flushed so a caller reading a pipe sees each at once."""
+    for line in lines:
+        out.write(json.dumps(outcome_json(matcher.ask(line.rstrip("\r\n")))) + "\n")
+        out.flush()
+
+
+def ask_main(question: str | None, as_json: bool) -> int:
+    """Answer ``question`` (or, with ``as_json`` and no question, every line of stdin); the exit status."""
+    try:
+        matcher = Matcher(load_knowledge_base())
+    except KnowledgeError as exc:
+        print(f"Knowledge base: {exc}", file=sys.stderr)
+        return 2
+    if as_json:
+        answer_lines(matcher, sys.stdin if question is None else [question], sys.stdout)
+        return 0
+    if question is None:
+        print("Give a QUESTION, or use --json to read questions from standard input.", file=sys.stderr)
+        return 2
+    print(outcome_text(matcher.ask(question)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: ``python -m knowledge.ask [QUESTION] [--json]``."""
+    parser = argparse.ArgumentParser(prog="python -m knowledge.ask", description=__doc__.splitlines()[0])
+    parser.add_argument("question", nargs="?", help="the question; omit it with --json to read stdin")
+    parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object a line")
+    args = parser.parse_args(argv)
+    return ask_main(args.question, args.as_json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
