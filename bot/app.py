@@ -17,7 +17,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest
 
 from bot.errors import on_error
-from bot.handlers import admin, basics, inline, panel, questions, topics
+from bot.handlers import admin, basics, inline, mentoring, panel, questions, reviews, topics
+from bot.persistence import DatabasePersistence
 from bot.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 LOCAL_TOKEN = "1000000001:LOCAL_terminal_chat_needs_no_real_token"
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
-HANDLER_MODULES: tuple[ModuleType, ...] = (basics, topics, admin, panel, questions, inline)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    basics, topics, mentoring, reviews, admin, panel, questions, inline)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:
@@ -54,6 +56,7 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .persistence(DatabasePersistence(services.database))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

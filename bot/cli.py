@@ -26,6 +26,17 @@ app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 
 
+def _add_feature_commands() -> None:
+    """Mentoring and review commands live in their own modules, next to their rules."""
+    from bot import cli_mentors, cli_reviews
+
+    app.add_typer(cli_mentors.app, name="mentors")
+    app.add_typer(cli_reviews.app, name="reviews")
+
+
+_add_feature_commands()
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one line to standard error and stop with ``code``."""
     typer.echo(message, err=True)

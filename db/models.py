@@ -95,3 +95,20 @@ class KnowledgeDraft(SQLModel, table=True):
     answer: str = Field(max_length=4000)
     saved_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     panel_reply_id: int | None = Field(default=None, unique=True)
+
+
+class PersistedState(SQLModel, table=True):
+    """Conversation state and per-person scratch data of python-telegram-bot, kept across restarts.
+
+    A half-filled profile or a half-answered check-in must survive a restart (DESIGN.md: the database is
+    the one source of truth), so ``bot.persistence.DatabasePersistence`` stores them here as JSON.
+    """
+
+    __tablename__ = "persisted_state"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_persisted_state_kind_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=80)  # "user" or "conversation:<name>"
+    key: str = Field(max_length=200)  # the user id, or the conversation key as JSON
+    data: str  # JSON
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

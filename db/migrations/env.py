@@ -14,7 +14,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import db.mentoring_models  # noqa: F401  (each import registers its tables on SQLModel.metadata)
+import db.models  # noqa: F401
+import db.review_models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
