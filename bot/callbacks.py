@@ -22,6 +22,7 @@ PANEL_CANCEL = "pc"     # pc:<question log id>
 RATE_REPLY = "pr"       # pr:<panel reply id>:<1|0>
 RESOLVE = "px"          # px:<panel question id>
 SAVE_DRAFT = "pd"       # pd:<panel reply id>
+# Also: "fy"/"fn" (forget: yes / no), "m..." (mentoring) and "r..." (review nudges) in their own modules.
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,67 @@ def kb_stats() -> None:
         typer.echo(line)
 
 
+@kb_app.command("drafts")
+def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to this file instead of "
+                                                       "standard output.")] = None) -> None:
+    """Write panel answers saved by admins as knowledge-base entries (YAML) for a curator to edit and add."""
+    import yaml
+
+    from bot.panel import draft_to_yaml_entry, list_drafts
+    from bot.startup import open_database
+
+    settings = settings_or_exit()
+
+    async def _main() -> list[dict[str, object]]:
+        database = await open_database(settings)
+        try:
+            return [draft_to_yaml_entry(draft) for draft in await list_drafts(database)]
+        finally:
+            await database.dispose()
+
+    entries = run_async(_main)
+    if not entries:
+        typer.echo("No drafts yet: admins save panel answers with the 'Save to knowledge base' button.", err=True)
+        return
+    text = ("# Drafts from panel answers: edit, fill in the TODOs, then move them into a theme file in\n"
+            "# knowledge/themes/ and run `partnerbot kb check`.\n"
+            + yaml.safe_dump({"theme": "Drafts", "entries": entries}, sort_keys=False, allow_unicode=True, width=100))
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {len(entries)} draft(s) to {out}.")
+    else:
+        typer.echo(text)
+
+
+@kb_app.command("gaps")
+def kb_gaps(days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far back to look.")] = 30,
+            limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 30) -> None:
+    """The most frequent questions the bot could not answer, similar ones grouped together."""
+    from bot.gaps import find_gaps
+    from bot.startup import open_database
+    from db.types import utcnow
+
+    settings = settings_or_exit()
+
+    async def _main() -> list[object]:
+        database = await open_database(settings)
+        try:
+            return list(await find_gaps(database, now=utcnow(), days=days, limit=limit))
+        finally:
+            await database.dispose()
+
+    gaps = run_async(_main)
+    if not gaps:
+        typer.echo(f"No unanswered questions in the last {days} days.")
+        return
+    typer.echo(f"Unanswered questions in the last {days} days, most asked first:")
+    for number, gap in enumerate(gaps, start=1):
+        others = f" (also: {'; '.join(gap.wordings[1:3])})" if len(gap.wordings) > 1 else ""  # type: ignore[attr-defined]
+        typer.echo(f"{number:3d}. {gap.count:3d}x  {gap.example}{others}")  # type: ignore[attr-defined]
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
