@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest
 
 from bot.errors import on_error
-from bot.handlers import admin, basics, inline, mentoring, panel, privacy, questions, reviews, topics
+from bot.handlers import admin, basics, inline, mentoring, panel, privacy, questions, reviews, throttle, topics
 from bot.persistence import DatabasePersistence
 from bot.services import SERVICES_KEY, Services
 
@@ -28,7 +28,7 @@ LOCAL_TOKEN = "1000000001:LOCAL_terminal_chat_needs_no_real_token"
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline)
+    throttle, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:
