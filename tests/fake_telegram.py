@@ -173,6 +173,10 @@ class FakeTelegram:
         """Wait, without blocking the event loop, until ``predicate()`` holds."""
         return await asyncio.to_thread(self.api.wait_for, predicate, timeout)
 
+    def sent_to_any(self, *chat_ids: int) -> list[Sent]:
+        """Everything the bot sent to any of ``chat_ids`` so far."""
+        return [s for s in self.api.outbox if s.chat_id in chat_ids]
+
     def mark(self) -> int:
         """An outbox position: pass it as ``after`` to wait only for newer messages."""
         return len(self.api.outbox)
