@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SORRY = ("Sorry, something went wrong on my side and I couldn't finish that. "
          "Please try again in a minute.")
+STORAGE_DOWN = "Sorry, I can't reach my records just now, so I couldn't save that. Please try again in a minute."
 SORRY_WITH_TEXT = SORRY + "\n\nSo nothing is lost, here is what you sent:\n<blockquote>{text}</blockquote>"
 MAX_ECHO = 1000
 
@@ -36,10 +38,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     message = update.effective_message
     text = message.text if message and message.text else None
-    reply = SORRY_WITH_TEXT.format(text=escape(text[:MAX_ECHO])) if text else SORRY
+    apology = STORAGE_DOWN if isinstance(error, (SQLAlchemyError, OSError)) else SORRY
+    reply = apology + SORRY_WITH_TEXT.removeprefix(SORRY).format(text=escape(text[:MAX_ECHO])) if text else apology
     try:
         if update.callback_query:
-            await update.callback_query.answer(SORRY[:190], show_alert=True)
+            await update.callback_query.answer(apology[:190], show_alert=True)
         else:
             await context.bot.send_message(chat.id, reply)
     except Exception:  # the apology itself failed: nothing more to do but log it
