@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 #: A well-formed token for the terminal chat, where no Telegram account is involved.
 LOCAL_TOKEN = "1000000001:LOCAL_terminal_chat_needs_no_real_token"
 
+#: How many updates are handled at once (PTB processes them one by one by default).
+CONCURRENT_UPDATES = 32
+HTTP_CONNECTIONS = 16
+
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     throttle, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline)
@@ -57,12 +61,18 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .persistence(DatabasePersistence(services.database))
+        # Different people's updates are handled side by side; a slow database write for one person must
+        # not hold up everyone else's answers.
+        .concurrent_updates(CONCURRENT_UPDATES)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
         base = settings.telegram_api_base_url
-        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        builder = (builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+                   # A few kept-alive connections serve ~30 messages/s; httpcore's pool scans every
+                   # connection for each request, so hundreds of them cost more than they give.
+                   .connection_pool_size(HTTP_CONNECTIONS).pool_timeout(30.0))
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()

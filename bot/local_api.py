@@ -117,6 +117,7 @@ class Sent:
     file_name: str | None = None
     file_bytes: bytes = b""
     params: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the bot sent it (for reply-time figures)
 
     def button_rows(self) -> list[list[tuple[str, str]]]:
         """The inline keyboard as rows of (label, callback_data or url)."""
@@ -143,6 +144,10 @@ class LocalBotApi:
         self._next_message = 1
         self._next_callback = 1
         self.outbox: list[Sent] = []
+        self.by_chat: dict[int, list[Sent]] = {}
+        #: Called (from whichever thread answers the bot) with everything the bot sends; lets a test wait
+        #: on an event instead of polling.
+        self.on_record: Callable[[Sent], None] | None = None
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.inline_answers: list[dict[str, Any]] = []
@@ -227,6 +232,12 @@ class LocalBotApi:
                 return message["chat"]
         return {"id": chat_id, "type": "private" if chat_id > 0 else "group", "first_name": "Someone"}
 
+    def _record(self, sent: Sent) -> None:
+        self.outbox.append(sent)
+        self.by_chat.setdefault(sent.chat_id, []).append(sent)
+        if self.on_record is not None:
+            self.on_record(sent)
+
     def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         message = {"message_id": self._next_message, "date": int(time.time()),
                    "chat": self._chat(chat_id), "from": self.bot, **content}
@@ -249,7 +260,7 @@ class LocalBotApi:
         markup = _json(params, "reply_markup")
         _check_markup(markup)
         message = self._new_message(chat_id, text=text, **({"reply_markup": markup} if markup else {}))
-        self.outbox.append(Sent("sendMessage", chat_id, message["message_id"], text, markup, params=params))
+        self._record(Sent("sendMessage", chat_id, message["message_id"], text, markup, params=params))
         return message
 
     def _api_editmessagetext(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
@@ -266,7 +277,7 @@ class LocalBotApi:
         message.pop("reply_markup", None)
         if markup:
             message["reply_markup"] = markup
-        self.outbox.append(Sent("editMessageText", chat_id, message_id, text, markup, params=params))
+        self._record(Sent("editMessageText", chat_id, message_id, text, markup, params=params))
         return message
 
     def _api_editmessagereplymarkup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
@@ -279,7 +290,7 @@ class LocalBotApi:
         message.pop("reply_markup", None)
         if markup:
             message["reply_markup"] = markup
-        self.outbox.append(Sent("editMessageReplyMarkup", chat_id, message_id, message.get("text", ""),
+        self._record(Sent("editMessageReplyMarkup", chat_id, message_id, message.get("text", ""),
                                 markup, params=params))
         return message
 
@@ -305,7 +316,7 @@ class LocalBotApi:
                 "file_name": name, "file_size": len(content)}
         content_field = {kind: [info] if kind == "photo" else info}
         message = self._new_message(chat_id, caption=caption, **content_field)
-        self.outbox.append(Sent(method, chat_id, message["message_id"], caption, markup, name, content,
+        self._record(Sent(method, chat_id, message["message_id"], caption, markup, name, content,
                                 params=params))
         return message
 
