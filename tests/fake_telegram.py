@@ -45,6 +45,7 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep connections open, as Telegram's servers do
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
