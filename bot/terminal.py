@@ -23,7 +23,14 @@ from knowledge.render import html_to_plain
 
 LOCAL_USER_ID = 1
 INTRO = ("PartnerBot terminal chat. Type as you would in Telegram (try /start). "
-         "Press a button by typing its number; /quit or Ctrl-D to leave.")
+         "Press a button by typing its number; ::help for group, inline and panel tricks; /quit or Ctrl-D to leave.")
+LOCAL_GROUP = {"id": -100_000_000_001, "type": "supergroup", "title": "Local test group"}
+PANEL_MEMBER = {"id": 2, "is_bot": False, "first_name": "Panel member"}
+TRICKS = (
+    "Terminal-only tricks (they act as other people or places would on Telegram):\n"
+    "  ::group TEXT    say TEXT in a group with the bot (it answers only /ask, mentions and replies)\n"
+    "  ::inline WORDS  type @bot WORDS in any chat and see the inline results\n"
+    "  ::panel TEXT    as a panel member, reply TEXT to the latest question posted in the panel chat\n")
 
 
 class TerminalChat:
@@ -58,6 +65,11 @@ class TerminalChat:
             return True
         if text in {"/quit", "/exit"}:
             return False
+        if text.startswith("::"):
+            self._trick(text)
+            await self.process_pending()
+            self._show_inline_results()
+            return True
         if text.isdigit() and self._buttons:
             number = int(text)
             if not 1 <= number <= len(self._buttons):
@@ -73,6 +85,35 @@ class TerminalChat:
             self.api.send_text(self.user, self.chat, text)
         await self.process_pending()
         return True
+
+    def _trick(self, text: str) -> None:
+        """Terminal-only instructions that stand in for other people and chats."""
+        command, _, rest = text[2:].partition(" ")
+        rest = rest.strip()
+        if command == "group" and rest:
+            self.api.send_text(self.user, LOCAL_GROUP, rest)
+        elif command == "inline":
+            self._inline_seen = len(self.api.inline_answers)
+            self.api.inline(self.user, rest)
+        elif command == "panel" and rest:
+            panel_chat = self.application.bot_data["services"].settings.panel_chat_id
+            posted = [s for s in self.api.outbox if s.chat_id == panel_chat and s.method == "sendMessage"]
+            if panel_chat is None or not posted:
+                self.out.write("(No question has been posted to a panel chat yet: set PANEL_CHAT_ID, "
+                               "ask something I can't answer, and tap \"Ask the panel\".)\n")
+                return
+            chat = {"id": panel_chat, "type": "supergroup", "title": "Panel"}
+            self.api.send_text(PANEL_MEMBER, chat, rest, reply_to_message_id=posted[-1].message_id)
+        else:
+            self.out.write(TRICKS)
+
+    def _show_inline_results(self) -> None:
+        answers = self.api.inline_answers[getattr(self, "_inline_seen", len(self.api.inline_answers)):]
+        for answer in answers:
+            titles = [result.get("title", "") for result in answer["results"]]
+            self.out.write("inline results:\n" + "".join(f"  - {t}\n" for t in titles) if titles
+                           else "inline results: none\n")
+        self._inline_seen = len(self.api.inline_answers)
 
     async def process_pending(self) -> None:
         """Feed every waiting update to the bot, then print what it sent."""
@@ -95,7 +136,9 @@ class TerminalChat:
             return ""
         lines = []
         prefix = "bot (edited)" if sent.method == "editMessageText" else "bot"
-        if sent.chat_id != self.chat["id"]:
+        if sent.chat_id == LOCAL_GROUP["id"]:
+            prefix += " → group"
+        elif sent.chat_id != self.chat["id"]:
             prefix += f" → chat {sent.chat_id}"
         if sent.file_name:
             saved = self._save_file(sent)
