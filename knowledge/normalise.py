@@ -150,14 +150,18 @@ def british(word: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 #: Words the Porter rules would fold into unrelated words ("community" and "communication" both
-#: become "commun"; "policy" and "police" nearly meet), pinned to their own stems.
+#: become "commun"; "policy" and "police" nearly meet; "competencies" would become "compet", as
+#: "compete" does), pinned to their own stems.
 STEM_EXCEPTIONS: dict[str, str] = {
     "community": "communiti", "communities": "communiti", "communal": "communiti",
-    "news": "news", "plus": "plus", "always": "always", "across": "across", "process": "process", "lsps": "lsp", "vcos": "vco", "mous": "mou", "pcts": "pct", "slas": "sla",
+    "news": "news", "plus": "plus", "always": "always", "across": "across", "process": "process",
+    "lsps": "lsp", "vcos": "vco", "mous": "mou", "pcts": "pct", "slas": "sla",
     "cvss": "cvs", "focus": "focus", "bias": "bias", "ethos": "ethos", "status": "status",
     "aims": "aim", "dyes": "dye", "sixty": "sixty", "early": "earli", "only": "only",
     "general": "general", "generic": "generic", "generate": "generat",
     "police": "police", "policing": "police", "policed": "police", "polices": "police",
+    "competence": "competenc", "competences": "competenc", "competency": "competenc",
+    "competencies": "competenc", "competent": "competenc",
 }
 _VOWELS = frozenset("aeiou")
 
@@ -199,9 +203,7 @@ def _cvc(word: str) -> bool:
 
 
 def _step1(word: str) -> str:
-    if word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("ies"):
+    if word.endswith(("sses", "ies")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
@@ -328,6 +330,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ncvo": ("ncvo", "national council for voluntary organisations"),
     "hact": ("hact", "housing associations charitable trust"),
     "cavs": ("cavs", "carmarthenshire association of voluntary services"),
+    "competefor": ("competefor", "compete for"),
     "fund": ("fund", "funding", "money", "cash", "finance", "finances", "financial resources"),
     "bid": ("bid", "bidding", "tender", "tendering", "tender for"),
     "conflict": ("conflict", "disagreement", "dispute", "falling out", "fall out", "fell out", "tension",
@@ -367,7 +370,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 #: negations that change the answer ("never"), particles of phrasal verbs that carry meaning ("wind
 #: down", "fall off": IDF already weighs them as common; "out" stays a stop word, as "set out", "find
 #: out" and "carry out" are far commoner than "who's out"), and words that name partnership ideas.
-STOP_WORDS: frozenset[str] = frozenset("""
+def _word_set(text: str) -> frozenset[str]:
+    """A set of the whitespace-separated words of ``text`` (long word lists read best as prose)."""
+    return frozenset(text.split())
+
+
+STOP_WORDS: frozenset[str] = _word_set("""
 a about above after again against all also am an and any anyone anything are as at be because been
 before being below between both but by can could did do does doing done during each either else
 etc even ever every few for from further get gets getting go going got had has have having he her here
@@ -380,7 +388,20 @@ us use used using very via want wanted was way ways we well were what whats when
 whether which while who whom whos whose why will with within without wondering would yes yet you your
 yours yourself yourselves hi hello hey dear explain describe define meaning give ok okay yeah yep nope
 lol hmm ah oh um er
-""".split())
+""")
+
+#: Question framing that is not a topic: "how do we deal with conflict" asks about conflict. Without
+#: this, "deal" (rare in the knowledge base, so heavily weighted) would outweigh "conflict".
+STOP_PHRASES: tuple[str, ...] = (
+    "deal with", "dealing with", "cope with", "coping with", "handle", "handling", "tackle", "tackling",
+    "go about", "tell me about", "find out about", "what about", "is there", "are there",
+)
+
+#: Prefix of a *specific* term: the word as typed when a synonym replaced it ("collaboration" gives
+#: the concept ``partner`` and the specific ``~collabor``). The engine weighs specific terms lightly:
+#: enough to prefer the entry that uses the user's own word ("what is cooperation" vs "what is a
+#: partnership"), too little to undo the synonym.
+SPECIFIC_MARK = "~"
 
 #: Concept terms for each stemmed phrase; built once at import. A concept is stored stemmed, like
 #: any other term, so a form of it that no phrase lists ("organise" for "organisation") still meets it.
@@ -393,17 +414,40 @@ def _stem_phrase(phrase: str) -> tuple[str, ...]:
     return tuple(stem(british(word)) for word in words(clean(phrase)))
 
 
+def _specific(concept: str, key: tuple[str, ...], target: tuple[str, ...]) -> tuple[str, ...]:
+    """The specific term a synonym phrase leaves beside its concept, if any (see SPECIFIC_MARK).
+
+    None when the phrase is the concept itself, nor for the long forms of an abbreviation ("memorandum
+    of understanding" *is* "MoU": no shade of meaning to keep).
+    """
+    if key == target or (len(key) > 1 and len(concept) <= 4):
+        return ()
+    return (SPECIFIC_MARK + "".join(key),)
+
+
 def _build_phrases() -> None:
     for concept, phrases in SYNONYMS.items():
         target = tuple(stem(word) for word in concept.split())
         for phrase in (concept, *phrases):
             key = _stem_phrase(phrase)
-            if key:
-                _PHRASES[key] = target
-                _LONGEST_FROM[key[0]] = max(_LONGEST_FROM.get(key[0], 0), len(key))
+            if not key:
+                continue
+            specific = _specific(concept, key, target)
+            _PHRASES[key] = target + specific
+            _LONGEST_FROM[key[0]] = max(_LONGEST_FROM.get(key[0], 0), len(key))
+    for phrase in STOP_PHRASES:
+        key = _stem_phrase(phrase)
+        _PHRASES[key] = ()
+        _LONGEST_FROM[key[0]] = max(_LONGEST_FROM.get(key[0], 0), len(key))
 
 
 _build_phrases()
+
+#: The concept terms of :data:`SYNONYMS` (stemmed): the field's key ideas, which the engine treats as
+#: informative even when nearly every entry mentions them ("what is collaboration").
+CONCEPTS: frozenset[str] = frozenset(
+    stem(word) for concept in SYNONYMS for word in concept.split()
+    if concept not in ("organisation", "information", "management", "government"))
 
 #: Every word the synonym table knows (cleaned), so typo correction can aim at "memorandum".
 SYNONYM_WORDS: frozenset[str] = frozenset(
@@ -418,7 +462,8 @@ def traced_terms(tokens: Sequence[str]) -> list[tuple[str, int, int]]:
     on stems, before stop words go, so "memorandum of understanding" and "memoranda of understanding"
     both become ``mou``. The span lets a caller that corrected a typo know which terms it touched.
     """
-    stems = [stem(british(token)) for token in tokens]
+    analysed = [_analyse(token) for token in tokens]
+    stems = [stem_ for stem_, _ in analysed]
     out: list[tuple[str, int, int]] = []
     i = 0
     while i < len(tokens):
@@ -429,10 +474,17 @@ def traced_terms(tokens: Sequence[str]) -> list[tuple[str, int, int]]:
                 i += length
                 break
         else:
-            if tokens[i] not in STOP_WORDS and british(tokens[i]) not in STOP_WORDS:
+            if not analysed[i][1]:
                 out.append((stems[i], i, i + 1))
             i += 1
     return out
+
+
+@lru_cache(maxsize=32768)
+def _analyse(token: str) -> tuple[str, bool]:
+    """A word's stem (after British spelling) and whether it is a stop word, cached per word."""
+    spelled = british(token)
+    return stem(spelled), token in STOP_WORDS or spelled in STOP_WORDS
 
 
 def canonical_terms(tokens: Sequence[str]) -> list[str]:
