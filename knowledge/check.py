@@ -71,6 +71,8 @@ def check_knowledge_base(themes_dir: Path = THEMES_DIR, templates_dir: Path = TE
     seeds = _known_seeds()
     for entry, file_name in entries.values():
         where = f"{file_name}: entry {entry.id!r}"
+        if not entry.related:
+            report.problems.append(f"{where}: related must name 1 to 4 follow-up entries")
         for related in entry.related:
             if related == entry.id:
                 report.problems.append(f"{where}: related lists the entry itself")
