@@ -20,6 +20,7 @@ from bot.errors import on_error
 from bot.handlers import admin, basics, inline, mentoring, panel, privacy, questions, reviews, throttle, topics
 from bot.persistence import DatabasePersistence
 from bot.services import SERVICES_KEY, Services
+from bot.update_processor import PerPersonUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .persistence(DatabasePersistence(services.database))
-        # Different people's updates are handled side by side; a slow database write for one person must
-        # not hold up everyone else's answers.
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # Different people's updates are handled side by side (a slow database write for one person must
+        # not hold up everyone else's answers); each person's own updates stay in order.
+        .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -14,8 +14,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import db.mentoring_models  # noqa: F401  (each import registers its tables on SQLModel.metadata)
-import db.models  # noqa: F401
+import db.mentoring_models
+import db.models
 import db.review_models  # noqa: F401
 
 config = context.config
