@@ -1,0 +1,413 @@
+"""Mentor buddies end to end through the fake Telegram server: offering, asking, accepting, declining,
+timeouts, cancelling, follow-ups and re-matching, relaying, consent before contact details, forged
+buttons, a half-filled profile across a restart, and the privacy hooks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot import callbacks as cb
+from bot import mentoring as rules
+from db.mentoring_models import MentoringProfile, MentorMatch
+from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
+from tests.fake_telegram import FakeTelegram
+from tests.mentor_support import alert_for, button_data, mbot, run_job, say, seed, tap, wait_for
+
+__all__ = ["mbot"]
+
+DD_STORY = "We did due diligence on a partner charity before signing a memorandum of understanding."
+
+
+async def _matches(bot: Harness) -> list[MentorMatch]:
+    async with bot.services.database.session() as session:
+        return list((await session.exec(select(MentorMatch).order_by(MentorMatch.id))).all())
+
+
+def _shift(bot: Harness, **delta: float) -> None:
+    real = bot.services.clock
+    bot.services.clock = lambda: real() + timedelta(**delta)
+
+
+async def _accept(bot: Harness, mentor: dict, mentee_id: int, *, after: int) -> None:
+    """The mentor taps Accept on their request; returns once both have the other's contact."""
+    request = await wait_for(bot, mentor["id"], "would like you", after=after)
+    mark = bot.fake.mark()
+    bot.fake.press(mentor, request, "Accept")
+    await wait_for(bot, mentee_id, "has agreed to be your mentor buddy", after=mark)
+    await wait_for(bot, mentor["id"], "You're now mentor buddy", after=mark)
+
+
+async def _ask_first(bot: Harness, mentee: dict, expect_mentor: str):  # type: ignore[no-untyped-def]
+    """The mentee sends /mentor, sees suggestions and asks ``expect_mentor``; returns (suggestions, request)."""
+    suggestions = await say(bot, mentee, "/mentor", "mentors who could help")
+    mark = bot.fake.mark()
+    bot.fake.press(mentee, suggestions, f"Ask {expect_mentor}")
+    await wait_for(bot, mentee["id"], "I've asked", after=mark)
+    return suggestions, mark
+
+
+async def test_offering_to_mentor_through_the_questions_tells_a_waiting_mentee(mbot: Harness) -> None:
+    bot = mbot
+    waiting = bot.fake.person(1101, "Ade")
+    await seed(bot, 1101, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["legal"])
+    await say(bot, waiting, "/mentor", "waiting list")
+
+    priya = bot.fake.person(1102, "Priya", username="priya_m")
+    name_q = await say(bot, priya, "/mentor_offer", "What name shall I show")
+    org_q = await tap(bot, priya, name_q, "Use", "organisation called")
+    assert org_q.reply_markup is None
+    type_q = await say(bot, priya, "Bolton <CVS>", "What kind of organisation")
+    region_q = await tap(bot, priya, type_q, "Charity", "Where are you based")
+    town_q = await tap(bot, priya, region_q, "North West", "Which town")
+    topics_q = await say(bot, priya, "Bolton", "Which topics could you help with")
+    bot.fake.press(priya, topics_q, "Legal structures")
+    bot.fake.press(priya, topics_q, "Due diligence")
+    stages_q = await tap(bot, priya, topics_q, "Done", "Which stages")
+    bot.fake.press(priya, stages_q, "Forming")
+    partners_q = await tap(bot, priya, stages_q, "Done", "Which kinds of partner have you worked with")
+    bot.fake.press(priya, partners_q, "Statutory body")
+    story_q = await tap(bot, priya, partners_q, "Done", "what have you been through")
+    assert town_q and story_q
+    too_long = await say(bot, priya, "x" * 600, "please shorten it to 500")
+    assert "x" * 100 in too_long.text  # handed back to copy and trim: nothing lost
+    capacity_q = await say(bot, priya, "We merged two advice charities; I led the legal side.", "How many mentees")
+    mark = bot.fake.mark()
+    bot.fake.press(priya, capacity_q, "2")
+    await wait_for(bot, 1102, "you're now a mentor buddy", after=mark)
+
+    told = await wait_for(bot, 1101, "Good news", after=mark)
+    assert "Priya" in told.text and "legal structures" in told.text
+    assert "Bolton" not in told.text and "priya_m" not in told.text  # no organisation or contact yet
+    assert button_data(told, "ms:")
+
+    profile = (await rules.profiles_of(bot.services.database, 1102))[rules.MENTOR]
+    assert (profile.display_name, profile.organisation, profile.region, profile.town, profile.capacity) == (
+        "Priya", "Bolton <CVS>", "north_west", "Bolton", 2)
+    assert rules.split_slugs(profile.topics) == ["diligence", "legal"]
+    assert rules.split_slugs(profile.partner_types) == ["statutory"]
+
+    # Outside the questions, text is a question again: the conversation no longer claims it.
+    mark = bot.fake.mark()
+    bot.fake.say(priya, "what goes in a memorandum of understanding")
+    [answer] = await bot.fake.replies(1102, after=mark)
+    assert "memorandum" in answer.text.lower()
+
+
+async def test_a_half_filled_profile_survives_a_restart(fake_telegram: FakeTelegram, db_url: str) -> None:
+    settings = make_settings(db_url, telegram_api_base_url=fake_telegram.base_url, panel_chat_id=PANEL_CHAT_ID,
+                             rate_limit_per_minute=1000)
+    bot = await start_bot(fake_telegram, settings)
+    nia = bot.fake.person(1201, "Nia")
+    try:
+        name_q = await say(bot, nia, "/mentor", "What name shall I show")
+        await tap(bot, nia, name_q, "Use", "organisation called")
+        type_q = await say(bot, nia, "Valleys Youth Trust", "What kind of organisation")
+    finally:
+        await stop_bot(bot)
+    bot = await start_bot(fake_telegram, settings)
+    try:
+        region_q = await tap(bot, nia, type_q, "Community group", "Where are you based")
+        town_q = await tap(bot, nia, region_q, "Wales", "Which town")
+        topics_q = await tap(bot, nia, town_q, "Skip", "What would you like help with")
+        bot.fake.press(nia, topics_q, "Working with statutory bodies")
+        stage_q = await tap(bot, nia, topics_q, "Done", "Where is your partnership now")
+        partners_q = await tap(bot, nia, stage_q, "Frustration", "Which kinds of partner are you working with")
+        await tap(bot, nia, partners_q, "Done", "what do you need help with")
+        await say(bot, nia, "The council wants us to deliver a service but the contract is unclear.", "waiting list")
+        profile = (await rules.profiles_of(bot.services.database, 1201))[rules.MENTEE]
+        assert (profile.organisation, profile.org_type, profile.region) == ("Valleys Youth Trust", "community", "wales")
+        assert rules.split_slugs(profile.stages) == ["frustration"]
+    finally:
+        await stop_bot(bot)
+
+
+async def test_request_and_accept_swap_contacts_only_after_both_agree(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1301, rules.MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m",
+               topics=["diligence", "mou"], story=DD_STORY, partners=["statutory"])
+    await seed(bot, 1302, rules.MENTEE, name="Ade", organisation="Small Steps", username="ade_k",
+               topics=["diligence", "mou"], partners=["statutory"],
+               story="We need to do due diligence before signing a memorandum of understanding.")
+    mentee, mentor = bot.fake.person(1302, "Ade", "ade_k"), bot.fake.person(1301, "Priya", "priya_m")
+
+    suggestions, mark = await _ask_first(bot, mentee, "Priya")
+    assert "Shares: due diligence, MoUs" in suggestions.text and "Same region" in suggestions.text
+    assert "Has worked with a statutory body" in suggestions.text
+    for secret in ("priya_m", "t.me", "Bolton CVS"):
+        assert secret not in suggestions.text
+    request = await wait_for(bot, 1301, "would like you as their mentor buddy", after=mark)
+    for secret in ("ade_k", "t.me", "Small Steps"):
+        assert secret not in request.text
+    assert "due diligence" in request.text.lower() and "72 hours" in request.text
+    assert [label for label, _ in request.buttons()] == ["✅ Accept", "❌ Decline", "⏸ Pause me"]
+
+    mark = bot.fake.mark()
+    bot.fake.press(mentor, request, "Accept")
+    to_mentee = await wait_for(bot, 1302, "has agreed to be your mentor buddy", after=mark)
+    to_mentor = await wait_for(bot, 1301, "You're now mentor buddy", after=mark)
+    assert 'href="https://t.me/priya_m"' in to_mentee.text and "Bolton CVS" in to_mentee.text
+    assert 'href="https://t.me/ade_k"' in to_mentor.text and "Small Steps" in to_mentor.text
+    [match] = await _matches(bot)
+    assert match.status == "accepted" and match.accepted_at is not None
+
+    # A second tap on Accept does nothing new.
+    answers = len(bot.fake.api.callback_answers)
+    bot.fake.press(mentor, request, "Accept")
+    await alert_for(bot, "already accepted", after_answers=answers)
+
+
+async def test_decline_offers_the_next_suggestion_kindly(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1401, rules.MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
+    await seed(bot, 1402, rules.MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"],
+               region="london")
+    await seed(bot, 1403, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
+    mentee, priya = bot.fake.person(1403, "Ade"), bot.fake.person(1401, "Priya")
+    suggestions, mark = await _ask_first(bot, mentee, "Priya")
+    assert suggestions.text.index("Priya") < suggestions.text.index("Tom")  # best first
+    request = await wait_for(bot, 1401, "would like you", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.press(priya, request, "Decline")
+    nxt = await wait_for(bot, 1403, "can't take on a new buddy just now", after=mark)
+    assert "no reflection on you" in nxt.text
+    asks = [label for label, _ in nxt.buttons()]
+    assert asks == ["Ask Tom"]
+    await wait_for(bot, 1401, "You declined", after=mark)
+    assert [m.status for m in await _matches(bot)] == ["declined"]
+
+
+async def test_pause_me_declines_and_stops_new_requests(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1451, rules.MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1452, rules.MENTEE, name="Ade", organisation="Small Steps")
+    mentee, priya = bot.fake.person(1452, "Ade"), bot.fake.person(1451, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    request = await wait_for(bot, 1451, "would like you", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.press(priya, request, "Pause me")
+    await wait_for(bot, 1451, "you're paused", after=mark)
+    await wait_for(bot, 1452, "waiting list", after=mark)
+    assert not (await rules.profiles_of(bot.services.database, 1451))[rules.MENTOR].active
+
+
+async def test_an_unanswered_request_times_out_and_the_next_is_offered(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1501, rules.MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
+    await seed(bot, 1502, rules.MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"])
+    await seed(bot, 1503, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
+    mentee = bot.fake.person(1503, "Ade")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    request = await wait_for(bot, 1501, "would like you", after=mark)
+
+    _shift(bot, hours=71)
+    mark = bot.fake.mark()
+    await run_job(bot, "mentor-timeouts")
+    assert await bot.fake.quiet(1503, after=mark, seconds=0.3) == []
+    _shift(bot, hours=2)
+    await run_job(bot, "mentor-timeouts")
+    nxt = await wait_for(bot, 1503, "hasn't been able to answer in time", after=mark)
+    assert [label for label, _ in nxt.buttons()] == ["Ask Tom"]
+    expired = await wait_for(bot, 1501, "has expired", after=mark)
+    assert expired.message_id == request.message_id and not expired.buttons()
+    await run_job(bot, "mentor-timeouts")  # told once only
+    assert len([s for s in await bot.fake.quiet(1503, after=mark, seconds=0.3)
+                if "in time" in s.text]) == 1
+    assert [m.status for m in await _matches(bot)] == ["timed_out"]
+
+
+async def test_a_mentee_cancels_a_pending_request(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1601, rules.MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1602, rules.MENTEE, name="Ade", organisation="Small Steps")
+    mentee, priya = bot.fake.person(1602, "Ade"), bot.fake.person(1601, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    asked = await wait_for(bot, 1602, "I've asked", after=mark)
+    request = await wait_for(bot, 1601, "would like you", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.press(mentee, asked, "Cancel request")
+    await wait_for(bot, 1602, "You withdrew your request", after=mark)
+    withdrawn = await wait_for(bot, 1601, "has withdrawn their request", after=mark)
+    assert withdrawn.message_id == request.message_id
+    answers = len(bot.fake.api.callback_answers)
+    bot.fake.press(priya, request, "Accept")  # the old button, tapped anyway
+    await alert_for(bot, "withdrawn", after_answers=answers)
+    assert [m.status for m in await _matches(bot)] == ["cancelled"]
+
+
+async def test_forged_buttons_are_refused(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1701, rules.MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m")
+    await seed(bot, 1702, rules.MENTEE, name="Ade", organisation="Small Steps")
+    mentee, stranger = bot.fake.person(1702, "Ade"), bot.fake.person(1799, "Eve", "eve")
+    await seed(bot, 1799, rules.MENTEE, name="Eve", organisation="Elsewhere")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    await wait_for(bot, 1701, "would like you", after=mark)
+    [match] = await _matches(bot)
+    mark, answers = bot.fake.mark(), len(bot.fake.api.callback_answers)
+    for data in (cb.make("ma", match.id), cb.make("md", match.id), cb.make("mz", match.id),
+                 cb.make("mc", match.id), cb.make("mf", match.id, "different"), cb.make("mv", match.id, 0),
+                 cb.make("mr", match.id, 5), cb.make("me", match.id)):
+        bot.fake.api.press(stranger, 1799, 1, data)
+    await bot.fake.api_wait(lambda: len(bot.fake.api.callback_answers) >= answers + 8)
+    texts = [str(a.get("text")) for a in bot.fake.api.callback_answers[answers:]]
+    assert all("isn't yours" in text for text in texts), texts
+    bot.fake.api.press(stranger, 1799, 1, cb.make("mpe", rules.MENTOR, "story"))
+    await alert_for(bot, "don't have that profile", after_answers=answers)
+    bot.fake.api.press(stranger, 1799, 1, cb.make("ms", 999999))
+    await alert_for(bot, "no longer available", after_answers=answers)
+    assert [m.status for m in await _matches(bot)] == ["pending"]
+    assert all("priya_m" not in s.text for s in await bot.fake.quiet(1799, after=mark, seconds=0.3))
+
+
+async def test_the_14_day_follow_up_and_a_rematch_excluding_the_old_pair(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1801, rules.MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
+    await seed(bot, 1802, rules.MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"])
+    await seed(bot, 1803, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
+    mentee, priya = bot.fake.person(1803, "Ade"), bot.fake.person(1801, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    await _accept(bot, priya, 1803, after=mark)
+
+    _shift(bot, days=13)
+    mark = bot.fake.mark()
+    await run_job(bot, "mentor-followups")
+    assert await bot.fake.quiet(1803, after=mark, seconds=0.3) == []
+    _shift(bot, days=1, minutes=1)
+    await run_job(bot, "mentor-followups")
+    checkin = await wait_for(bot, 1803, "Have you connected?", after=mark)
+    assert [label for label, _ in checkin.buttons()] == ["✅ Yes", "⏳ Not yet", "🔄 I need a different buddy"]
+    await run_job(bot, "mentor-followups")  # claimed once: not asked twice
+    assert len([s for s in await bot.fake.quiet(1803, after=mark, seconds=0.3) if "connected" in s.text]) == 1
+
+    mark = bot.fake.mark()
+    bot.fake.press(mentee, checkin, "different buddy")
+    others = await wait_for(bot, 1803, "other mentors who could help", after=mark)
+    assert [label for label, _ in others.buttons()] == ["Ask Tom"]  # never Priya again
+    await wait_for(bot, 1801, "has ended", after=mark)
+    statuses = [(m.status, m.end_reason) for m in await _matches(bot)]
+    assert statuses == [("closed", "rematch")]
+    # Priya's place is free again, but the old pair stays apart.
+    status = await rules.mentee_status(bot.services.database, 1803, bot.services.clock())
+    assert [s.display_name for s in status.suggestions] == ["Tom"]
+
+
+async def test_not_yet_asks_again_a_week_later(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1851, rules.MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1852, rules.MENTEE, name="Ade", organisation="Small Steps")
+    mentee, priya = bot.fake.person(1852, "Ade"), bot.fake.person(1851, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    await _accept(bot, priya, 1852, after=mark)
+    _shift(bot, days=14, minutes=1)
+    mark = bot.fake.mark()
+    await run_job(bot, "mentor-followups")
+    checkin = await wait_for(bot, 1852, "Have you connected?", after=mark)
+    await tap(bot, mentee, checkin, "Not yet", "ask again in a week")
+    _shift(bot, days=7, minutes=1)
+    mark = bot.fake.mark()
+    await run_job(bot, "mentor-followups")
+    again = await wait_for(bot, 1852, "Have you connected?", after=mark)
+    await tap(bot, mentee, again, "Yes", "Great!")
+
+
+async def test_the_90_day_review_closes_with_a_rating_and_a_comment(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 1901, rules.MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1902, rules.MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 1903, rules.MENTEE, name="Bea", organisation="Third Org")
+    mentee, priya = bot.fake.person(1902, "Ade"), bot.fake.person(1901, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    await _accept(bot, priya, 1902, after=mark)
+    await say(bot, bot.fake.person(1903, "Bea"), "/mentor", "waiting list")  # Priya is full (capacity 1)
+
+    _shift(bot, days=90, minutes=1)
+    mark = bot.fake.mark()
+    await run_job(bot, "mentor-followups")
+    review = await wait_for(bot, 1902, "continue, or close", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.press(mentee, review, "Close")
+    rate = await wait_for(bot, 1902, "1 = not helpful", after=mark)
+    await wait_for(bot, 1901, "has been closed", after=mark)
+    await wait_for(bot, 1903, "Good news", after=mark)  # the freed place goes to the waiting mentee
+    await tap(bot, mentee, rate, "4", "Anything you'd like to add")
+    mark = bot.fake.mark()
+    bot.fake.say(mentee, "Priya was brilliant <3")
+    replies = await bot.fake.replies(1902, after=mark)
+    assert [r.text for r in replies] == ["Thank you: your comment is saved."]  # not answered as a question
+    [match, *_] = await _matches(bot)
+    assert (match.status, match.rating, match.comment) == ("closed", 4, "Priya was brilliant <3")
+
+
+async def test_buddies_without_usernames_talk_through_the_bot(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 2001, rules.MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 2002, rules.MENTEE, name="Ade", organisation="Small Steps")
+    mentee, priya = bot.fake.person(2002, "Ade"), bot.fake.person(2001, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    request = await wait_for(bot, 2001, "would like you", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.press(priya, request, "Accept")
+    intro = await wait_for(bot, 2001, "reply to this message", after=mark)
+    await wait_for(bot, 2002, "reply to this message", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.say(priya, "Hello Ade, free for a call on Tuesday?", reply_to=intro.message_id)
+    relayed = await wait_for(bot, 2002, "free for a call", after=mark)
+    assert "Priya" in relayed.text
+    await wait_for(bot, 2001, "Passed on", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.say(mentee, "Tuesday <b>works</b>", reply_to=relayed.message_id)
+    back = await wait_for(bot, 2001, "Tuesday", after=mark)
+    assert "&lt;b&gt;works&lt;/b&gt;" in back.text
+
+
+async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(mbot: Harness) -> None:
+    from bot.mentor_import import import_rows, parse_csv
+    from bot.mentor_matching import assign_cohort
+
+    bot = mbot
+    rows, problems = parse_csv("role,name,telegram,organisation,org_type,region,topics,capacity,story\n"
+                               "mentor,Tom,2101,Age Concern,charity,London,data sharing,2,Shared data with the NHS\n"
+                               "mentee,Ade,@ade_imported,Small Steps,community group,London,GDPR,,\n")
+    assert problems == []
+    await import_rows(bot.services.database, rows, bot.services.clock())
+    cohort = await rules.load_cohort(bot.services.database)
+    result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
+    assert len(result.assignments) == 1
+    await rules.record_proposals(bot.services.database, [(a.mentee_id, a.mentor_id, a.score, a.why)
+                                                         for a in result.assignments], bot.services.clock())
+    mark = bot.fake.mark()
+    await run_job(bot, "mentor-deliveries")  # Ade has not talked to the bot: nothing can be sent yet
+    assert await bot.fake.quiet(2102, after=mark, seconds=0.3) == []
+
+    ade = bot.fake.person(2102, "Ade", username="Ade_Imported")
+    bot.fake.say(ade, "/start")
+    proposal = await wait_for(bot, 2102, "organisers suggest", after=mark)
+    assert "Tom" in proposal.text and "Age Concern" not in proposal.text
+    await tap(bot, ade, proposal, "Ask Tom", "I've asked")
+    await wait_for(bot, 2101, "would like you", after=mark)
+
+
+async def test_privacy_export_and_forget(mbot: Harness) -> None:
+    bot = mbot
+    await seed(bot, 2201, rules.MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m")
+    await seed(bot, 2202, rules.MENTEE, name="Ade", organisation="Small Steps", story="Need help with MoUs")
+    mentee, priya = bot.fake.person(2202, "Ade"), bot.fake.person(2201, "Priya")
+    _, mark = await _ask_first(bot, mentee, "Priya")
+    await _accept(bot, priya, 2202, after=mark)
+
+    exported = await rules.export_user_data(bot.services.database, 2202)
+    assert exported["profiles"][0]["organisation"] == "Small Steps"
+    assert exported["profiles"][0]["story"] == "Need help with MoUs"
+    assert exported["matches"][0]["buddy"] == "Priya" and exported["matches"][0]["status"] == "accepted"
+    assert "priya_m" not in str(exported) and "Bolton" not in str(exported)  # the buddy's details are theirs
+    assert await rules.export_user_data(bot.services.database, 424242) == {}
+
+    notices = await rules.forget_user(bot.services.database, 2202)
+    assert notices == [(2201, "Your buddy match with Ade has ended. Thank you for the time you gave it.")]
+    assert await rules.export_user_data(bot.services.database, 2202) == {}
+    assert await _matches(bot) == []
+    async with bot.services.database.session() as session:
+        remaining = (await session.exec(select(MentoringProfile))).all()
+    assert [p.display_name for p in remaining] == ["Priya"]
