@@ -105,6 +105,55 @@ def _check_markup(markup: Any) -> None:
                 raise BotApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
+class _FloodControl:
+    """Telegram's flood limits for the benchmarks: about ``per_second`` messages a second in all and
+    ``group_per_minute`` a minute per group, as token buckets (a full bucket allows a burst of that size,
+    then it refills at the rate), the same model as the AIORateLimiter that paces the bot. A send over a
+    limit is refused with 429 and ``retry_after``, and counted in ``rejections``."""
+
+    SENDING = ("send", "copy", "forward")
+
+    def __init__(self, per_second: float, group_per_minute: float) -> None:
+        self.per_second = per_second
+        self.group_per_minute = group_per_minute
+        self.rejections = 0
+        self.accepted = 0
+        self._lock = threading.Lock()
+        self._buckets: dict[object, tuple[float, float]] = {}  # key -> (tokens, last refill)
+
+    def _take(self, key: object, capacity: float, rate: float, now: float) -> float:
+        """Take a token; returns 0 when taken, else the seconds until one is available."""
+        tokens, last = self._buckets.get(key, (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / rate
+
+    def check(self, method: str, params: dict[str, Any]) -> BotApiError | None:
+        if not method.lower().startswith(self.SENDING):
+            return None
+        now = time.monotonic()
+        with self._lock:
+            wait = self._take("all", self.per_second, self.per_second, now)
+            try:
+                chat_id = int(params.get("chat_id") or 0)
+            except (TypeError, ValueError):
+                chat_id = 0
+            if not wait and chat_id < 0:
+                wait = self._take(chat_id, self.group_per_minute, self.group_per_minute / 60, now)
+                if wait:  # give back the overall token: the message was not sent
+                    tokens, last = self._buckets["all"]
+                    self._buckets["all"] = (tokens + 1, last)
+            if wait:
+                self.rejections += 1
+                seconds = max(1, int(wait + 0.999))
+                return BotApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+            self.accepted += 1
+        return None
+
+
 @dataclass
 class Sent:
     """Something the bot showed a person: a message, an edit, a document or a photo."""
@@ -134,7 +183,8 @@ class Sent:
 class LocalBotApi:
     """The Bot API answered in memory; thread-safe so an HTTP server thread can share it."""
 
-    def __init__(self, bot_id: int = 7_000_000_001, bot_username: str = "partnerbot_local") -> None:
+    def __init__(self, bot_id: int = 7_000_000_001, bot_username: str = "partnerbot_local", *,
+                 flood_limit_per_second: float | None = None, flood_group_limit_per_minute: float = 20) -> None:
         self.bot = {"id": bot_id, "is_bot": True, "first_name": "PartnerBot", "username": bot_username,
                     "can_join_groups": True, "can_read_all_group_messages": False,
                     "supports_inline_queries": True}
@@ -156,6 +206,9 @@ class LocalBotApi:
         self.webhook: dict[str, Any] = {}
         self.calls: list[str] = []
         self.fail_next: dict[str, BotApiError] = {}
+        # Flood control as Telegram applies it (off by default): sends over the limit get 429 + retry_after.
+        self.flood = _FloodControl(flood_limit_per_second, flood_group_limit_per_minute) \
+            if flood_limit_per_second else None
 
     # -- the bot's side ------------------------------------------------------------------------
     def call(self, method: str, params: dict[str, Any],
@@ -168,6 +221,10 @@ class LocalBotApi:
             injected = self.fail_next.pop(method, None)
         if injected is not None:
             return self._error(injected)
+        if self.flood is not None:
+            refused = self.flood.check(method, params)
+            if refused is not None:
+                return self._error(refused)
         if handler is None:
             return {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         try:
@@ -314,7 +371,8 @@ class LocalBotApi:
         _check_markup(markup)
         info = {"file_id": f"local-{self._next_message}", "file_unique_id": f"u{self._next_message}",
                 "file_name": name, "file_size": len(content)}
-        content_field = {kind: [info] if kind == "photo" else info}
+        # Telegram describes a photo as a list of sizes, each with its width and height.
+        content_field = {kind: [{**info, "width": 1280, "height": 720}] if kind == "photo" else info}
         message = self._new_message(chat_id, caption=caption, **content_field)
         self._record(Sent(method, chat_id, message["message_id"], caption, markup, name, content,
                                 params=params))

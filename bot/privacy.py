@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import asking
+from bot import asking, mentoring, reviews
 from db.engine import Database
 
 Export = Callable[[Database, int], Awaitable[dict[str, Any]]]
@@ -29,21 +29,11 @@ class Feature:
 
 def features() -> list[Feature]:
     """Every feature that stores personal data, in the order /mydata shows them."""
-    found = [Feature("questions", asking.export_user_data, asking.forget_user)]
-    for name, module_name in (("mentoring", "bot.mentoring"), ("reviews", "bot.reviews")):
-        module = _optional(module_name)
-        if module is not None and hasattr(module, "export_user_data") and hasattr(module, "forget_user"):
-            found.append(Feature(name, module.export_user_data, module.forget_user))
-    return found
-
-
-def _optional(module_name: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module_name)
-    except ImportError:
-        return None
+    return [
+        Feature("questions", asking.export_user_data, asking.forget_user),
+        Feature("mentoring", mentoring.export_user_data, mentoring.forget_user),
+        Feature("reviews", reviews.export_user_data, reviews.forget_user),
+    ]
 
 
 async def export_everything(database: Database, user_id: int, conversation: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Runs before every other handler: a person over RATE_LIMIT_PER_MINUTE gets one polite note and is
-ignored until they slow down. Admins are never limited (they may be importing or testing)."""
+"""Runs before every other handler: a person over RATE_LIMIT_PER_MINUTE messages gets one polite note
+and is ignored until they slow down. Button taps have their own, three times larger allowance: filling in
+a profile or a check-in is a quick run of taps, not abuse. Admins are never limited."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from bot.services import services
 
 SLOW_DOWN = "You're sending messages very quickly. Please wait a minute, then carry on: nothing is lost."
 LIMITER_KEY = "rate_limiter"
+TAP_LIMITER_KEY = "tap_rate_limiter"
+TAPS_PER_MESSAGE = 3
 
 
 async def throttle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -22,7 +25,8 @@ async def throttle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     if svc.settings.is_admin(user.id):
         return
-    limiter: SlidingWindowLimiter = context.application.bot_data[LIMITER_KEY]
+    key = TAP_LIMITER_KEY if update.callback_query is not None else LIMITER_KEY
+    limiter: SlidingWindowLimiter = context.application.bot_data[key]
     decision = limiter.check(user.id, time.monotonic())
     if decision.allowed:
         return
@@ -39,4 +43,5 @@ async def throttle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     limit = application.bot_data["services"].settings.rate_limit_per_minute
     application.bot_data[LIMITER_KEY] = SlidingWindowLimiter(limit, 60.0)
+    application.bot_data[TAP_LIMITER_KEY] = SlidingWindowLimiter(limit * TAPS_PER_MESSAGE, 60.0)
     application.add_handler(TypeHandler(Update, throttle), group=-10)
