@@ -168,32 +168,27 @@ def kb_stats() -> None:
 def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to this file instead of "
                                                        "standard output.")] = None) -> None:
     """Write panel answers saved by admins as knowledge-base entries (YAML) for a curator to edit and add."""
-    import yaml
-
-    from bot.panel import draft_to_yaml_entry, list_drafts
+    from bot.panel import drafts_yaml, list_drafts
     from bot.startup import open_database
 
     settings = settings_or_exit()
 
-    async def _main() -> list[dict[str, object]]:
+    async def _main() -> str | None:
         database = await open_database(settings)
         try:
-            return [draft_to_yaml_entry(draft) for draft in await list_drafts(database)]
+            return drafts_yaml(await list_drafts(database))
         finally:
             await database.dispose()
 
-    entries = run_async(_main)
-    if not entries:
+    text = run_async(_main)
+    if text is None:
         typer.echo("No drafts yet: admins save panel answers with the 'Save to knowledge base' button.", err=True)
         return
-    text = ("# Drafts from panel answers: edit, fill in the TODOs, then move them into a theme file in\n"
-            "# knowledge/themes/ and run `partnerbot kb check`.\n"
-            + yaml.safe_dump({"theme": "Drafts", "entries": entries}, sort_keys=False, allow_unicode=True, width=100))
     if out:
         from pathlib import Path
 
         Path(out).write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {len(entries)} draft(s) to {out}.")
+        typer.echo(f"Wrote {text.count(chr(10) + '  - id: ')} draft(s) to {out}.")
     else:
         typer.echo(text)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -147,6 +148,17 @@ async def claim_unanswered(database: Database, now: datetime, after: timedelta) 
             session.add(question)
         await session.commit()
         return list(rows)
+
+
+def drafts_yaml(drafts: list[KnowledgeDraft]) -> str | None:
+    """The drafts as a knowledge-base theme file with a header for the curator; None when there are none."""
+    if not drafts:
+        return None
+    entries = [draft_to_yaml_entry(draft) for draft in drafts]
+    return ("# Drafts from panel answers: edit, fill in the TODOs, then move them into a theme file in\n"
+            "# knowledge/themes/ and run `partnerbot kb check`.\n"
+            + yaml.safe_dump({"theme": "Drafts", "entries": entries}, sort_keys=False, allow_unicode=True,
+                             width=100))
 
 
 def draft_to_yaml_entry(draft: KnowledgeDraft) -> dict[str, object]:

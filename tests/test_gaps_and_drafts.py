@@ -6,6 +6,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.asking import forget_old_identities, log_question
@@ -95,3 +96,47 @@ async def test_gaps_in_chat_are_for_admins_only(bot: Harness) -> None:
     bot.fake.say(admin, "/gaps")
     [listing] = await bot.fake.replies(ADMIN_ID)
     assert "sourdough" in listing.text
+
+
+async def test_admins_reload_the_knowledge_base_and_a_broken_one_is_refused(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import startup
+    from knowledge.loader import KnowledgeError
+
+    person, admin = bot.fake.person(802), bot.fake.person(ADMIN_ID, "Admin")
+    bot.fake.say(person, "/reload")
+    [refused] = await bot.fake.replies(802)
+    assert "isn't available" in refused.text
+    old_matcher = bot.services.matcher
+    mark = bot.fake.mark()
+    bot.fake.say(admin, "/reload")
+    [reloaded] = await bot.fake.replies(ADMIN_ID, after=mark)
+    assert f"Reloaded: {len(bot.services.kb)} entries" in reloaded.text
+    assert bot.services.matcher is not old_matcher
+
+    def broken() -> None:
+        raise KnowledgeError("agreements-and-mous.yaml: entry 'mou-what-is': answer: Field required")
+
+    monkeypatch.setattr(startup, "load_knowledge_base", broken)
+    current = bot.services.kb
+    mark = bot.fake.mark()
+    bot.fake.say(admin, "/reload")
+    [kept] = await bot.fake.replies(ADMIN_ID, after=mark)
+    assert "kept the current knowledge base" in kept.text and "mou-what-is" in kept.text
+    assert bot.services.kb is current
+
+
+async def test_admins_get_the_drafts_as_a_file(bot: Harness) -> None:
+    admin = bot.fake.person(ADMIN_ID, "Admin")
+    bot.fake.say(admin, "/drafts")
+    [none] = await bot.fake.replies(ADMIN_ID)
+    assert "No drafts yet" in none.text
+    question, _ = await create_question(bot.services.database, source_log_id=99, asker_id=5, asker_name=None,
+                                        text="how to run a raffle", panel_chat_id=-1, now=utcnow())
+    reply = await add_reply(bot.services.database, question.id or 0, "Check the Gambling Commission rules.", utcnow())
+    await save_draft(bot.services.database, reply.id or 0, utcnow())
+    mark = bot.fake.mark()
+    bot.fake.say(admin, "/drafts")
+    [document] = await bot.fake.replies(ADMIN_ID, after=mark)
+    assert document.file_name == "drafts.yaml"
+    assert yaml.safe_load(document.file_bytes)["entries"][0]["question"] == "how to run a raffle"

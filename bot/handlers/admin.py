@@ -1,11 +1,13 @@
 """Admin commands in chat (only for ADMIN_IDS) and the housekeeping jobs.
 
-/gaps shows what people asked that the bot could not answer; anyone who is not an admin gets a polite
-"not available" and learns nothing about what exists.
+/gaps shows what people asked that the bot could not answer, /drafts sends the panel answers saved for
+the curators, /reload picks up an edited knowledge base without a restart. Anyone who is not an admin
+gets a polite "not available" and learns nothing about what exists.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,7 +17,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.asking import forget_old_identities
 from bot.gaps import find_gaps
 from bot.messages import send_html
+from bot.panel import drafts_yaml, list_drafts
 from bot.services import services
+from bot.startup import StartupError, build_matcher, load_kb
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,47 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context, chat.id, "\n".join(lines))
 
 
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reload the knowledge base from disk; a broken file keeps the old one running and says why."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    svc = services(context)
+    if user is None or not svc.settings.is_admin(user.id):
+        await send_html(context, chat.id, NOT_AVAILABLE)
+        return
+    try:
+        kb = load_kb()
+    except StartupError as exc:
+        await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
+                                          f"<code>{escape(str(exc))}</code>")
+        return
+    svc.kb, svc.matcher = kb, build_matcher(kb)
+    await send_html(context, chat.id, f"Reloaded: {len(kb)} entries in {len(kb.themes)} themes. "
+                                      "Old buttons keep working where their entries still exist.")
+
+
+async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the saved panel answers as a knowledge-base file for curators."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    svc = services(context)
+    if user is None or not svc.settings.is_admin(user.id):
+        await send_html(context, chat.id, NOT_AVAILABLE)
+        return
+    try:
+        text = drafts_yaml(await list_drafts(svc.database))
+    except SQLAlchemyError:
+        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
+        return
+    if text is None:
+        await send_html(context, chat.id, "No drafts yet: tap “Save to knowledge base” under a panel answer.")
+        return
+    await context.bot.send_document(chat.id, io.BytesIO(text.encode("utf-8")), filename="drafts.yaml",
+                                    caption="Panel answers saved as drafts: edit, then add to knowledge/themes/.")
+
+
 async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: logged questions lose the asker's identity after 30 days (see /privacy)."""
     svc = services(context)
@@ -61,5 +106,7 @@ async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("gaps", on_gaps))
+    application.add_handler(CommandHandler("reload", on_reload))
+    application.add_handler(CommandHandler("drafts", on_drafts))
     if application.job_queue is not None:
         application.job_queue.run_repeating(retention, interval=6 * 3600, first=60, name="retention")
