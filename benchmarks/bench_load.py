@@ -53,8 +53,8 @@ def write_section(row: str) -> None:
             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
             f"{row}\n\n"
             "Telegram itself lets a bot send about 30 messages a second, so the bot's own capacity is several times "
-            "what Telegram would let it use. With 50 people at once the median reply takes about a fifth of a second; with 500 "
-            "typing at the same moment (far beyond a county's peak) they are dominated by queueing.\n\n"
+            "what Telegram would let it use. With 50 people at once the median reply takes about a fifth of a "
+            "second; with 500 typing at the same moment (far beyond a county's peak) replies wait in a queue.\n\n"
             "Faults: `tests/test_faults.py` takes the database away while people keep asking: answers keep coming "
             "from memory, votes and /mydata say \"please try again in a minute\", and the same actions work again "
             "when the database is back, with no restart.\n")
