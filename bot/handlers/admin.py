@@ -7,8 +7,10 @@ gets a polite "not available" and learns nothing about what exists.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
@@ -25,16 +27,30 @@ from knowledge.render import escape
 log = logging.getLogger(__name__)
 
 NOT_AVAILABLE = "Sorry, that command isn't available."
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
+def admin_only(handler: Handler) -> Handler:
+    """Let only ADMIN_IDS through; everyone else gets a polite "not available" that reveals nothing."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        if user is None or not services(context).settings.is_admin(user.id):
+            await send_html(context, chat.id, NOT_AVAILABLE)
+            return
+        await handler(update, context)
+
+    return guarded
+
+
+@admin_only
 async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
-        return
+    chat = update.effective_chat
+    assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
-    if user is None or not svc.settings.is_admin(user.id):
-        await send_html(context, chat.id, NOT_AVAILABLE)
-        return
     days = 30
     if context.args and context.args[0].isdigit():
         days = max(1, min(int(context.args[0]), 365))
@@ -51,15 +67,12 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context, chat.id, "\n".join(lines))
 
 
+@admin_only
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reload the knowledge base from disk; a broken file keeps the old one running and says why."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
-        return
+    chat = update.effective_chat
+    assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
-    if user is None or not svc.settings.is_admin(user.id):
-        await send_html(context, chat.id, NOT_AVAILABLE)
-        return
     try:
         kb = load_kb()
     except StartupError as exc:
@@ -71,15 +84,12 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                       "Old buttons keep working where their entries still exist.")
 
 
+@admin_only
 async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the saved panel answers as a knowledge-base file for curators."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
-        return
+    chat = update.effective_chat
+    assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
-    if user is None or not svc.settings.is_admin(user.id):
-        await send_html(context, chat.id, NOT_AVAILABLE)
-        return
     try:
         text = drafts_yaml(await list_drafts(svc.database))
     except SQLAlchemyError:

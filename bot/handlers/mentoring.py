@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
@@ -37,6 +38,8 @@ from bot.messages import send_html
 from bot.services import SERVICES_KEY, services
 from db.mentoring_models import MAX_COMMENT_CHARS, MAX_NAME_CHARS, MAX_STORY_CHARS
 from knowledge.render import escape
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -785,6 +788,21 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                   _buttons([[("Cancel request", cb.make(CANCEL, parties.match.id))]]))
 
 
+
+async def _for_match(query: CallbackQuery, match_id: int | None, not_yours: str,
+                     call: Callable[[int], Awaitable[T]]) -> T | None:
+    """Run a rule on the match a button names. The rule checks on the server that the match belongs to
+    the person pressing; when it does not, or the database is down, the person is told and None returned."""
+    try:
+        if match_id is None:
+            raise rules.MentoringError(not_yours)
+        return await call(match_id)
+    except rules.MentoringError as exc:
+        await query.answer(str(exc), show_alert=True)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+    return None
+
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentor's Accept / Decline / Pause me; only the asked mentor can answer."""
     query = update.callback_query
@@ -794,15 +812,10 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = cb.parse(query.data)
     decision = {ACCEPT: rules.ACCEPT, DECLINE: rules.DECLINE, PAUSE: rules.PAUSE}[data.action]
     match_id = data.int_arg(0)
-    try:
-        if match_id is None:
-            raise rules.MentoringError("That request isn't yours to answer.")
-        parties = await rules.respond(svc.database, match_id, query.from_user.id, decision, svc.clock())
-    except rules.MentoringError as exc:
-        await query.answer(str(exc), show_alert=True)
-        return
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
+    parties = await _for_match(
+        query, match_id, "That request isn't yours to answer.",
+        lambda match_id: rules.respond(svc.database, match_id, query.from_user.id, decision, svc.clock()))
+    if parties is None:
         return
     await query.answer()
     mentee_id = parties.mentee.telegram_id
@@ -850,15 +863,10 @@ async def on_cancel_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     svc = services(context)
     match_id = cb.parse(query.data).int_arg(0)
-    try:
-        if match_id is None:
-            raise rules.MentoringError("That request isn't yours.")
-        parties = await rules.cancel_request(svc.database, match_id, query.from_user.id, svc.clock())
-    except rules.MentoringError as exc:
-        await query.answer(str(exc), show_alert=True)
-        return
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
+    parties = await _for_match(
+        query, match_id, "That request isn't yours.",
+        lambda match_id: rules.cancel_request(svc.database, match_id, query.from_user.id, svc.clock()))
+    if parties is None:
         return
     await query.answer("Request withdrawn.")
     await _edit(update, f"You withdrew your request to <b>{escape(parties.mentor_name)}</b>.",
@@ -956,15 +964,10 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     data = cb.parse(query.data)
     match_id, answer = data.int_arg(0), (data.args[1] if len(data.args) > 1 else "")
-    try:
-        if match_id is None:
-            raise rules.MentoringError("That buddy match isn't yours.")
-        parties = await rules.answer_checkin(svc.database, match_id, query.from_user.id, answer, svc.clock())
-    except rules.MentoringError as exc:
-        await query.answer(str(exc), show_alert=True)
-        return
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
+    parties = await _for_match(
+        query, match_id, "That buddy match isn't yours.",
+        lambda match_id: rules.answer_checkin(svc.database, match_id, query.from_user.id, answer, svc.clock()))
+    if parties is None:
         return
     await query.answer()
     if answer == rules.CONNECTED:
@@ -992,15 +995,10 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = cb.parse(query.data)
     match_id, keep = data.int_arg(0), data.int_arg(1) == 1
-    try:
-        if match_id is None:
-            raise rules.MentoringError("That buddy match isn't yours.")
-        parties = await rules.answer_review(svc.database, match_id, query.from_user.id, keep, svc.clock())
-    except rules.MentoringError as exc:
-        await query.answer(str(exc), show_alert=True)
-        return
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
+    parties = await _for_match(
+        query, match_id, "That buddy match isn't yours.",
+        lambda match_id: rules.answer_review(svc.database, match_id, query.from_user.id, keep, svc.clock()))
+    if parties is None:
         return
     await query.answer()
     await _edit(update, "👍 Carrying on: I'll check in again in three months." if keep
@@ -1075,15 +1073,10 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     match_id = cb.parse(query.data).int_arg(0)
-    try:
-        if match_id is None:
-            raise rules.MentoringError("That buddy match isn't yours.")
-        parties = await rules.end_match(svc.database, match_id, query.from_user.id, svc.clock())
-    except rules.MentoringError as exc:
-        await query.answer(str(exc), show_alert=True)
-        return
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
+    parties = await _for_match(
+        query, match_id, "That buddy match isn't yours.",
+        lambda match_id: rules.end_match(svc.database, match_id, query.from_user.id, svc.clock()))
+    if parties is None:
         return
     await query.answer()
     by_mentee = parties.mentee.telegram_id == query.from_user.id
