@@ -59,3 +59,46 @@ async def test_answers_keep_coming_while_the_database_is_down_and_it_recovers(
     bot.fake.say(person, "what's the weather like in Swansea")
     [decline] = await bot.fake.replies(960, after=mark)
     assert "Ask the panel" in str(decline.buttons())
+
+
+@asynccontextmanager
+async def postgres_refusing_connections(url: str) -> AsyncIterator[None]:
+    """A real outage: the database refuses new connections and every open one is cut, until the block ends."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    target = make_url(url)
+    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = target.database
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+            await connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        yield
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        await admin.dispose()
+
+
+async def test_a_real_postgres_outage_and_recovery(bot: Harness) -> None:
+    url = bot.services.settings.database_url
+    if not url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    person = bot.fake.person(961)
+    mark = bot.fake.mark()
+    bot.fake.say(person, "what goes in a memorandum of understanding")
+    [answer] = await bot.fake.replies(961, after=mark)
+    async with postgres_refusing_connections(url):
+        mark = bot.fake.mark()
+        bot.fake.say(person, "how do we deal with conflict between partners")
+        [during] = await bot.fake.replies(961, after=mark)
+        assert "<i>From:" in during.text
+        bot.fake.press(person, answer, "👍 Helpful")
+        assert await bot.fake.api_wait(lambda: any("try again in a minute" in a.get("text", "")
+                                                   for a in bot.fake.api.callback_answers))
+    bot.fake.press(person, answer, "👍 Helpful")
+    assert await bot.fake.api_wait(lambda: any("Glad it helped" in a.get("text", "")
+                                               for a in bot.fake.api.callback_answers))
