@@ -162,6 +162,8 @@ STEM_EXCEPTIONS: dict[str, str] = {
     "police": "police", "policing": "police", "policed": "police", "polices": "police",
     "competence": "competenc", "competences": "competenc", "competency": "competenc",
     "competencies": "competenc", "competent": "competenc",
+    # "governance" (boards, accountability) is not "government" (a partnership driver).
+    "governance": "governanc", "governing": "governanc",
 }
 _VOWELS = frozenset("aeiou")
 
@@ -352,6 +354,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "missiondrift": ("mission drift", "missions drift", "mission creep"),
     "steeringgroup": ("steering group", "steering committee", "steering board"),
     "duediligence": ("due diligence",),
+    # The consortium worksheet's heading "Who's in - and who's out": every word is a stop word.
+    "inorout": ("who's in and who's out", "who is in and who is out", "who's in or who's out",
+                "who is in or who is out", "who's in who's out", "who's in and out", "who is in and out"),
     "termsofreference": ("terms of reference",),
     "confidentiality agreement": ("confidentiality agreement", "non disclosure agreement", "nda",
                                   "nondisclosure agreement"),
