@@ -1,0 +1,53 @@
+"""The review feature's privacy hooks: export and forget a person's data (see :mod:`bot.privacy`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import col, select
+
+from bot.reviews.questions import answer_scores
+from bot.reviews.schedule import Schedule, describe_schedule
+from db.engine import Database
+from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
+
+
+# -- privacy hooks -----------------------------------------------------------------------------------
+async def export_user_data(database: Database, user_id: int) -> dict[str, Any]:
+    """Everything the review feature stores about ``user_id``: what they set up and their answers."""
+    async with database.session() as session:
+        partnerships = (await session.exec(select(Partnership).where(
+            or_(col(Partnership.created_by) == user_id, col(Partnership.chat_id) == user_id))
+            .order_by(col(Partnership.id)))).all()
+        answers = (await session.exec(select(ReviewAnswer, ReviewOccurrence, Partnership)
+                                      .join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewAnswer.occurrence_id)
+                                      .join(Partnership, col(Partnership.id) == ReviewAnswer.partnership_id)
+                                      .where(ReviewAnswer.user_id == user_id)
+                                      .order_by(col(ReviewAnswer.id)))).all()
+    return {
+        "review_partnerships": [{
+            "id": p.id, "name": p.name, "partners": p.partners, "chat": "private" if p.chat_id == user_id else "group",
+            "schedule": describe_schedule(Schedule.of(p)), "status": p.status, "paused_reason": p.paused_reason,
+            "set_up_by_you": p.created_by == user_id, "created_at": p.created_at.isoformat()} for p in partnerships],
+        "review_answers": [{
+            "partnership": p.name, "check_in": o.slot_at.isoformat(), "answers": answer_scores(a), "raised": a.comment,
+            "started_at": a.started_at.isoformat(),
+            "completed_at": a.completed_at.isoformat() if a.completed_at else None} for a, o, p in answers],
+    }
+
+
+async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]:
+    """Delete the person's answers and their private partnerships; group partnerships they set up keep
+    running for the group but no longer name them. Nobody else needs telling, so no notices."""
+    async with database.session() as session:
+        await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.user_id) == user_id))
+        private = list((await session.exec(select(Partnership.id).where(Partnership.chat_id == user_id))).all())
+        if private:
+            await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.partnership_id).in_(private)))
+            await session.exec(delete(ReviewOccurrence).where(col(ReviewOccurrence.partnership_id).in_(private)))
+            await session.exec(delete(Partnership).where(col(Partnership.id).in_(private)))
+        await session.exec(update(Partnership).where(col(Partnership.created_by) == user_id)
+                           .values(created_by=None).execution_options(synchronize_session=False))
+        await session.commit()
+    return []
