@@ -1,0 +1,98 @@
+"""The admins' view (``partnerbot mentors``): the whole cohort as plain values for the assignment in
+bot/mentor_matching.py, storing its proposals, and listing every profile.
+
+Why a module of its own: admins know people by the ids in their CSV files, not by database ids, and
+see everyone at once; the chat never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.mentoring.lists import MENTEE, MENTOR, split_slugs
+from bot.mentoring.scoring import MatchProfile
+from bot.mentoring.store import ACTIVE_MATCH, ENDED_PAIR, mentor_loads
+from db.engine import Database
+from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
+
+
+@dataclass
+class Cohort:
+    """Everyone the whole-cohort assignment considers, as plain values, plus the ids admins know them by."""
+
+    mentees: list[MatchProfile]
+    mentors: list[MatchProfile]
+    refs: dict[int, int | str]
+    excluded_pairs: set[tuple[int, int]]
+
+
+def person_ref(person: MentoringPerson) -> int | str:
+    """How an admin knows a person: the CSV's ``telegram`` value (a number stays a number), else the id."""
+    ref = person.import_ref
+    if ref is None:
+        return person.telegram_id if person.telegram_id is not None else f"@{person.username}"
+    return int(ref) if ref.isdigit() else ref
+
+
+async def load_cohort(database: Database) -> Cohort:
+    """Mentees looking for a buddy (none pending, proposed or matched) and every active mentor."""
+    async with database.session() as session:
+        people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
+        profiles = (await session.exec(select(MentoringProfile).where(col(MentoringProfile.active).is_(True))
+                                       .order_by(col(MentoringProfile.id)))).all()
+        busy = set((await session.exec(select(MentorMatch.mentee_id).where(
+            col(MentorMatch.status).in_(ACTIVE_MATCH)))).all())
+        loads = await mentor_loads(session)
+        ended = (await session.exec(select(MentorMatch.mentee_id, MentorMatch.mentor_id).where(
+            col(MentorMatch.status).in_(ENDED_PAIR)))).all()
+    mentees = [MatchProfile.of(p) for p in profiles if p.role == MENTEE and p.person_id not in busy]
+    mentors = [MatchProfile.of(p, loads.get(p.person_id, 0)) for p in profiles if p.role == MENTOR]
+    refs = {pid: person_ref(person) for pid, person in people.items() if pid is not None}
+    return Cohort(mentees, mentors, refs, {(a, b) for a, b in ended})
+
+
+async def record_proposals(database: Database, pairs: Iterable[tuple[int, int, float, str]], now: datetime) -> int:
+    """Store an admin's assignments as proposals to the mentees (sent by the bot's delivery job)."""
+    count = 0
+    async with database.session() as session:
+        for mentee_id, mentor_id, score, why in pairs:
+            exists = (await session.exec(select(MentorMatch).where(
+                MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).first()
+            if exists is not None:
+                continue
+            session.add(MentorMatch(mentee_id=mentee_id, mentor_id=mentor_id, status="proposed", score=score,
+                                    why=why[:400], created_at=now))
+            count += 1
+        await session.commit()
+    return count
+
+
+async def list_profiles(database: Database) -> list[dict[str, Any]]:
+    """Every profile with its person's admin id and current load, for ``partnerbot mentors list``."""
+    async with database.session() as session:
+        rows = (await session.exec(select(MentoringProfile, MentoringPerson).join(
+            MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id)
+            .order_by(col(MentoringProfile.role), col(MentoringProfile.id)))).all()
+        loads = await mentor_loads(session)
+        accepted = dict((await session.exec(select(MentorMatch.mentor_id, func.count()).where(
+            MentorMatch.status == "accepted").group_by(MentorMatch.mentor_id))).all())
+    out = []
+    for profile, person in rows:
+        item: dict[str, Any] = {
+            "id": person_ref(person), "role": profile.role, "name": profile.display_name,
+            "organisation": profile.organisation, "org_type": profile.org_type, "region": profile.region,
+            "topics": split_slugs(profile.topics), "active": profile.active,
+            "linked": person.telegram_id is not None, "source": profile.source}
+        if profile.role == MENTOR:
+            item.update(capacity=profile.capacity, mentees=accepted.get(person.id, 0),
+                        reserved=loads.get(person.id or 0, 0))
+        else:
+            item["waiting"] = profile.waiting_since is not None
+        out.append(item)
+    return out

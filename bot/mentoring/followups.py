@@ -1,0 +1,145 @@
+"""After a match is accepted: "Have you connected?" at two weeks (asked again a week later if not yet),
+"Continue or close?" at three months, ending a match, and the mentee's rating and comment.
+
+Why a module of its own: follow-ups are due times on the match rows, claimed once each by whichever bot
+process gets there first, never timers in memory; their timing constants live here with the rules
+that use them (accepting a request schedules the first follow-ups from these).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from bot.mentoring.cleaning import clean_story
+from bot.mentoring.lists import MENTEE
+from bot.mentoring.store import (
+    MentoringError,
+    Parties,
+    closed_reason,
+    load_match_for,
+    load_parties,
+    person_by_telegram,
+    transition,
+)
+from db.engine import Database
+from db.mentoring_models import MAX_COMMENT_CHARS, MentorMatch
+
+CHECKIN_AFTER = timedelta(days=14)
+CHECKIN_AGAIN_AFTER = timedelta(days=7)
+MAX_CHECKIN_ASKS = 2
+REVIEW_AFTER = timedelta(days=90)
+
+
+CONNECTED, NOT_YET, DIFFERENT = "yes", "notyet", "different"
+
+
+async def claim_due_checkins(database: Database, now: datetime) -> list[Parties]:
+    """Accepted matches whose "Have you connected?" is due; each claimed once."""
+    claimed: list[Parties] = []
+    async with database.session() as session:
+        rows = (await session.exec(select(MentorMatch).where(
+            MentorMatch.status == "accepted", col(MentorMatch.checkin_due) <= now))).all()
+        for match in rows:
+            result = await session.exec(update(MentorMatch).where(
+                MentorMatch.id == match.id, MentorMatch.checkin_due == match.checkin_due)
+                .values(checkin_due=None, checkin_asks=match.checkin_asks + 1))
+            if (result.rowcount or 0) == 1:
+                await session.commit()
+                match.checkin_due, match.checkin_asks = None, match.checkin_asks + 1
+                claimed.append(await load_parties(session, match))
+    return claimed
+
+
+async def claim_due_reviews(database: Database, now: datetime) -> list[Parties]:
+    """Accepted matches whose 90-day "Continue or close?" is due; each claimed once."""
+    claimed: list[Parties] = []
+    async with database.session() as session:
+        rows = (await session.exec(select(MentorMatch).where(
+            MentorMatch.status == "accepted", col(MentorMatch.review_due) <= now))).all()
+        for match in rows:
+            result = await session.exec(update(MentorMatch).where(
+                MentorMatch.id == match.id, MentorMatch.review_due == match.review_due).values(review_due=None))
+            if (result.rowcount or 0) == 1:
+                await session.commit()
+                match.review_due = None
+                claimed.append(await load_parties(session, match))
+    return claimed
+
+
+async def answer_checkin(database: Database, match_id: int, telegram_id: int, answer: str,
+                         now: datetime) -> Parties:
+    """The mentee's answer to "Have you connected?". "Not yet" asks again a week later (twice at most);
+    "a different buddy" ends the match, which frees the mentor's place and excludes the pair from now on."""
+    async with database.session() as session:
+        match = await load_match_for(session, match_id, telegram_id, MENTEE)
+        if match is None:
+            raise MentoringError("That buddy match isn't yours.")
+        if match.status != "accepted":
+            raise MentoringError(closed_reason(match.status))
+        if answer == CONNECTED:
+            match.connected = True
+        elif answer == NOT_YET:
+            match.connected = False
+            if match.checkin_asks < MAX_CHECKIN_ASKS:
+                match.checkin_due = now + CHECKIN_AGAIN_AFTER
+        elif answer == DIFFERENT:
+            if not await transition(session, match, "accepted", status="closed", ended_at=now,
+                                     end_reason="rematch"):
+                raise MentoringError(closed_reason(match.status))
+        else:
+            raise MentoringError("I didn't understand that answer.")
+        session.add(match)
+        await session.commit()
+        return await load_parties(session, match)
+
+
+async def answer_review(database: Database, match_id: int, telegram_id: int, keep: bool,
+                        now: datetime) -> Parties:
+    """The mentee's answer to "Continue or close?": continuing asks again in 90 days; closing frees the place."""
+    async with database.session() as session:
+        match = await load_match_for(session, match_id, telegram_id, MENTEE)
+        if match is None:
+            raise MentoringError("That buddy match isn't yours.")
+        if keep:
+            if match.status != "accepted":
+                raise MentoringError(closed_reason(match.status))
+            match.review_due = now + REVIEW_AFTER
+            session.add(match)
+        elif not await transition(session, match, "accepted", status="closed", ended_at=now, end_reason="closed"):
+            raise MentoringError(closed_reason(match.status))
+        await session.commit()
+        return await load_parties(session, match)
+
+
+async def end_match(database: Database, match_id: int, telegram_id: int, now: datetime) -> Parties:
+    """Either buddy ends an accepted match at any time (e.g. from /mentor)."""
+    async with database.session() as session:
+        match = await session.get(MentorMatch, match_id)
+        person = await person_by_telegram(session, telegram_id)
+        if match is None or person is None or person.id not in (match.mentee_id, match.mentor_id):
+            raise MentoringError("That buddy match isn't yours.")
+        if not await transition(session, match, "accepted", status="closed", ended_at=now, end_reason="closed"):
+            raise MentoringError(closed_reason(match.status))
+        await session.commit()
+        return await load_parties(session, match)
+
+
+async def rate_match(database: Database, match_id: int, telegram_id: int, rating: int | None = None,
+                     comment: str | None = None) -> bool:
+    """Store the mentee's 1-5 rating and/or comment on their match; False when it is not theirs."""
+    async with database.session() as session:
+        match = await load_match_for(session, match_id, telegram_id, MENTEE)
+        if match is None or match.accepted_at is None:
+            return False
+        if rating is not None:
+            if not 1 <= rating <= 5:
+                return False
+            match.rating = rating
+        if comment is not None:
+            match.comment = clean_story(comment)[:MAX_COMMENT_CHARS] or None
+        session.add(match)
+        await session.commit()
+        return True

@@ -1,0 +1,156 @@
+"""What a mentee is offered: up to three compatible mentors (:class:`Suggestion`, without contact details
+or organisation), the waiting list when there is none, and an admin's proposals delivered as suggestions.
+
+Why a module of its own: it joins the stored profiles to the pure scoring rules, and it is the one place
+that decides when a mentee joins or leaves the waiting list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.mentoring.lists import MENTEE, MENTOR
+from bot.mentoring.scoring import MAX_SUGGESTIONS, MatchProfile, Score, explain, rank, score_pair
+from bot.mentoring.store import ENDED_PAIR, Parties, load_parties, mentor_loads, person_by_telegram
+from db.engine import Database
+from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A mentor as a mentee sees them before asking: no contact details, no organisation name."""
+
+    mentor_person_id: int
+    display_name: str
+    org_type: str
+    region: str
+    shared_topics: tuple[str, ...]
+    story: str
+    why: str
+    score: float
+
+
+async def excluded_for(session: AsyncSession, mentee_id: int) -> set[tuple[int, int]]:
+    rows = await session.exec(select(MentorMatch.mentor_id).where(
+        MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_((*ENDED_PAIR, "pending", "accepted"))))
+    return {(mentee_id, mentor_id) for mentor_id in rows.all()}
+
+
+async def _mentor_pool(session: AsyncSession, *, reachable_only: bool) -> list[tuple[MentoringProfile, int]]:
+    query = select(MentoringProfile).join(MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id) \
+        .where(MentoringProfile.role == MENTOR, col(MentoringProfile.active).is_(True))
+    if reachable_only:
+        query = query.where(col(MentoringPerson.telegram_id).is_not(None))
+    profiles = list((await session.exec(query)).all())
+    loads = await mentor_loads(session)
+    return [(profile, loads.get(profile.person_id, 0)) for profile in profiles]
+
+
+def _suggestion(profile: MentoringProfile, score: Score) -> Suggestion:
+    return Suggestion(mentor_person_id=profile.person_id, display_name=profile.display_name,
+                      org_type=profile.org_type, region=profile.region, shared_topics=score.shared_topics,
+                      story=profile.story, why=explain(score), score=score.total)
+
+
+async def _suggestions_in(session: AsyncSession, mentee_profile: MentoringProfile,
+                          limit: int) -> list[Suggestion]:
+    pool = await _mentor_pool(session, reachable_only=True)
+    by_person = {profile.person_id: profile for profile, _load in pool}
+    mentee = MatchProfile.of(mentee_profile)
+    excluded = await excluded_for(session, mentee_profile.person_id)
+    ranked = rank(mentee, [MatchProfile.of(profile, load) for profile, load in pool], excluded, limit)
+    return [_suggestion(by_person[mentor.person_id], score) for mentor, score in ranked]
+
+
+@dataclass
+class MenteeStatus:
+    """Where a mentee stands: suggestions to choose from, a pending request, a buddy, or waiting."""
+
+    profile: MentoringProfile | None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    pending: Parties | None = None
+    buddy: Parties | None = None
+    waiting: bool = False
+
+
+async def mentee_status(database: Database, telegram_id: int, now: datetime,
+                        limit: int = MAX_SUGGESTIONS) -> MenteeStatus:
+    """What /mentor shows. With no compatible mentor the mentee joins the waiting list (once)."""
+    async with database.session() as session:
+        person = await person_by_telegram(session, telegram_id)
+        if person is None:
+            return MenteeStatus(None)
+        profile = (await session.exec(select(MentoringProfile).where(
+            MentoringProfile.person_id == person.id, MentoringProfile.role == MENTEE))).first()
+        if profile is None:
+            return MenteeStatus(None)
+        current = (await session.exec(select(MentorMatch).where(
+            MentorMatch.mentee_id == person.id, col(MentorMatch.status).in_(("pending", "accepted")))
+            .order_by(col(MentorMatch.id).desc()))).first()
+        if current is not None:
+            parties = await load_parties(session, current)
+            return MenteeStatus(profile, pending=parties if current.status == "pending" else None,
+                                buddy=parties if current.status == "accepted" else None)
+        if not profile.active:
+            profile.active = True
+        suggestions = await _suggestions_in(session, profile, limit)
+        if not suggestions and profile.waiting_since is None:
+            profile.waiting_since = now
+        elif suggestions:
+            profile.waiting_since = None
+        session.add(profile)
+        await session.commit()
+        return MenteeStatus(profile, suggestions=suggestions, waiting=not suggestions)
+
+
+async def claim_waiting_with_mentors(database: Database, now: datetime) -> list[tuple[int, list[Suggestion]]]:
+    """Waiting mentees for whom a compatible mentor has appeared: (chat id, suggestions), each told once.
+
+    Called when a mentor offers or resumes, when a place frees, and periodically (for CLI imports).
+    """
+    told: list[tuple[int, list[Suggestion]]] = []
+    async with database.session() as session:
+        rows = (await session.exec(select(MentoringProfile, MentoringPerson).join(
+            MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id).where(
+            MentoringProfile.role == MENTEE, col(MentoringProfile.waiting_since).is_not(None),
+            col(MentoringProfile.active).is_(True), col(MentoringPerson.telegram_id).is_not(None))
+            .order_by(col(MentoringProfile.waiting_since)))).all()
+        for profile, person in rows:
+            suggestions = await _suggestions_in(session, profile, MAX_SUGGESTIONS)
+            if not suggestions:
+                continue
+            result = await session.exec(update(MentoringProfile).where(
+                MentoringProfile.id == profile.id, col(MentoringProfile.waiting_since).is_not(None))
+                .values(waiting_since=None))
+            if (result.rowcount or 0) == 1 and person.telegram_id is not None:
+                await session.commit()
+                told.append((person.telegram_id, suggestions))
+    return told
+
+
+async def claim_undelivered_proposals(database: Database, now: datetime) -> list[tuple[Parties, Suggestion]]:
+    """An admin's whole-cohort suggestions not yet sent to their (reachable) mentees: claimed once each."""
+    claimed: list[tuple[Parties, Suggestion]] = []
+    async with database.session() as session:
+        rows = (await session.exec(select(MentorMatch).join(
+            MentoringPerson, col(MentoringPerson.id) == MentorMatch.mentee_id).where(
+            MentorMatch.status == "proposed", col(MentorMatch.delivered_at).is_(None),
+            col(MentoringPerson.telegram_id).is_not(None)))).all()
+        for match in rows:
+            result = await session.exec(update(MentorMatch).where(
+                MentorMatch.id == match.id, col(MentorMatch.delivered_at).is_(None)).values(delivered_at=now))
+            if (result.rowcount or 0) != 1:
+                continue
+            await session.commit()
+            parties = await load_parties(session, match)
+            if parties.mentee_profile is None or parties.mentor_profile is None:
+                continue
+            mentee = MatchProfile.of(parties.mentee_profile)
+            score = score_pair(mentee, MatchProfile.of(parties.mentor_profile))
+            claimed.append((parties, _suggestion(parties.mentor_profile, score)))
+    return claimed
