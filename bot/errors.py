@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 SORRY = ("Sorry, something went wrong on my side and I couldn't finish that. "
          "Please try again in a minute.")
 STORAGE_DOWN = "Sorry, I can't reach my records just now, so I couldn't save that. Please try again in a minute."
-SORRY_WITH_TEXT = SORRY + "\n\nSo nothing is lost, here is what you sent:\n<blockquote>{text}</blockquote>"
+ECHO = "\n\nSo nothing is lost, here is what you sent:\n<blockquote>{text}</blockquote>"
 MAX_ECHO = 1000
 
 
@@ -39,7 +39,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     text = message.text if message and message.text else None
     apology = STORAGE_DOWN if isinstance(error, (SQLAlchemyError, OSError)) else SORRY
-    reply = apology + SORRY_WITH_TEXT.removeprefix(SORRY).format(text=escape(text[:MAX_ECHO])) if text else apology
+    reply = apology + ECHO.format(text=escape(text[:MAX_ECHO])) if text else apology
     try:
         if update.callback_query:
             await update.callback_query.answer(apology[:190], show_alert=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from telegram import Update
 from telegram.ext import Application
@@ -209,6 +209,3 @@ async def _print_background(chat: TerminalChat) -> None:
         await asyncio.sleep(1.0)
         await chat.process_pending()
 
-
-def local_user(user_id: int, first_name: str) -> dict[str, Any]:
-    return {"id": user_id, "is_bot": False, "first_name": first_name}

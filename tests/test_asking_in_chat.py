@@ -106,7 +106,7 @@ async def test_a_decline_is_honest_and_reaches_the_panel_with_consent(bot: Harne
     stranger = bot.fake.person(605)
     resolve = next(d for _, d in relayed.buttons() if d.startswith("px:"))
     bot.fake.api.press(stranger, 604, relayed.message_id, resolve)
-    await bot.fake.api_wait(lambda: any("someone else" in a.get("text", "")
+    assert await bot.fake.api_wait(lambda: any("someone else" in a.get("text", "")
                                         for a in bot.fake.api.callback_answers))
     mark = bot.fake.mark()
     bot.fake.press(person, relayed, "My question is answered")
@@ -264,3 +264,28 @@ async def test_declined_and_unsure_questions_are_logged_for_curators(bot: Harnes
     async with bot.services.database.session() as session:
         rows = (await session.exec(select(QuestionLog).where(QuestionLog.user_id == 618))).all()
     assert [(r.text, r.outcome) for r in rows] == [(OFF_TOPIC, "decline")]
+
+
+async def test_when_the_panel_cannot_be_reached_the_asker_can_simply_tap_again(bot: Harness) -> None:
+    from bot.local_api import BotApiError
+
+    person = bot.fake.person(619)
+    mark = bot.fake.mark()
+    bot.fake.say(person, "how do I grow cucumbers")
+    [decline] = await bot.fake.replies(619, after=mark)
+    mark = bot.fake.mark()
+    bot.fake.press(person, decline, "Ask the panel")
+    [consent] = await bot.fake.replies(619, after=mark)
+    bot.fake.api.fail_next["sendMessage"] = BotApiError(403, "Forbidden: bot was kicked from the supergroup chat")
+    mark = bot.fake.mark()
+    bot.fake.press(person, consent, "anonymously")
+    assert await bot.fake.api_wait(lambda: any("couldn't reach the panel" in a.get("text", "")
+                                               for a in bot.fake.api.callback_answers))
+    assert await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.3) == []
+    bot.fake.press(person, consent, "anonymously")
+    [posted] = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
+    assert "cucumbers" in posted.text
+    bot.fake.press(person, consent, "anonymously")  # a third tap: already there, nothing posted again
+    assert await bot.fake.api_wait(lambda: any("Already sent" in a.get("text", "")
+                                               for a in bot.fake.api.callback_answers))
+    assert len(await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.3)) == 1

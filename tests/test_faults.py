@@ -102,3 +102,20 @@ async def test_a_real_postgres_outage_and_recovery(bot: Harness) -> None:
     bot.fake.press(person, answer, "👍 Helpful")
     assert await bot.fake.api_wait(lambda: any("Glad it helped" in a.get("text", "")
                                                for a in bot.fake.api.callback_answers))
+
+
+async def test_a_panel_reply_while_the_database_is_down_is_not_lost_silently(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import PANEL_CHAT_ID
+
+    expert = bot.fake.person(962, "Expert")
+    panel = bot.fake.group_chat(PANEL_CHAT_ID, "Panel")
+    posted = bot.fake.api.call("sendMessage", {"chat_id": PANEL_CHAT_ID, "text": "❓ Question #1"})["result"]
+    with database_down(monkeypatch):
+        mark = bot.fake.mark()
+        bot.fake.say(expert, "My answer to the question", chat=panel, reply_to=posted["message_id"])
+        replies = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
+        await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.5)
+    texts = [s.text for s in bot.fake.api.outbox[mark:] if s.chat_id == PANEL_CHAT_ID]
+    assert "send it again" in replies[0].text
+    assert len(texts) == 1, texts  # and it was not also answered as a question to the bot

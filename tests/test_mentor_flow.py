@@ -250,7 +250,7 @@ async def test_forged_buttons_are_refused(mbot: Harness) -> None:
                  cb.make("mc", match.id), cb.make("mf", match.id, "different"), cb.make("mv", match.id, 0),
                  cb.make("mr", match.id, 5), cb.make("me", match.id)):
         bot.fake.api.press(stranger, 1799, 1, data)
-    await bot.fake.api_wait(lambda: len(bot.fake.api.callback_answers) >= answers + 8)
+    assert await bot.fake.api_wait(lambda: len(bot.fake.api.callback_answers) >= answers + 8)
     texts = [str(a.get("text")) for a in bot.fake.api.callback_answers[answers:]]
     assert all("isn't yours" in text for text in texts), texts
     bot.fake.api.press(stranger, 1799, 1, cb.make("mpe", rules.MENTOR, "story"))

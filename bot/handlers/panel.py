@@ -89,14 +89,22 @@ async def on_panel_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)
         return
-    await query.answer()
-    if new:
-        who = escape(name) if name else "someone (anonymous)"
+    if not new and question.panel_message_id is not None:  # a second tap: it is already with the panel
+        await query.answer(f"Already sent to the panel as question #{question.id}.")
+        return
+    who = escape(question.asker_name) if question.asker_name else "someone (anonymous)"
+    try:
         posted = await send_html(
             context, panel_chat,
             f"❓ <b>Question #{question.id}</b> from {who}:\n<blockquote>{escape(question.text)}</blockquote>\n"
             "<i>Reply to this message to answer: I'll pass your reply on.</i>")
         await panel.set_panel_message(svc.database, question.id or 0, posted.message_id)
+    except (Forbidden, BadRequest, SQLAlchemyError):
+        # Not posted (or not recorded): the button stays, and tapping it again tries again.
+        log.warning("Could not post panel question %s", question.id)
+        await query.answer("I couldn't reach the panel just now. Please tap again in a minute.", show_alert=True)
+        return
+    await query.answer()
     await _edit_or_send(update, context, f"✅ Sent to the panel as question #{question.id}. "
                                          "I'll pass any replies on to you here.")
 
@@ -109,19 +117,26 @@ async def on_panel_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_panel_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A panel member replied to a question message: relay the reply to the asker."""
+    """A panel member replied to a question message: relay the reply to the asker.
+
+    Whatever happens here, a reply in the panel group is never also taken as a question to the bot, so
+    failures are reported to the panel member here rather than left to the next handler group.
+    """
     message = update.effective_message
-    if message is None or message.reply_to_message is None or not message.text:
-        raise ApplicationHandlerStop
-    svc = services(context)
-    question = await panel.question_for_panel_message(svc.database, message.chat_id,
-                                                      message.reply_to_message.message_id)
-    if question is None:
-        raise ApplicationHandlerStop  # an ordinary conversation among the panel, not a question to answer
-    try:
-        await _relay(message, context, question)
-    finally:
-        raise ApplicationHandlerStop
+    if message is not None and message.reply_to_message is not None and message.text:
+        try:
+            question = await panel.question_for_panel_message(
+                services(context).database, message.chat_id, message.reply_to_message.message_id)
+            if question is not None:  # otherwise an ordinary conversation among the panel
+                await _relay(message, context, question)
+        except SQLAlchemyError:
+            await message.reply_html("I couldn't save or pass on this reply just now. "
+                                     "Please send it again (as a reply to the question) in a minute.")
+        except Exception:
+            log.exception("Could not relay a panel reply")
+            await message.reply_html("Sorry, something went wrong and I couldn't pass this reply on. "
+                                     "Please try again in a minute.")
+    raise ApplicationHandlerStop
 
 
 async def _relay(message: Message, context: ContextTypes.DEFAULT_TYPE, question: PanelQuestion) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -38,7 +38,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry
-        await _send(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb), reply_to)
+        await send_html(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb),
+                        reply_to=reply_to)
         return
     log_id = await log_question(svc.database, user_id=user.id if user else None, text=question,
                                 outcome=outcome.kind, best_score=outcome.score,
@@ -47,17 +48,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     panel_log_id = log_id if has_panel and chat.type == ChatType.PRIVATE else None
     if outcome.kind == "suggest" and outcome.suggestions:
         entries = [match.entry for match in outcome.suggestions]
-        await _send(context, chat.id, prefix + answers.suggest_text(panel_log_id is not None),
-                    answers.suggestions_markup(entries, panel_log_id=panel_log_id), reply_to)
+        await send_html(context, chat.id, prefix + answers.suggest_text(panel_log_id is not None),
+                        answers.suggestions_markup(entries, panel_log_id=panel_log_id), reply_to=reply_to)
         return
     unavailable = has_panel and log_id is None
-    await _send(context, chat.id, prefix + answers.decline_text(has_panel, unavailable),
-                answers.decline_markup(panel_log_id=panel_log_id), reply_to)
-
-
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, markup: object,
-                reply_to: int | None) -> Message:
-    return await send_html(context, chat_id, text, markup, reply_to=reply_to)  # type: ignore[arg-type]
+    await send_html(context, chat.id, prefix + answers.decline_text(has_panel, unavailable),
+                    answers.decline_markup(panel_log_id=panel_log_id), reply_to=reply_to)
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,7 +90,8 @@ async def on_open_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None or update.effective_chat is None:
         return
     svc = services(context)
-    entry = svc.kb.get(cb.parse(query.data).args[0] if cb.parse(query.data).args else "")
+    args = cb.parse(query.data).args
+    entry = svc.kb.get(args[0]) if args else None
     if entry is None:
         await query.answer()
         await send_html(context, update.effective_chat.id, GONE)
