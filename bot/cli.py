@@ -107,11 +107,15 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
         load_kb()
     except StartupError as exc:
         fail(str(exc))
+    try:
+        help_ = load_settings().real_help()
+    except SettingsError:
+        help_ = None  # the answers do not depend on the bot's other settings
     from knowledge.ask import ask_main
 
     if question is None and not json_output:
         fail("Give a QUESTION, or use --json to read questions from standard input.")
-    raise typer.Exit(ask_main(question, json_output))
+    raise typer.Exit(ask_main(question, json_output, help_))
 
 
 @app.command()

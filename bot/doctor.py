@@ -34,9 +34,23 @@ def run_doctor() -> int:
         typer.echo(f"{'info':9}  admins: {len(settings.admin_ids)}; panel chat: "
                    f"{'set' if settings.panel_chat_id else 'not set (no human panel)'}; "
                    f"mode: {'webhook' if settings.webhook_url else 'long polling'}")
+        typer.echo(f"{'info':9}  council for voluntary service named in declines: "
+                   f"{settings.cvs_name or settings.cvs_contact or 'not set (CVS_NAME, CVS_CONTACT)'}")
         all_ready &= _check_database(settings)
     all_ready &= _check_knowledge()
+    _check_meaning()
     return 0 if all_ready else 1
+
+
+def _check_meaning() -> None:
+    """Whether questions are matched by meaning too, or (the model could not load) by words alone."""
+    from knowledge.embedding import describe
+
+    state = describe()
+    if state["on"]:
+        _line(True, "matching by meaning: all-MiniLM-L6-v2 (int8 ONNX) loaded")
+    else:
+        typer.echo(f"{'degraded':9}  matching by meaning is off ({state['problem']}); answering on words alone")
 
 
 def _check_database(settings: Settings) -> bool:

@@ -64,7 +64,13 @@ def build_matcher(kb: KnowledgeBase) -> object | None:
         from knowledge.engine import Matcher
     except ImportError:  # pragma: no cover - only while the engine is being written
         return None
-    return Matcher(kb)
+    matcher = Matcher(kb)
+    if not matcher.by_meaning:
+        from knowledge.embedding import model_problem
+
+        log.warning("Matching by meaning is off (%s): answering on words alone, which understands fewer "
+                    "ways of asking.", model_problem() or "no model")
+    return matcher
 
 
 async def prepare(settings: Settings) -> Services:

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from array import array
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -176,6 +177,11 @@ class Thresholds:
     offer_within: float
     #: Nearest entries offered with a decline must score at least this.
     hint_floor: float
+    #: For a broad question (at most BROAD_TERMS words that count: "funding", "partnership problems"),
+    #: entries within this share of the best score are also "close", and nothing is sure enough to skip
+    #: the check below ``broad_sure``: one broad word fits several entries equally well.
+    broad_share: float = 0.0
+    broad_sure: float = 101.0
 
 
 #: Words alone (the model could not load): the calibration described at ANSWER_THRESHOLD.
@@ -183,7 +189,20 @@ WORDS_THRESHOLDS = Thresholds(answer=ANSWER_THRESHOLD, sure=SURE_THRESHOLD, sugg
                               margin=AMBIGUITY_MARGIN, offer_within=10.0, hint_floor=DECLINE_HINT_FLOOR)
 #: Words and meaning: calibrated on our tuning messages (``bench_matching.py --calibrate``).
 BLEND_THRESHOLDS = Thresholds(answer=42.0, sure=52.0, suggest=33.0, margin=2.0, offer_within=6.0,
-                              hint_floor=28.0)
+                              hint_floor=28.0, broad_share=0.06, broad_sure=90.0)
+#: A question with at most this many distinct words that count (not stop words) is "broad".
+BROAD_TERMS = 2
+
+#: Phone shorthand spelt out before the model reads a message (the words engine has its own synonyms).
+SHORTHAND = {
+    "mgmt": "management", "mgt": "management", "b4": "before", "org": "organisation", "orgs": "organisations",
+    "govt": "government", "u": "you", "ur": "your", "pls": "please", "plz": "please", "tbh": "to be honest",
+    "thx": "thanks", "cos": "because", "coz": "because", "info": "information", "vol": "volunteer",
+    "vols": "volunteers", "yr": "year", "yrs": "years", "wk": "week", "mtg": "meeting", "mtgs": "meetings",
+    "asap": "as soon as possible", "w": "with", "abt": "about", "bc": "because", "dept": "department",
+    "exec": "executive", "execs": "executives", "ppl": "people", "smth": "something", "sth": "something",
+}
+_LETTERS = re.compile(r"[A-Za-z0-9]+")
 
 Kind = Literal["answer", "suggest", "decline", "smalltalk"]
 
@@ -294,11 +313,10 @@ class Matcher:
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
         self._semantic = self._build_semantic() if by_meaning else None
         base = BLEND_THRESHOLDS if self._semantic is not None else WORDS_THRESHOLDS
-        self.thresholds = Thresholds(
-            answer=base.answer if answer_threshold is None else answer_threshold,
+        self.thresholds = replace(
+            base, answer=base.answer if answer_threshold is None else answer_threshold,
             sure=max(base.sure, answer_threshold or 0.0),
-            suggest=base.suggest if suggest_threshold is None else suggest_threshold,
-            margin=base.margin, offer_within=base.offer_within, hint_floor=base.hint_floor)
+            suggest=base.suggest if suggest_threshold is None else suggest_threshold)
 
     @property
     def answer_threshold(self) -> float:
@@ -604,7 +622,8 @@ class Matcher:
         # and at most EMBED_SENTENCES asking sentences get their own vector; context sentences borrow
         # the whole message's, so their words still count but their meaning costs nothing extra.
         own = [0, *[i for i, p in enumerate(parts) if i and p.asks][:EMBED_SENTENCES]]
-        vectors = self._semantic.sentence_similarities([parts[i].text for i in own]) if self._semantic else None
+        vectors = (self._semantic.sentence_similarities([self._for_meaning(parts[i].text) for i in own])
+                   if self._semantic else None)
         row_of = {index: row for row, index in enumerate(own)}
         best: dict[int, float] = {}
         for position, part in enumerate(parts):
@@ -627,6 +646,21 @@ class Matcher:
                 if score > best.get(index, -1.0):
                     best[index] = score
         return best
+
+    def _for_meaning(self, text: str) -> str:
+        """The text the model reads: typos fixed against the knowledge base's words ("partnershp agreemnt"
+        reads as "partnership agreement": the model splits a misspelt word into meaningless pieces) and
+        phone shorthand spelt out ("mgmt", "b4", "orgs")."""
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group()
+            lower = word.lower()
+            if lower in SHORTHAND:
+                return SHORTHAND[lower]
+            corrected = self._correct(lower)
+            return corrected[0] if corrected is not None else word
+
+        return _LETTERS.sub(fix, text)
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         """Entries ranked by score, best first, at most ``limit``; empty when nothing matches at all."""
@@ -653,26 +687,35 @@ class Matcher:
                 return Outcome("smalltalk", None, (), talk)
             ranked = self.search(text, limit=4)
             subject = outside_subject(text, ranked[0].entry if ranked else None)
+            broad = len(self._content_terms(text)) <= BROAD_TERMS
         except Exception:  # pragma: no cover - a last guard: a chat bot must never crash on input
-            ranked, subject = [], None
+            ranked, subject, broad = [], None, False
         if subject is not None:
             return Outcome("decline", ranked[0] if ranked else None, (), outside=subject)
-        return self.decide(ranked)
+        return self.decide(ranked, broad=broad)
 
-    def decide(self, ranked: list[Match]) -> Outcome:
+    def _content_terms(self, text: str) -> set[str]:
+        """The distinct words of a question that count (stop words and as-typed synonym marks left out)."""
+        return {term for term, _, _ in traced_terms(words(clean(text))) if not term.startswith(SPECIFIC_MARK)}
+
+    def decide(self, ranked: list[Match], *, broad: bool = False) -> Outcome:
         """The outcome for ranked matches, by the calibrated thresholds (see :class:`Thresholds`).
 
         * Answer when the best entry is sure, or above the answer line and clearly ahead of the next.
         * "Did you mean" when it is above the suggestion line but others are close behind (two or three
           entries genuinely in the running), or when it is not quite sure enough to answer.
         * Decline when nothing reaches the suggestion line; the nearest entries still go with it.
+
+        A ``broad`` question (one or two words that count) is held to a stricter idea of "clearly ahead".
         """
         t = self.thresholds
         if not ranked:
             return Outcome("decline", None, ())
         best = ranked[0]
-        close = [m for m in ranked[1:3] if best.score - m.score < t.margin]
-        if best.score >= t.sure or (best.score >= t.answer and not close):
+        within = max(t.margin, t.broad_share * best.score) if broad else t.margin
+        close = [m for m in ranked[1:3] if best.score - m.score < within]
+        sure = max(t.sure, t.broad_sure) if broad and t.broad_share else t.sure
+        if best.score >= sure or (best.score >= t.answer and not close):
             return Outcome("answer", best, ())
         if best.score >= t.suggest:
             offered = [best, *close] if close else [m for m in ranked[:3] if best.score - m.score < t.offer_within]

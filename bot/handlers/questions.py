@@ -36,6 +36,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     prefix = answers.LONG_MESSAGE_NOTE if len(" ".join(text.split())) > len(question) else ""
     outcome = svc.matcher.ask(question)
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
+    if outcome.kind == "smalltalk" and outcome.talk is not None:  # never an entry, never a gap
+        await send_html(context, chat.id, answers.small_talk_text(outcome.talk), reply_to=reply_to)
+        return
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry
         await send_html(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb),
@@ -52,7 +55,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
                         answers.suggestions_markup(entries, panel_log_id=panel_log_id), reply_to=reply_to)
         return
     unavailable = has_panel and log_id is None
-    await send_html(context, chat.id, prefix + answers.decline_text(has_panel, unavailable),
+    await send_html(context, chat.id, prefix + answers.decline_text(svc.settings.real_help(), outcome.outside,
+                                                                    unavailable),
                     answers.decline_markup(panel_log_id=panel_log_id), reply_to=reply_to)
 
 
