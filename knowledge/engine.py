@@ -713,7 +713,7 @@ class Matcher:
             return Outcome("decline", None, ())
         best = ranked[0]
         within = max(t.margin, t.broad_share * best.score) if broad else t.margin
-        close = [m for m in ranked[1:3] if best.score - m.score < within]
+        close = [m for m in ranked[1:3] if best.score - m.score < within and not _linked(best.entry, m.entry)]
         sure = max(t.sure, t.broad_sure) if broad and t.broad_share else t.sure
         if best.score >= sure or (best.score >= t.answer and not close):
             return Outcome("answer", best, ())
@@ -745,6 +745,13 @@ def combine(s: Signals) -> float:
              + W_BM25 * s.bm25)
     total *= s.information ** INFORMATION_POWER
     return round(100.0 * min(max(total, 0.0), 1.0), 2)
+
+
+def _linked(a: Entry, b: Entry) -> bool:
+    """Whether the curators linked two entries as follow-ups of each other: two such entries close in score
+    are one topic seen from two sides, not a genuine choice, so the better one is answered (and its
+    follow-up button offers the other)."""
+    return b.id in a.related or a.id in b.related
 
 
 def _typo_credit(typed: str, known: str) -> float:

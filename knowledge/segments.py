@@ -22,6 +22,8 @@ SPLIT_FROM_CHARS = 140
 MAX_SENTENCES = 6
 #: Sentences shorter than this many words are folded into the next one ("Quick one." "Sorry for the essay.").
 MIN_WORDS = 4
+#: An asking sentence with at most this many words of substance is read together with the one before it.
+THIN_QUESTION_WORDS = 2
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+|(?<=\w)\s+-{1,2}\s+(?=\w)|;\s+")
 _QUESTION_START = re.compile(
@@ -89,5 +91,24 @@ def segments(text: str) -> list[Segment]:
     flags = [asks(s) for s in found]
     if not any(flags):
         flags = [True] * len(found)
+    # An asking sentence with little of its own ("What are the pros and cons of each?", "is that normal?")
+    # asks about the sentence before it: match the two together.
+    for i in range(1, len(found)):
+        if flags[i] and not flags[i - 1] and len(_content_words(found[i])) <= THIN_QUESTION_WORDS:
+            found[i] = f"{found[i - 1]} {found[i]}"
     ordered = sorted(zip(found, flags, strict=True), key=lambda item: not item[1])[:MAX_SENTENCES]
     return [whole, *(Segment(s, flag) for s, flag in ordered)]
+
+
+_FILLER_WORDS = (
+    "a an the and or but so of to in on for with at by from is are was were be been am do does did have has had "
+    "i we you they it this that these those my our your their what how why when where who which should shall "
+    "can could would will may might must any anyone anything there here each both either just really even "
+    "actually still then than too very much more most best way ways thing things about if not no yes start "
+    "normal common ok okay advice tips pros cons help idea ideas thoughts sure know"
+)
+_FILLER = frozenset(_FILLER_WORDS.split())
+
+
+def _content_words(sentence: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z]+", sentence.lower()) if w not in _FILLER and len(w) > 2]
