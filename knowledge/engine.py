@@ -37,11 +37,11 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Indel
@@ -373,26 +373,19 @@ class Matcher:
             indexed.texts = [p.text for p in indexed.phrasings if p.fuzzy]
 
     def _build_bm25(self) -> None:
-        """Inverted index term -> [(entry index, BM25 weight)] over phrasings + keywords + answer."""
-        docs: list[Counter[str]] = []
+        """A BM25 index (bm25s) over each entry's phrasings + keywords + answer, phrasings counted once each."""
+        docs: list[list[str]] = []
         for indexed in self._entries:
-            doc: Counter[str] = Counter()
+            doc: list[str] = []
             for phrasing in indexed.phrasings:
-                doc.update(phrasing.terms)
-            doc.update(indexed.title_terms)
-            doc.update(indexed.answer_terms)
+                doc.extend(phrasing.terms)
+            doc.extend(indexed.title_terms)
+            doc.extend(indexed.answer_terms)
             docs.append(doc)
-        avg = sum(sum(d.values()) for d in docs) / max(len(docs), 1)
-        postings: dict[str, tuple[array[int], array[float]]] = {}
-        for index, doc in enumerate(docs):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(doc.values()) / max(avg, 1e-9))
-            for term, tf in doc.items():
-                ids, weights = postings.get(term) or postings.setdefault(term, (array("l"), array("d")))
-                ids.append(index)
-                weights.append(self._idf[term] * tf * (BM25_K1 + 1) / (tf + norm))
-        #: term -> (entry indices, BM25 weights): typed arrays hold 16 bytes a posting, not ~90.
-        self._postings = postings
-        self._vocab = frozenset(self._postings)
+        self._vocab = frozenset(term for doc in docs for term in doc)
+        self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        if docs:
+            self._bm25.index(docs, show_progress=False)
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         for term in self._vocab:
             if len(term) >= 5:
@@ -485,15 +478,23 @@ class Matcher:
     # -- scoring ----------------------------------------------------------------------------------
 
     def _candidates(self, query: _Query) -> dict[int, float]:
-        """BM25 score of every entry sharing a term with the question (the inverted index's work)."""
-        scores: dict[int, float] = defaultdict(float)
+        """BM25 score of every entry sharing a term with the question (bm25s does the index work).
+
+        Each term the question may match is scored on its own and weighted by its credit (a typo or a
+        prefix relative earns less) and, for the user's own word under a synonym, SPECIFIC_WEIGHT.
+        """
+        if not self._entries:
+            return {}
+        total = np.zeros(len(self._entries), dtype=np.float32)
         for qterm in query.terms:
             for term, credit in qterm.expansions:
-                posting = self._postings.get(term)
-                if posting is not None:
-                    for index, weight in zip(*posting, strict=True):
-                        scores[index] += weight * credit
-        return scores
+                if term in self._vocab:
+                    # bm25s (Lucene's variant) leaves out BM25's constant (k1 + 1) factor; put it back so
+                    # the signal keeps the scale BM25_CAP was calibrated on.
+                    weight = credit * (BM25_K1 + 1) * (SPECIFIC_WEIGHT if term.startswith(SPECIFIC_MARK) else 1.0)
+                    total += weight * self._bm25.get_scores([term])
+        found = np.flatnonzero(total > 0)
+        return {int(index): float(total[index]) for index in found}
 
     def _signals(self, indexed: _IndexedEntry, query: _Query, bm25: float) -> Signals:
         """Each signal of one entry for one question, 0-1 (see the module docstring for why each)."""
