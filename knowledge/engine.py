@@ -146,6 +146,8 @@ LEXICAL_POOL = 12
 #: Asking sentences of a long message embedded on their own (besides the whole message).
 EMBED_SENTENCES = 2
 SEMANTIC_POOL = 12
+#: Entries ranked by words for a context sentence (it only adds candidates the words point to).
+CONTEXT_POOL = 5
 #: The blend of the words-only score (0-100) and the closeness in meaning (cosine to the entry's nearest
 #: phrasing): cosine below SEM_FLOOR counts as nothing (unrelated sentences of this field sit at 0.2-0.4),
 #: at SEM_TOP or above as everything. Calibrated on our tuning messages (benchmarks/bench_matching.py).
@@ -629,14 +631,16 @@ class Matcher:
         best: dict[int, float] = {}
         for position, part in enumerate(parts):
             weight = 1.0 if part.asks else CONTEXT_WEIGHT
-            query, lexical, bm25 = self._lexical(part.text, max(limit, LEXICAL_POOL))
+            own_vector = position in row_of
+            query, lexical, bm25 = self._lexical(part.text, max(limit, LEXICAL_POOL if own_vector else CONTEXT_POOL))
             if vectors is None:
                 scored = {index: score * weight for index, score in lexical.items()}
             else:
                 sims = vectors[row_of.get(position, 0)]
                 pool = set(lexical)
-                nearest = min(SEMANTIC_POOL, len(sims) - 1)
-                pool.update(int(i) for i in np.argpartition(-sims, nearest)[:nearest + 1])
+                if own_vector:  # a context sentence borrows the whole message's vector: its pool is already in
+                    nearest = min(SEMANTIC_POOL, len(sims) - 1)
+                    pool.update(int(i) for i in np.argpartition(-sims, nearest)[:nearest + 1])
                 scored = {}
                 for index in pool:
                     words_only = lexical.get(index)
