@@ -14,6 +14,7 @@ from bot import callbacks as cb
 from bot.asking import StorageUnavailable, bound_question, log_question, record_vote
 from bot.messages import send_html
 from bot.services import Services, services
+from knowledge.docx_export import template_docx
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,18 @@ async def on_template(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer("Sorry, that template is no longer available.", show_alert=True)
         return
     await query.answer("Sending the template…")
+    caption = f"📄 {answers.escape(entry.question)}"
+    try:  # the Word copy is what most people edit; the Markdown stays the source and is sent too
+        docx_name, docx_bytes = template_docx(path)
+    except Exception:  # a template Word cannot take must not stop the Markdown one
+        log.exception("Could not make a Word copy of %s", path.name)
+        docx_name, docx_bytes = None, b""
+    if docx_name:
+        await context.bot.send_document(update.effective_chat.id, docx_bytes, filename=docx_name,
+                                        caption=caption + " (Word)")
     with path.open("rb") as handle:
         await context.bot.send_document(update.effective_chat.id, handle, filename=path.name,
-                                        caption=f"📄 {answers.escape(entry.question)}")
+                                        caption=caption + " (plain text)")
 
 
 async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
