@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from bot.console import handlers as console
 from bot.errors import on_error
 from bot.handlers import admin, basics, inline, mentoring, panel, privacy, questions, reviews, throttle, topics
 from bot.persistence import DatabasePersistence
@@ -33,7 +34,7 @@ HTTP_CONNECTIONS = 16
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    throttle, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline)
+    throttle, basics, topics, mentoring, reviews, privacy, admin, console, panel, questions, inline)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from db.engine import Database
-from db.models import MAX_QUESTION_CHARS, AnswerVote, PanelQuestion, PanelReply, QuestionLog
+from db.models import MAX_QUESTION_CHARS, AnswerVote, PanelQuestion, PanelReply, QuestionDay, QuestionLog
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,25 @@ async def log_question(database: Database, *, user_id: int | None, text: str, ou
     except (SQLAlchemyError, OSError) as exc:
         log.warning("Could not log a question (%s); answering anyway", type(exc).__name__)
         return None
+
+
+async def count_question(database: Database, outcome: str, now: datetime) -> None:
+    """Add one to today's count of ``outcome`` for the console's usage chart: a number, no text, no person.
+
+    Best-effort like :func:`log_question`: a database outage costs a count, never an answer.
+    """
+    try:
+        async with database.session() as session:
+            row = (await session.exec(select(QuestionDay).where(QuestionDay.day == now.date(),
+                                                                QuestionDay.outcome == outcome))).first()
+            if row is None:
+                session.add(QuestionDay(day=now.date(), outcome=outcome, count=1))
+            else:
+                row.count += 1
+                session.add(row)
+            await session.commit()
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("Could not count a question (%s)", type(exc).__name__)
 
 
 async def get_logged_question(database: Database, question_id: int) -> QuestionLog | None:

@@ -29,9 +29,11 @@ app.add_typer(kb_app, name="kb")
 def _add_feature_commands() -> None:
     """Mentoring and review commands live in their own modules, next to their rules."""
     from bot import cli_mentors, cli_reviews
+    from bot.console.cli import web
 
     app.add_typer(cli_mentors.app, name="mentors")
     app.add_typer(cli_reviews.app, name="reviews")
+    app.command("web")(web)
 
 
 _add_feature_commands()
@@ -66,7 +68,7 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 @app.command()
 def run() -> None:
-    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set)."""
+    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set), and the console with WEB_PORT."""
     from bot.runner import run_telegram
 
     settings = settings_or_exit()

@@ -50,10 +50,12 @@ async def open_database(settings: Settings, *, migrate: bool = True, timeout: fl
     return database
 
 
-def load_kb() -> KnowledgeBase:
-    """Load the knowledge base, or raise StartupError naming the broken file and entry."""
+def load_kb(settings: Settings | None = None) -> KnowledgeBase:
+    """Load the knowledge base (from KNOWLEDGE_DIR when set), or raise StartupError naming the broken file."""
     try:
-        return load_knowledge_base()
+        if settings is None:
+            return load_knowledge_base()
+        return load_knowledge_base(settings.themes_dir, settings.templates_dir)
     except KnowledgeError as exc:
         raise StartupError(f"Knowledge base: {exc}") from None
 
@@ -69,7 +71,7 @@ def build_matcher(kb: KnowledgeBase) -> object | None:
 
 async def prepare(settings: Settings) -> Services:
     """Everything a running bot needs, checked in the order a person would fix it."""
-    kb = load_kb()
+    kb = load_kb(settings)
     database = await open_database(settings)
     return Services(settings=settings, database=database, kb=kb, matcher=build_matcher(kb))
 

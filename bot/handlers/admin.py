@@ -74,7 +74,7 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
     try:
-        kb = load_kb()
+        kb = load_kb(svc.settings)
     except StartupError as exc:
         await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
                                           f"<code>{escape(str(exc))}</code>")

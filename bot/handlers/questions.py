@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import answers
 from bot import callbacks as cb
-from bot.asking import StorageUnavailable, bound_question, log_question, record_vote
+from bot.asking import StorageUnavailable, bound_question, count_question, log_question, record_vote
 from bot.messages import send_html
 from bot.services import Services, services
 
@@ -35,6 +35,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         return
     prefix = answers.LONG_MESSAGE_NOTE if len(" ".join(text.split())) > len(question) else ""
     outcome = svc.matcher.ask(question)
+    # Counted for the console's usage chart after the reply is on its way: an answer never waits for it.
+    context.application.create_task(count_question(svc.database, outcome.kind, svc.clock()), update=update)
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry

@@ -31,6 +31,7 @@ from bot.mentoring.cleaning import (
     normalise_username,
 )
 from bot.mentoring.cohort import (
+    NOT_STARTED,
     Cohort,
     list_profiles,
     load_cohort,
@@ -161,6 +162,7 @@ __all__ = [
     "MENTOR_FULL",
     "MENTOR_PAUSED",
     "MIN_CAPACITY",
+    "NOT_STARTED",
     "NOT_YET",
     "NO_SHARED_TOPIC",
     "ORG_TYPES",
