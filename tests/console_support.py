@@ -16,6 +16,7 @@ from bot.console.auth import create_signin
 from bot.console.web import Console, create_app
 from bot.services import Services
 from bot.startup import prepare
+from db.engine import Database
 from knowledge.loader import KNOWLEDGE_DIR
 from tests.conftest import ADMIN_ID, make_settings
 
@@ -70,3 +71,61 @@ async def console_harness(db_url: str, tmp_path: Path) -> AsyncIterator[ConsoleH
             yield ConsoleHarness(client, services, console, kb_dir, clock)
     finally:
         await services.database.dispose()
+
+
+DEMO_CSV = ("role,name,telegram,organisation,org_type,region,topics,capacity,story\n"
+            "mentor,Tom,1001,Age Concern,Charity,London,Data sharing;statutory,2,Shared data with the NHS.\n"
+            "mentor,Priya,@priya_m,Bolton CVS,charity,North West,due diligence;MoU,2,We merged.\n"
+            "mentee,Bea,2002,Third Space,social enterprise,London,gdpr,,Starting a data-sharing agreement.\n"
+            "mentee,Ade,@ade_k,Small Steps,community group,North West,MoU,,Signing an MoU soon.\n")
+
+
+async def seed_demo(database: Database, now: datetime) -> None:
+    """A little of everything the console shows: gaps, a draft, votes, people, partnerships, usage."""
+    import json
+    from datetime import time, timedelta
+
+    from bot.asking import count_question
+    from bot.mentor_import import import_rows, parse_csv
+    from bot.reviews import Schedule, create_partnership
+    from db.models import AnswerVote, KnowledgeDraft, QuestionLog
+    from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
+
+    async with database.session() as session:
+        for days, text in ((1, "how do we share data with the council"), (2, "sharing data with the council?"),
+                           (3, "can we hire a minibus together"), (1, "who pays the auditor in a consortium")):
+            session.add(QuestionLog(text=text, outcome="decline", asked_at=now - timedelta(days=days)))
+        session.add(KnowledgeDraft(question="Can a lead partner charge a management fee?",
+                                   answer="Yes: most consortia agree a small fee to cover the lead's costs.",
+                                   saved_at=now))
+        for user, entry, helpful in ((1, "bot-mentor-offer", False), (2, "bot-mentor-offer", False),
+                                     (3, "bot-what-can-you-do", True)):
+            session.add(AnswerVote(user_id=user, entry_id=entry, helpful=helpful, voted_at=now))
+        await session.commit()
+    rows, _ = parse_csv(DEMO_CSV)
+    await import_rows(database, rows, now)
+    schedule = Schedule("monthly", time(9, 0), "Europe/London", now.date().replace(day=1), day=-1)
+    active, _ = await create_partnership(database, chat_id=-100555, created_by=7, name="Riverside Consortium",
+                                         partners=["Age Concern", "Small Steps"], schedule=schedule, now=now)
+    paused, _ = await create_partnership(database, chat_id=-100556, created_by=7, name="Hill Trust",
+                                         partners=["Hill Trust", "Valley Foodbank"], schedule=schedule, now=now)
+    async with database.session() as session:
+        row = await session.get(Partnership, paused.id)
+        assert row is not None
+        row.status, row.paused_reason = "paused", "Telegram says the bot was removed from the group"
+        session.add(row)
+        for back, answers in ((60, 3), (30, 2)):
+            slot = now - timedelta(days=back)
+            occurrence = ReviewOccurrence(partnership_id=active.id or 0, slot_date=slot.date(), slot_at=slot,
+                                          due_at=slot, status="sent")
+            session.add(occurrence)
+            await session.flush()
+            for person in range(answers):
+                session.add(ReviewAnswer(occurrence_id=occurrence.id or 0, partnership_id=active.id or 0,
+                                         user_id=100 + person, completed_at=slot,
+                                         scores=json.dumps({"purpose": 3 + person % 2, "roles": 4})))
+        await session.commit()
+    for back in range(14):
+        for outcome, count in (("answer", 3 + back % 4), ("suggest", back % 3), ("decline", 1 + back % 2)):
+            for _ in range(count):
+                await count_question(database, outcome, now - timedelta(days=back))

@@ -298,12 +298,14 @@ async def _cohort_preview(console: Console) -> dict[str, Any]:
 
 @signed_in
 async def mentors_page(request: Request) -> Response:
-    from bot.mentoring import TOPICS, label, list_profiles
+    from bot.mentoring import ORG_TYPES, REGIONS, TOPICS, label, list_profiles
 
     console = _console(request)
     profiles = await list_profiles(console.services.database)
     for profile in profiles:
         profile["topic_labels"] = [label(TOPICS, slug) for slug in profile["topics"]]
+        profile["region_label"] = label(REGIONS, profile["region"])
+        profile["org_type_label"] = label(ORG_TYPES, profile["org_type"])
     return render(request, "mentors.html", profiles=profiles,
                   matches=await views.matches(console.services.database))
 
