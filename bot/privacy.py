@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import asking, mentoring, reviews
+from bot.console import auth as console_auth
 from db.engine import Database
 
 Export = Callable[[Database, int], Awaitable[dict[str, Any]]]
@@ -33,6 +34,7 @@ def features() -> list[Feature]:
         Feature("questions", asking.export_user_data, asking.forget_user),
         Feature("mentoring", mentoring.export_user_data, mentoring.forget_user),
         Feature("reviews", reviews.export_user_data, reviews.forget_user),
+        Feature("console", console_auth.export_user_data, console_auth.forget_user),
     ]
 
 

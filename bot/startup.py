@@ -69,6 +69,15 @@ def build_matcher(kb: KnowledgeBase) -> object | None:
     return Matcher(kb)
 
 
+def reload_knowledge(services: Services) -> KnowledgeBase:
+    """Load the knowledge base again and swap it into running ``services`` (/reload and the console).
+
+    Raises StartupError, keeping the current knowledge base, when the files on disk have a problem."""
+    kb = load_kb(services.settings)
+    services.kb, services.matcher = kb, build_matcher(kb)
+    return kb
+
+
 async def prepare(settings: Settings) -> Services:
     """Everything a running bot needs, checked in the order a person would fix it."""
     kb = load_kb(settings)

@@ -64,7 +64,7 @@ async def console_harness(db_url: str, tmp_path: Path) -> AsyncIterator[ConsoleH
     services = await prepare(settings)
     clock = [START]
     services.clock = lambda: clock[0]
-    console = Console(services=services, themes_dir=settings.themes_dir, templates_dir=settings.templates_dir)
+    console = Console(services=services)
     transport = httpx.ASGITransport(app=create_app(console))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -345,3 +345,16 @@ async def test_usage_charts_questions_a_day_by_outcome(web: ConsoleHarness) -> N
     assert "3 answered, 2 offered “did you mean”, 1 declined." in page
     assert "<svg" in page and "01 Mar: 3 answered" in page and "28 Feb: 2 did you mean" in page
     assert "4 answered" in (await web.client.get("/usage?days=60")).text
+
+
+async def test_forget_signs_an_admin_out_and_mydata_lists_their_console_use(web: ConsoleHarness) -> None:
+    from bot.privacy import export_everything, forget_everything
+
+    await web.sign_in()
+    exported = await export_everything(web.services.database, ADMIN_ID, {})
+    assert len(exported["console"]["sessions"]) == 1 and exported["console"]["sign_in_links"][0]["used"] is True
+    assert "token" not in json.dumps(exported["console"])
+    await forget_everything(web.services.database, ADMIN_ID)
+    assert (await web.client.get("/")).status_code == 401
+    assert (await export_everything(web.services.database, ADMIN_ID, {}))["console"] == {
+        "sign_in_links": [], "sessions": []}

@@ -28,8 +28,7 @@ class PortInUse(Exception):
 
 def console_for(services: Services) -> Console:
     settings = services.settings
-    return Console(services=services, themes_dir=settings.themes_dir, templates_dir=settings.templates_dir,
-                   secure_cookies=settings.console_base_url.startswith("https://"))
+    return Console(services=services, secure_cookies=settings.console_base_url.startswith("https://"))
 
 
 def listen_socket(host: str, port: int) -> socket.socket:

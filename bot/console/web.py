@@ -60,21 +60,25 @@ class Console:
     knowledge-base folders it edits."""
 
     services: Services
-    themes_dir: Path
-    templates_dir: Path
     secure_cookies: bool = False
 
+    @property
+    def themes_dir(self) -> Path:
+        return self.services.settings.themes_dir
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.services.settings.templates_dir
+
     def reload_knowledge(self) -> str:
-        """Load the edited files and swap them into the running bot, as /reload does; a broken file keeps
-        the current knowledge base and says why."""
-        from bot.startup import build_matcher
-        from knowledge.loader import KnowledgeError, load_knowledge_base
+        """Swap the edited files into the running bot with /reload's own machinery; a broken file keeps the
+        current knowledge base and says why."""
+        from bot.startup import StartupError, reload_knowledge
 
         try:
-            kb = load_knowledge_base(self.themes_dir, self.templates_dir)
-        except KnowledgeError as exc:
+            kb = reload_knowledge(self.services)
+        except StartupError as exc:
             return f"The bot kept its current knowledge base: {exc}"
-        self.services.kb, self.services.matcher = kb, build_matcher(kb)
         return f"The bot now answers from {len(kb)} entries in {len(kb.themes)} themes."
 
 

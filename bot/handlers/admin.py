@@ -21,7 +21,7 @@ from bot.gaps import find_gaps
 from bot.messages import send_html
 from bot.panel import drafts_yaml, list_drafts
 from bot.services import services
-from bot.startup import StartupError, build_matcher, load_kb
+from bot.startup import StartupError, reload_knowledge
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,11 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
     try:
-        kb = load_kb(svc.settings)
+        kb = reload_knowledge(svc)
     except StartupError as exc:
         await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
                                           f"<code>{escape(str(exc))}</code>")
         return
-    svc.kb, svc.matcher = kb, build_matcher(kb)
     await send_html(context, chat.id, f"Reloaded: {len(kb)} entries in {len(kb.themes)} themes. "
                                       "Old buttons keep working where their entries still exist.")
 
