@@ -8,7 +8,7 @@ A synthetic cohort, seeded so every run is the same: 5,000 mentees and 1,000 men
 (about 2,000 places, so many mentees must go unmatched), topics from the fixed list (mentees 1-3, mentors
 2-5), twelve regions, stages and partner kinds, about 800 organisations (so some pairs share one), and
 stories of up to 500 characters built from partnership words. Both methods use the same scores
-(``bot.mentor_matching.score_matrix``, which agrees with ``bot.mentoring.score_pair``); the greedy
+(``bot.mentoring.matching.score_matrix``, which agrees with ``bot.mentoring.score_pair``); the greedy
 takes mentees in arrival order, each taking their best compatible mentor who still has a place.
 """
 
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import mentoring as rules  # noqa: E402
-from bot.mentor_matching import assign_cohort, assign_greedy, score_matrix  # noqa: E402
 from bot.mentoring import MatchProfile  # noqa: E402
+from bot.mentoring.matching import assign_cohort, assign_greedy, score_matrix  # noqa: E402
 from db.mentoring_models import MAX_STORY_CHARS  # noqa: E402
 
 BENCHMARKS_MD = ROOT / "docs" / "BENCHMARKS.md"

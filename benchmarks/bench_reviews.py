@@ -28,11 +28,11 @@ from sqlalchemy import insert, text
 
 from bot import reviews
 from bot.app import build_application
-from bot.config import load_settings
-from bot.handlers.reviews import make_sender
-from bot.local_api import LocalBotApi
-from bot.local_request import LocalRequest
-from bot.startup import prepare
+from bot.core.config import load_settings
+from bot.core.local_api import LocalBotApi
+from bot.core.local_request import LocalRequest
+from bot.core.startup import prepare
+from bot.reviews.handlers import make_sender
 from db.review_models import Partnership, ReviewOccurrence
 
 NOW = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)

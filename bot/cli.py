@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.core.config import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
@@ -28,7 +28,8 @@ app.add_typer(kb_app, name="kb")
 
 def _add_feature_commands() -> None:
     """Mentoring and review commands live in their own modules, next to their rules."""
-    from bot import cli_mentors, cli_reviews
+    from bot.mentoring import cli as cli_mentors
+    from bot.reviews import cli as cli_reviews
 
     app.add_typer(cli_mentors.app, name="mentors")
     app.add_typer(cli_reviews.app, name="reviews")
@@ -53,7 +54,7 @@ def settings_or_exit(**overrides: Any) -> Settings:
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine, turning start-up problems into one line and Ctrl-C into a quiet exit."""
-    from bot.startup import StartupError
+    from bot.core.startup import StartupError
 
     try:
         return asyncio.run(factory())
@@ -79,7 +80,7 @@ def run() -> None:
 @app.command()
 def chat() -> None:
     """Chat with the bot in this terminal: no token needed. Reads a pipe too, ending at end of input."""
-    from bot.startup import configure_logging, prepare
+    from bot.core.startup import configure_logging, prepare
     from bot.terminal import run_terminal_chat
 
     settings = settings_or_exit()
@@ -101,7 +102,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
         json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False
         ) -> None:
     """Ask the knowledge base a question, as the bot would answer it."""
-    from bot.startup import StartupError, load_kb
+    from bot.core.startup import StartupError, load_kb
 
     try:
         load_kb()
@@ -117,7 +118,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
 @app.command()
 def doctor() -> None:
     """Check settings, database and knowledge base, and say what is ready and what is not."""
-    from bot.doctor import run_doctor
+    from bot.core.doctor import run_doctor
 
     raise typer.Exit(run_doctor())
 
@@ -125,8 +126,8 @@ def doctor() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (run and chat also do this when they start)."""
-    from bot.config import mask_url
-    from bot.startup import open_database
+    from bot.core.config import mask_url
+    from bot.core.startup import open_database
     from db.migrate import current_revision
 
     settings = settings_or_exit()
@@ -168,8 +169,8 @@ def kb_stats() -> None:
 def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to this file instead of "
                                                        "standard output.")] = None) -> None:
     """Write panel answers saved by admins as knowledge-base entries (YAML) for a curator to edit and add."""
-    from bot.panel import drafts_yaml, list_drafts
-    from bot.startup import open_database
+    from bot.core.startup import open_database
+    from bot.panel.store import drafts_yaml, list_drafts
 
     settings = settings_or_exit()
 
@@ -197,8 +198,8 @@ def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to th
 def kb_gaps(days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far back to look.")] = 30,
             limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 30) -> None:
     """The most frequent questions the bot could not answer, similar ones grouped together."""
-    from bot.gaps import find_gaps
-    from bot.startup import open_database
+    from bot.core.startup import open_database
+    from bot.questions.gaps import find_gaps
     from db.types import utcnow
 
     settings = settings_or_exit()

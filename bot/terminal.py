@@ -16,9 +16,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.local_api import LocalBotApi, Sent
-from bot.local_request import LocalRequest
-from bot.services import Services
+from bot.core.local_api import LocalBotApi, Sent
+from bot.core.local_request import LocalRequest
+from bot.core.services import Services
 from knowledge.render import html_to_plain
 
 LOCAL_USER_ID = 1

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot import mentoring as rules
-from bot.local_api import Sent
+from bot.core.local_api import Sent
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import callbacks as cb
 from bot import mentoring as rules
+from bot.core import callbacks as cb
 from db.mentoring_models import MentoringProfile, MentorMatch
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
@@ -363,8 +363,8 @@ async def test_buddies_without_usernames_talk_through_the_bot(mbot: Harness) -> 
 
 
 async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(mbot: Harness) -> None:
-    from bot.mentor_import import import_rows, parse_csv
-    from bot.mentor_matching import assign_cohort
+    from bot.mentoring.csv_import import import_rows, parse_csv
+    from bot.mentoring.matching import assign_cohort
 
     bot = mbot
     rows, problems = parse_csv("role,name,telegram,organisation,org_type,region,topics,capacity,story\n"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bot import mentoring as rules
 from bot.cli import app
-from bot.mentor_import import ImportFileError, import_rows, parse_csv
+from bot.mentoring.csv_import import ImportFileError, import_rows, parse_csv
 from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 from db.migrate import upgrade_database

@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 
 from bot import mentoring as rules
-from bot.mentor_matching import assign_cohort, assign_greedy, score_matrix
 from bot.mentoring import MatchProfile
+from bot.mentoring.matching import assign_cohort, assign_greedy, score_matrix
 
 TOPIC_SLUGS = [t.slug for t in rules.TOPICS]
 REGION_SLUGS = [r.slug for r in rules.REGIONS][:3]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot import reviews
-from bot.local_api import BotApiError, Sent
+from bot.core.local_api import BotApiError, Sent
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot import reviews
-from bot.review_chart import render_chart
+from bot.core.startup import load_kb
 from bot.reviews import NotAllowed, NudgeClosed, ReviewInputError
-from bot.startup import load_kb
+from bot.reviews.chart import render_chart
 from db.engine import Database
 from tests.review_support import Recorder, add_weekly, migrated, occurrences
 

@@ -19,9 +19,9 @@ from sqlalchemy import insert, select
 
 from bot import reviews
 from bot.app import LOCAL_TOKEN
-from bot.handlers.reviews import make_sender
-from bot.local_api import LocalBotApi
-from bot.local_request import LocalRequest
+from bot.core.local_api import LocalBotApi
+from bot.core.local_request import LocalRequest
+from bot.reviews.handlers import make_sender
 from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
 from tests.review_support import migrated

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from bot.startup import prepare
+from bot.core.startup import prepare
 from bot.terminal import TerminalChat
 from tests.conftest import PANEL_CHAT_ID, make_settings
 
