@@ -6,16 +6,14 @@ one line on standard error and a non-zero exit status; there is no traceback for
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from bot.core.config import Settings, SettingsError, load_settings
-
-T = TypeVar("T")
+from bot.core.commands import fail, run_async, settings_or_exit
+from bot.mentoring import cli as mentors_cli
+from bot.reviews import cli as reviews_cli
 
 app = typer.Typer(help="PartnerBot: a Telegram bot for voluntary and community organisations working "
                        "in partnership.", no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,45 +22,8 @@ db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
 kb_app = typer.Typer(help="Look after the knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
-
-
-def _add_feature_commands() -> None:
-    """Mentoring and review commands live in their own modules, next to their rules."""
-    from bot.mentoring import cli as cli_mentors
-    from bot.reviews import cli as cli_reviews
-
-    app.add_typer(cli_mentors.app, name="mentors")
-    app.add_typer(cli_reviews.app, name="reviews")
-
-
-_add_feature_commands()
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one line to standard error and stop with ``code``."""
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        fail(str(exc))
-        raise  # unreachable, for type checkers
-
-
-def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine, turning start-up problems into one line and Ctrl-C into a quiet exit."""
-    from bot.core.startup import StartupError
-
-    try:
-        return asyncio.run(factory())
-    except StartupError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    raise AssertionError("unreachable")
+app.add_typer(mentors_cli.app, name="mentors")
+app.add_typer(reviews_cli.app, name="reviews")
 
 
 @app.command()

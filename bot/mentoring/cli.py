@@ -12,24 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.core.commands import fail, with_database
+
 app = typer.Typer(help="Mentor buddies: import, list and match.", no_args_is_help=True)
 
 
 def _run(factory: Any) -> Any:
     """Open the database (applying migrations), run ``factory(database)``, close it; errors as one line."""
-    from bot.cli import run_async, settings_or_exit
-    from bot.core.startup import open_database
+    async def _work(database: Any, _settings: Any) -> Any:
+        return await factory(database)
 
-    settings = settings_or_exit()
-
-    async def _main() -> Any:
-        database = await open_database(settings)
-        try:
-            return await factory(database)
-        finally:
-            await database.dispose()
-
-    return run_async(_main)
+    return with_database(_work)
 
 
 @app.command("import")
@@ -39,7 +32,6 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
 
     Exit status 0 when every row was imported, 1 when some rows were not, 2 when the file was unusable.
     """
-    from bot.cli import fail
     from bot.mentoring.csv_import import ImportFileError, import_file
     from db.types import utcnow
 

@@ -7,15 +7,15 @@ sending or claiming anything. Every bad value stops with one friendly line and e
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from bot import reviews
+from bot.core.commands import fail, settings_or_exit, with_database
 from bot.reviews import ReviewInputError, Schedule
 
 T = TypeVar("T")
@@ -23,48 +23,11 @@ T = TypeVar("T")
 app = typer.Typer(help="Review nudges: add, list, next occurrences, what is due.", no_args_is_help=True)
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(2)
-
-
-def _settings() -> Any:
-    from bot.core.config import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        _fail(str(exc))
-
-
-def _with_database(work: Callable[[Any, Any], Coroutine[Any, Any, T]]) -> T:
-    """Open (and migrate) the database, run ``work(database, settings)``, close it; errors are one line."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.core.startup import StartupError, describe_db_error, open_database
-
-    settings = _settings()
-
-    async def _main() -> T:
-        database = await open_database(settings)
-        try:
-            return await work(database, settings)
-        finally:
-            await database.dispose()
-
-    try:
-        return asyncio.run(_main())
-    except StartupError as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:
-        _fail(f"Database problem: {describe_db_error(exc)}")
-
-
 def _checked(parse: Callable[[], T], option: str) -> T:
     try:
         return parse()
     except ReviewInputError as exc:
-        _fail(f"{option}: {exc}")
+        fail(f"{option}: {exc}")
 
 
 @app.command()
@@ -81,17 +44,17 @@ def add(
     partners: Annotated[str, typer.Option("--partners", help="Partner organisations, comma separated.")] = "",
 ) -> None:
     """Add a partnership's check-in schedule; prints the new id."""
-    settings = _settings()
+    settings = settings_or_exit()
     cadence_value = _checked(lambda: reviews.parse_cadence(cadence), "--cadence")
     weekly = cadence_value in ("weekly", "fortnightly")
     if weekly and weekday is None:
-        _fail(f"--weekday: a {cadence_value} schedule needs --weekday (mon, tue, ... sun).")
+        fail(f"--weekday: a {cadence_value} schedule needs --weekday (mon, tue, ... sun).")
     if not weekly and day is None:
-        _fail(f"--day: a {cadence_value} schedule needs --day (1 to 28, or last).")
+        fail(f"--day: a {cadence_value} schedule needs --day (1 to 28, or last).")
     if weekly and day is not None:
-        _fail(f"--day: is for monthly and quarterly schedules; a {cadence_value} one uses --weekday.")
+        fail(f"--day: is for monthly and quarterly schedules; a {cadence_value} one uses --weekday.")
     if not weekly and weekday is not None:
-        _fail(f"--weekday: is for weekly and fortnightly schedules; a {cadence_value} one uses --day.")
+        fail(f"--weekday: is for weekly and fortnightly schedules; a {cadence_value} one uses --day.")
     schedule = _checked(lambda: Schedule(
         cadence=cadence_value,
         local_time=_checked(lambda: reviews.parse_time(time_of_day), "--time"),
@@ -109,7 +72,7 @@ def add(
                                                           partners=partner_list, schedule=schedule, now=utcnow())
         return partnership.id or 0
 
-    typer.echo(_with_database(_add))
+    typer.echo(with_database(_add))
 
 
 @app.command("list")
@@ -121,7 +84,7 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
     async def _list(database: Any, _settings: Any) -> list[reviews.PartnershipView]:
         return await reviews.list_partnerships(database, include_stopped=include_stopped)
 
-    views = _with_database(_list)
+    views = with_database(_list)
     if json_output:
         typer.echo(json.dumps([{
             "id": v.partnership.id, "chat_id": v.partnership.chat_id, "name": v.partnership.name,
@@ -157,14 +120,14 @@ def next_command(
 ) -> None:
     """The next N occurrences of the schedule after now (or after --after), in local time and UTC."""
     if not 1 <= count <= 500:
-        _fail("--count: must be between 1 and 500.")
+        fail("--count: must be between 1 and 500.")
 
     async def _get(database: Any, _settings: Any) -> Any:
         return await reviews.get_partnership(database, partnership_id)
 
-    partnership = _with_database(_get)
+    partnership = with_database(_get)
     if partnership is None:
-        _fail(f"No partnership with id {partnership_id} (see `partnerbot reviews list`).")
+        fail(f"No partnership with id {partnership_id} (see `partnerbot reviews list`).")
     schedule = Schedule.of(partnership)
     if after is None:
         from db.types import utcnow
@@ -186,13 +149,13 @@ def due(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What the dispatcher would send at that instant, without sending (or claiming) anything."""
-    settings = _settings()
+    settings = settings_or_exit()
     instant = _checked(lambda: reviews.parse_instant(at, settings.default_timezone), "--at")
 
     async def _due(database: Any, _settings: Any) -> list[reviews.DuePreview]:
         return await reviews.due_at(database, instant)
 
-    previews = _with_database(_due)
+    previews = with_database(_due)
     if json_output:
         typer.echo(json.dumps([p.as_json() for p in previews], indent=2, ensure_ascii=False))
         return
