@@ -17,6 +17,9 @@ from db.types import utcnow
 from knowledge.loader import KnowledgeBase
 
 SERVICES_KEY = "services"
+#: ``bot_data`` key: when set (a list of chat ids), scheduled messages go only to these chats. The terminal chat
+#: sets it to its one person, so a terminal session never swallows the real bot's nudges from a shared database.
+SCHEDULED_ONLY_TO_KEY = "scheduled_only_to"
 
 
 @dataclass

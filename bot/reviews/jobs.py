@@ -15,7 +15,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, ContextTypes
 
 from bot import reviews
-from bot.core.services import services
+from bot.core.services import SCHEDULED_ONLY_TO_KEY, services
 from bot.reviews import Claimed, Outcome
 from bot.reviews.handlers.common import NUDGE, button, markup
 from bot.reviews.handlers.summaries import post_summary
@@ -90,9 +90,8 @@ def make_sender(bot: Any, now: datetime) -> reviews.Sender:
 
 
 def _only_local_chat(application: Application) -> list[int] | None:  # type: ignore[type-arg]
-    """In ``partnerbot chat`` (in-process fake API) only the terminal person's nudges are sent, so a
-    terminal session never swallows the real bot's nudges from a shared database."""
-    return application.bot_data.get("reviews_only_chats")
+    """In ``partnerbot chat`` only the terminal person's nudges are sent (see SCHEDULED_ONLY_TO_KEY)."""
+    return application.bot_data.get(SCHEDULED_ONLY_TO_KEY)
 
 
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:

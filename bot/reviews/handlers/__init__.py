@@ -109,16 +109,10 @@ __all__ = [
 
 # -- wiring ---------------------------------------------------------------------------------------------
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    from bot.core.local_request import LocalRequest
-
     svc = application.bot_data["services"]
     missing = reviews.missing_tip_entries(svc.kb.get)
     if missing:
         log.error("Review tips name knowledge-base entries that do not exist: %s", ", ".join(missing))
-    if isinstance(application.bot.request, LocalRequest):
-        from bot.terminal import LOCAL_USER_ID
-
-        application.bot_data["reviews_only_chats"] = [LOCAL_USER_ID]
     application.add_handler(MessageHandler(filters.TEXT, on_text_capture), group=REVIEW_GROUP)
     application.add_handler(CommandHandler("partnership", setup_start))
     application.add_handler(CallbackQueryHandler(on_setup_button, pattern=cb.pattern(SETUP)))
