@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.core.commands import fail, with_database
+from bot.mentoring.cohort import list_profiles, load_cohort, record_proposals
 
 app = typer.Typer(help="Mentor buddies: import, list and match.", no_args_is_help=True)
 
@@ -51,7 +52,6 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
 @app.command("list")
 def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every mentor and mentee: organisation, area, topics, capacity and load, and status."""
-    from bot.mentoring import list_profiles
 
     rows = _run(list_profiles)
     if json_output:
@@ -76,7 +76,6 @@ def match_command(json_output: Annotated[bool, typer.Option("--json", help="Prin
                   apply: Annotated[bool, typer.Option("--apply", help="Send these suggestions to the mentees "
                                                                       "(through the running bot).")] = False) -> None:
     """Assign every waiting mentee to a mentor at once: as many as possible, then the best total score."""
-    from bot.mentoring import load_cohort, record_proposals
     from bot.mentoring.matching import assign_cohort
     from db.types import utcnow
 

@@ -22,25 +22,17 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 from sqlmodel import select
 
-from bot.mentoring import (
+from bot.mentoring.cleaning import clean_line, clean_story, normalise_username
+from bot.mentoring.drafts import (
     MAX_CAPACITY,
-    MENTEE,
-    MENTOR,
     MIN_CAPACITY,
-    ORG_TYPES,
-    REGIONS,
-    STAGES,
-    TOPICS,
-    Choice,
     ProfileDraft,
     ProfileError,
     apply_draft,
-    clean_line,
-    clean_story,
     draft_from_profile,
-    normalise_username,
     validate_draft,
 )
+from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, TOPICS, Choice
 from db.engine import Database
 from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS, MentoringPerson, MentoringProfile
 

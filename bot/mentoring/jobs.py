@@ -16,11 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.mentoring.followups import CONNECTED, DIFFERENT, NOT_YET, claim_due_checkins, claim_due_reviews
 from bot.mentoring.handlers.common import ASK, CHECKIN, REVIEW, SUGGEST, buttons, notify
 from bot.mentoring.handlers.suggestions import send_request, show_mentee_home, suggestions_markup, suggestions_text
+from bot.mentoring.requests import claim_timeouts, claim_unsent_requests
+from bot.mentoring.suggestions import claim_undelivered_proposals, claim_waiting_with_mentors
 from bot.questions.answers import short
 from knowledge.render import escape
 
@@ -31,7 +33,7 @@ async def tell_waiting(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Waiting mentees for whom a mentor has appeared are told, once."""
     svc = services(context)
     try:
-        found = await rules.claim_waiting_with_mentors(svc.database, svc.clock())
+        found = await claim_waiting_with_mentors(svc.database, svc.clock())
     except SQLAlchemyError as exc:
         log.warning("Waiting list check skipped: database unavailable (%s)", type(exc).__name__)
         return
@@ -45,8 +47,8 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: requests held for mentors who just linked, admins' proposals, and the waiting list."""
     svc = services(context)
     try:
-        held = await rules.claim_unsent_requests(svc.database, svc.clock())
-        proposals = await rules.claim_undelivered_proposals(svc.database, svc.clock())
+        held = await claim_unsent_requests(svc.database, svc.clock())
+        proposals = await claim_undelivered_proposals(svc.database, svc.clock())
     except SQLAlchemyError as exc:
         log.warning("Mentoring deliveries skipped: database unavailable (%s)", type(exc).__name__)
         return
@@ -64,7 +66,7 @@ async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: requests unanswered in MENTOR_REQUEST_TIMEOUT_HOURS are withdrawn; the mentee gets the next one."""
     svc = services(context)
     try:
-        expired = await rules.claim_timeouts(svc.database, svc.clock(),
+        expired = await claim_timeouts(svc.database, svc.clock(),
                                              timedelta(hours=svc.settings.mentor_request_timeout_hours))
     except SQLAlchemyError as exc:
         log.warning("Mentor request timeouts skipped: database unavailable (%s)", type(exc).__name__)
@@ -86,8 +88,8 @@ async def send_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: "Have you connected?" at 14 days and "Continue or close?" at 90 days, each sent once."""
     svc = services(context)
     try:
-        checkins = await rules.claim_due_checkins(svc.database, svc.clock())
-        reviews = await rules.claim_due_reviews(svc.database, svc.clock())
+        checkins = await claim_due_checkins(svc.database, svc.clock())
+        reviews = await claim_due_reviews(svc.database, svc.clock())
     except SQLAlchemyError as exc:
         log.warning("Mentoring follow-ups skipped: database unavailable (%s)", type(exc).__name__)
         return
@@ -96,9 +98,9 @@ async def send_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
         await notify(context, parties.mentee.telegram_id,
                       f"👋 It's been a while since you were matched with <b>{escape(parties.mentor_name)}</b>. "
                       "Have you connected?",
-                      buttons([[("✅ Yes", cb.make(CHECKIN, match_id, rules.CONNECTED)),
-                                 ("⏳ Not yet", cb.make(CHECKIN, match_id, rules.NOT_YET))],
-                                [("🔄 I need a different buddy", cb.make(CHECKIN, match_id, rules.DIFFERENT))]]))
+                      buttons([[("✅ Yes", cb.make(CHECKIN, match_id, CONNECTED)),
+                                 ("⏳ Not yet", cb.make(CHECKIN, match_id, NOT_YET))],
+                                [("🔄 I need a different buddy", cb.make(CHECKIN, match_id, DIFFERENT))]]))
     for parties in reviews:
         match_id = parties.match.id
         await notify(context, parties.mentee.telegram_id,

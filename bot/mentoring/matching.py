@@ -20,11 +20,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
-from bot.mentoring import (
-    ORG_TYPES,
+from bot.mentoring.lists import ORG_TYPES, STAGES, TOPICS
+from bot.mentoring.scoring import (
     PARTNER_PREFERENCE,
-    STAGES,
-    TOPICS,
     WEIGHT_COVERAGE,
     WEIGHT_LOAD,
     WEIGHT_PARTNER,

@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import mentoring, reviews
+from bot.mentoring import privacy as mentoring_privacy
 from bot.questions import asking
+from bot.reviews import privacy as reviews_privacy
 from db.engine import Database
 
 Export = Callable[[Database, int], Awaitable[dict[str, Any]]]
@@ -32,8 +33,8 @@ def features() -> list[Feature]:
     """Every feature that stores personal data, in the order /mydata shows them."""
     return [
         Feature("questions", asking.export_user_data, asking.forget_user),
-        Feature("mentoring", mentoring.export_user_data, mentoring.forget_user),
-        Feature("reviews", reviews.export_user_data, reviews.forget_user),
+        Feature("mentoring", mentoring_privacy.export_user_data, mentoring_privacy.forget_user),
+        Feature("reviews", reviews_privacy.export_user_data, reviews_privacy.forget_user),
     ]
 
 

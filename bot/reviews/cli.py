@@ -14,9 +14,24 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot import reviews
 from bot.core.commands import fail, settings_or_exit, with_database
-from bot.reviews import ReviewInputError, Schedule
+from bot.reviews.dispatch import DuePreview, due_at
+from bot.reviews.errors import ReviewInputError
+from bot.reviews.inputs import (
+    LAST_DAY,
+    WEEKDAYS,
+    parse_cadence,
+    parse_date,
+    parse_day,
+    parse_instant,
+    parse_name,
+    parse_partners,
+    parse_time,
+    parse_timezone,
+    parse_weekday,
+)
+from bot.reviews.partnerships import PartnershipView, create_partnership, get_partnership, list_partnerships
+from bot.reviews.schedule import Schedule, describe_schedule, format_local, next_occurrences
 
 T = TypeVar("T")
 
@@ -45,7 +60,7 @@ def add(
 ) -> None:
     """Add a partnership's check-in schedule; prints the new id."""
     settings = settings_or_exit()
-    cadence_value = _checked(lambda: reviews.parse_cadence(cadence), "--cadence")
+    cadence_value = _checked(lambda: parse_cadence(cadence), "--cadence")
     weekly = cadence_value in ("weekly", "fortnightly")
     if weekly and weekday is None:
         fail(f"--weekday: a {cadence_value} schedule needs --weekday (mon, tue, ... sun).")
@@ -57,18 +72,18 @@ def add(
         fail(f"--weekday: is for weekly and fortnightly schedules; a {cadence_value} one uses --day.")
     schedule = _checked(lambda: Schedule(
         cadence=cadence_value,
-        local_time=_checked(lambda: reviews.parse_time(time_of_day), "--time"),
-        timezone=_checked(lambda: reviews.parse_timezone(tz or settings.default_timezone), "--tz"),
-        start=_checked(lambda: reviews.parse_date(start), "--start"),
-        weekday=_checked(lambda: reviews.parse_weekday(weekday), "--weekday") if weekly and weekday else None,
-        day=_checked(lambda: reviews.parse_day(day), "--day") if not weekly and day else None), "--cadence")
-    clean_name = _checked(lambda: reviews.parse_name(name), "--name")
-    partner_list = _checked(lambda: reviews.parse_partners(partners), "--partners")
+        local_time=_checked(lambda: parse_time(time_of_day), "--time"),
+        timezone=_checked(lambda: parse_timezone(tz or settings.default_timezone), "--tz"),
+        start=_checked(lambda: parse_date(start), "--start"),
+        weekday=_checked(lambda: parse_weekday(weekday), "--weekday") if weekly and weekday else None,
+        day=_checked(lambda: parse_day(day), "--day") if not weekly and day else None), "--cadence")
+    clean_name = _checked(lambda: parse_name(name), "--name")
+    partner_list = _checked(lambda: parse_partners(partners), "--partners")
 
     async def _add(database: Any, _settings: Any) -> int:
         from db.types import utcnow
 
-        partnership, _ = await reviews.create_partnership(database, chat_id=chat_id, created_by=None, name=clean_name,
+        partnership, _ = await create_partnership(database, chat_id=chat_id, created_by=None, name=clean_name,
                                                           partners=partner_list, schedule=schedule, now=utcnow())
         return partnership.id or 0
 
@@ -81,16 +96,16 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
                  ) -> None:
     """List the partnerships, their schedules and their next nudge."""
 
-    async def _list(database: Any, _settings: Any) -> list[reviews.PartnershipView]:
-        return await reviews.list_partnerships(database, include_stopped=include_stopped)
+    async def _list(database: Any, _settings: Any) -> list[PartnershipView]:
+        return await list_partnerships(database, include_stopped=include_stopped)
 
     views = with_database(_list)
     if json_output:
         typer.echo(json.dumps([{
             "id": v.partnership.id, "chat_id": v.partnership.chat_id, "name": v.partnership.name,
             "partners": v.partnership.partners, "cadence": v.schedule.cadence,
-            "weekday": reviews.WEEKDAYS[v.schedule.weekday] if v.schedule.weekday is not None else None,
-            "day": ("last" if v.schedule.day == reviews.LAST_DAY else v.schedule.day),
+            "weekday": WEEKDAYS[v.schedule.weekday] if v.schedule.weekday is not None else None,
+            "day": ("last" if v.schedule.day == LAST_DAY else v.schedule.day),
             "time": f"{v.schedule.local_time:%H:%M}", "tz": v.schedule.timezone, "start": v.schedule.start.isoformat(),
             "status": v.partnership.status, "paused_reason": v.partnership.paused_reason,
             "next": {"local": v.next_local.isoformat(), "utc": v.next_due.isoformat()} if v.next_due and v.next_local
@@ -101,10 +116,10 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         typer.echo("No partnerships yet: add one with `partnerbot reviews add` or /partnership in Telegram.")
         return
     for v in views:
-        nxt = reviews.format_local(v.next_local) if v.next_local else "-"
+        nxt = format_local(v.next_local) if v.next_local else "-"
         reason = f" ({v.partnership.paused_reason})" if v.partnership.paused_reason else ""
         typer.echo(f"{v.partnership.id}\t{v.partnership.name}\tchat {v.partnership.chat_id}\t"
-                   f"{reviews.describe_schedule(v.schedule)}\t{v.partnership.status}{reason}\tnext: {nxt}")
+                   f"{describe_schedule(v.schedule)}\t{v.partnership.status}{reason}\tnext: {nxt}")
         for problem in v.problems:
             typer.echo(f"\t! nudge of {problem.slot_at:%Y-%m-%d %H:%M} UTC {problem.status}: {problem.reason or ''}")
 
@@ -123,7 +138,7 @@ def next_command(
         fail("--count: must be between 1 and 500.")
 
     async def _get(database: Any, _settings: Any) -> Any:
-        return await reviews.get_partnership(database, partnership_id)
+        return await get_partnership(database, partnership_id)
 
     partnership = with_database(_get)
     if partnership is None:
@@ -134,13 +149,13 @@ def next_command(
 
         start: datetime = utcnow()
     else:
-        start = _checked(lambda: reviews.parse_instant(after, schedule.timezone), "--after")
-    found = reviews.next_occurrences(schedule, start, count)
+        start = _checked(lambda: parse_instant(after, schedule.timezone), "--after")
+    found = next_occurrences(schedule, start, count)
     if json_output:
         typer.echo(json.dumps([o.as_json() for o in found], indent=2))
         return
     for o in found:
-        typer.echo(f"{o.local.isoformat()}\t{o.utc.isoformat()}\t{reviews.format_local(o.local)}")
+        typer.echo(f"{o.local.isoformat()}\t{o.utc.isoformat()}\t{format_local(o.local)}")
 
 
 @app.command()
@@ -150,10 +165,10 @@ def due(
 ) -> None:
     """What the dispatcher would send at that instant, without sending (or claiming) anything."""
     settings = settings_or_exit()
-    instant = _checked(lambda: reviews.parse_instant(at, settings.default_timezone), "--at")
+    instant = _checked(lambda: parse_instant(at, settings.default_timezone), "--at")
 
-    async def _due(database: Any, _settings: Any) -> list[reviews.DuePreview]:
-        return await reviews.due_at(database, instant)
+    async def _due(database: Any, _settings: Any) -> list[DuePreview]:
+        return await due_at(database, instant)
 
     previews = with_database(_due)
     if json_output:

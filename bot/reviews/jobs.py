@@ -14,11 +14,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes
 
-from bot import reviews
 from bot.core.services import SCHEDULED_ONLY_TO_KEY, services
-from bot.reviews import Claimed, Outcome
+from bot.reviews.checkins import close_expired_checkins
+from bot.reviews.dispatch import Claimed, Outcome, Sender, dispatch_due
 from bot.reviews.handlers.common import NUDGE, button, markup
 from bot.reviews.handlers.summaries import post_summary
+from bot.reviews.partnerships import is_group_chat
+from bot.reviews.schedule import format_local
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 def nudge_text(item: Claimed) -> str:
     lines = [f"🗓 <b>Check-in time: {escape(item.name)}</b>"]
     if item.late:
-        lines.append(f"<i>This was due {reviews.format_local(item.slot_local)}, while I was offline: "
+        lines.append(f"<i>This was due {format_local(item.slot_local)}, while I was offline: "
                      "sorry it's late.</i>")
     elif item.snoozed:
         lines.append("<i>You snoozed this one: here it is again.</i>")
@@ -36,7 +38,7 @@ def nudge_text(item: Claimed) -> str:
                  "problems early.")
     if item.partners:
         lines.append(f"Partners: {escape(item.partners)}")
-    if reviews.is_group_chat(item.chat_id):
+    if is_group_chat(item.chat_id):
         lines.append("<i>Everyone answers for themselves; I'll post a summary when you're done.</i>")
     return "\n".join(lines)
 
@@ -44,7 +46,7 @@ def nudge_text(item: Claimed) -> str:
 def nudge_markup(item: Claimed) -> InlineKeyboardMarkup:
     oid = item.occurrence_id
     first = [button("▶️ Answer here", NUDGE, oid, "go"), button("🔒 Answer privately", NUDGE, oid, "dm")] \
-        if reviews.is_group_chat(item.chat_id) else [button("▶️ Start the check-in", NUDGE, oid, "go")]
+        if is_group_chat(item.chat_id) else [button("▶️ Start the check-in", NUDGE, oid, "go")]
     snooze = [button("⏰ Snooze 1 day", NUDGE, oid, "s1"), button("⏰ Snooze 1 week", NUDGE, oid, "s7")]
     return markup([first, snooze, [button("⏭ Skip this one", NUDGE, oid, "sk")]])
 
@@ -54,7 +56,7 @@ def _never_connected(exc: BaseException) -> bool:
     return isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
-def make_sender(bot: Any, now: datetime) -> reviews.Sender:
+def make_sender(bot: Any, now: datetime) -> Sender:
     """The Telegram side of dispatch: send one nudge and say what happened, for the mark step."""
 
     async def send(item: Claimed) -> Outcome:
@@ -99,9 +101,9 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     now = svc.clock()
     try:
-        report = await reviews.dispatch_due(svc.database, now, make_sender(context.bot, now),
+        report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
                                             only_chat_ids=_only_local_chat(context.application))
-        summaries = await reviews.close_expired_checkins(svc.database, now)
+        summaries = await close_expired_checkins(svc.database, now)
     except SQLAlchemyError as exc:
         log.warning("Review nudges skipped this minute: database unavailable (%s)", type(exc).__name__)
         return

@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.mentoring import requests as request_rules
 from bot.mentoring.handlers.common import (
     ACCEPT,
     DECLINE,
@@ -29,6 +29,10 @@ from bot.mentoring.handlers.common import (
     notify,
 )
 from bot.mentoring.handlers.suggestions import show_mentee_home
+from bot.mentoring.lists import MENTOR
+from bot.mentoring.relay import add_relay
+from bot.mentoring.requests import respond
+from bot.mentoring.store import Parties
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -41,22 +45,22 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     data = cb.parse(query.data)
-    decision = {ACCEPT: rules.ACCEPT, DECLINE: rules.DECLINE, PAUSE: rules.PAUSE}[data.action]
+    decision = {ACCEPT: request_rules.ACCEPT, DECLINE: request_rules.DECLINE, PAUSE: request_rules.PAUSE}[data.action]
     match_id = data.int_arg(0)
     parties = await for_match(
         query, match_id, "That request isn't yours to answer.",
-        lambda match_id: rules.respond(svc.database, match_id, query.from_user.id, decision, svc.clock()))
+        lambda match_id: respond(svc.database, match_id, query.from_user.id, decision, svc.clock()))
     if parties is None:
         return
     await query.answer()
     mentee_id = parties.mentee.telegram_id
-    if decision == rules.ACCEPT:
+    if decision == request_rules.ACCEPT:
         await edit(update, f"✅ You accepted <b>{escape(parties.mentee_name)}</b>'s request.")
         await introduce(context, parties)
         return
-    if decision == rules.PAUSE:
+    if decision == request_rules.PAUSE:
         await edit(update, "You declined this request and you're paused: no new requests until you resume.",
-                    buttons([[("▶️ Resume requests", cb.make(P_ACTIVE, rules.MENTOR, 1))]]))
+                    buttons([[("▶️ Resume requests", cb.make(P_ACTIVE, MENTOR, 1))]]))
     else:
         await edit(update, f"You declined <b>{escape(parties.mentee_name)}</b>'s request. Thank you for "
                             "answering: I'll suggest someone else to them.")
@@ -66,7 +70,7 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "Here is who else could help:"))
 
 
-async def introduce(context: ContextTypes.DEFAULT_TYPE, parties: rules.Parties) -> None:
+async def introduce(context: ContextTypes.DEFAULT_TYPE, parties: Parties) -> None:
     """Both buddies get each other's contact: a username link, or relaying through the bot."""
     svc = services(context)
     mentee_profile, mentor_profile = parties.mentee_profile, parties.mentor_profile
@@ -83,6 +87,6 @@ async def introduce(context: ContextTypes.DEFAULT_TYPE, parties: rules.Parties) 
         sent = await notify(context, chat_id, text)
         if sent is not None and chat_id is not None:
             try:
-                await rules.add_relay(svc.database, chat_id, sent.message_id, parties.match.id or 0)
+                await add_relay(svc.database, chat_id, sent.message_id, parties.match.id or 0)
             except SQLAlchemyError:
                 log.warning("Could not record a relay message for match %s", parties.match.id)

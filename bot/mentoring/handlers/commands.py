@@ -12,13 +12,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import services
 from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, TRY_AGAIN, buttons, say, user_of
 from bot.mentoring.handlers.profile import profile_card, profile_markup
 from bot.mentoring.handlers.profile_questions import start_profile
 from bot.mentoring.handlers.suggestions import show_mentee_home
+from bot.mentoring.lists import MENTEE, MENTOR, ROLES
+from bot.mentoring.profiles import profiles_of
+from bot.mentoring.requests import mentor_matches
 from bot.questions.answers import short
 from knowledge.render import escape
 
@@ -35,12 +37,12 @@ async def on_mentor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user_id, _, _ = user_of(update)
     try:
-        profiles = await rules.profiles_of(svc.database, user_id)
+        profiles = await profiles_of(svc.database, user_id)
     except SQLAlchemyError:
         await say(update, context, TRY_AGAIN)
         return
-    if rules.MENTEE not in profiles:
-        await start_profile(update, context, rules.MENTEE)
+    if MENTEE not in profiles:
+        await start_profile(update, context, MENTEE)
         return
     await show_mentee_home(context, user_id)
 
@@ -53,14 +55,14 @@ async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     user_id, _, _ = user_of(update)
     try:
-        profiles = await rules.profiles_of(svc.database, user_id)
-        matches = await rules.mentor_matches(svc.database, user_id) if rules.MENTOR in profiles else []
+        profiles = await profiles_of(svc.database, user_id)
+        matches = await mentor_matches(svc.database, user_id) if MENTOR in profiles else []
     except SQLAlchemyError:
         await say(update, context, TRY_AGAIN)
         return
-    profile = profiles.get(rules.MENTOR)
+    profile = profiles.get(MENTOR)
     if profile is None:
-        await start_profile(update, context, rules.MENTOR)
+        await start_profile(update, context, MENTOR)
         return
     buddies = [p for p in matches if p.match.status == "accepted"]
     pending = [p for p in matches if p.match.status == "pending"]
@@ -70,8 +72,8 @@ async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if pending:
         lines.append(f"Requests waiting for your answer: {len(pending)} (see the messages above).")
     rows = [[("⏸ Pause new requests" if profile.active else "▶️ Resume requests",
-              cb.make(P_ACTIVE, rules.MENTOR, 0 if profile.active else 1))],
-            [("✏️ Edit my profile", cb.make(P_EDIT, rules.MENTOR, "card"))]]
+              cb.make(P_ACTIVE, MENTOR, 0 if profile.active else 1))],
+            [("✏️ Edit my profile", cb.make(P_EDIT, MENTOR, "card"))]]
     rows += [[(f"End match with {short(p.mentee_name, 30)}", cb.make(END, p.match.id))] for p in buddies]
     await say(update, context, "\n".join(lines), buttons(rows))
 
@@ -84,7 +86,7 @@ async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     user_id, _, _ = user_of(update)
     try:
-        profiles = await rules.profiles_of(svc.database, user_id)
+        profiles = await profiles_of(svc.database, user_id)
     except SQLAlchemyError:
         await say(update, context, TRY_AGAIN)
         return
@@ -92,6 +94,6 @@ async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await say(update, context, "You don't have a mentoring profile yet. Send /mentor to find a buddy, or "
                                     "/mentor_offer to become one.")
         return
-    for role in rules.ROLES:
+    for role in ROLES:
         if role in profiles:
             await say(update, context, profile_card(profiles[role]), profile_markup(profiles[role]))

@@ -18,8 +18,9 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core.messages import send_html
+from bot.mentoring.lists import REGIONS, Choice, label
+from bot.mentoring.store import MentoringError
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -84,12 +85,12 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         await query.edit_message_text(text, reply_markup=markup)
 
 
-def chip(choices: tuple[rules.Choice, ...], slugs: list[str]) -> str:
-    return ", ".join(escape(rules.label(choices, slug)) for slug in slugs) or "none"
+def chip(choices: tuple[Choice, ...], slugs: list[str]) -> str:
+    return ", ".join(escape(label(choices, slug)) for slug in slugs) or "none"
 
 
 def area(region: str, town: str | None = None) -> str:
-    text = rules.label(rules.REGIONS, region)
+    text = label(REGIONS, region)
     return escape(f"{town}, {text}" if town else text)
 
 
@@ -107,9 +108,9 @@ async def for_match(query: CallbackQuery, match_id: int | None, not_yours: str,
     the person pressing; when it does not, or the database is down, the person is told and None returned."""
     try:
         if match_id is None:
-            raise rules.MentoringError(not_yours)
+            raise MentoringError(not_yours)
         return await call(match_id)
-    except rules.MentoringError as exc:
+    except MentoringError as exc:
         await query.answer(str(exc), show_alert=True)
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)

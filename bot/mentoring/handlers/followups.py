@@ -11,9 +11,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.mentoring.cleaning import clean_story
+from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
 from bot.mentoring.handlers.common import (
     COMMENT_FOR,
     RATE,
@@ -27,6 +28,7 @@ from bot.mentoring.handlers.common import (
 )
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.jobs import tell_waiting
+from bot.mentoring.relay import add_relay
 from db.mentoring_models import MAX_COMMENT_CHARS
 from knowledge.render import escape
 
@@ -41,18 +43,18 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     match_id, answer = data.int_arg(0), (data.args[1] if len(data.args) > 1 else "")
     parties = await for_match(
         query, match_id, "That buddy match isn't yours.",
-        lambda match_id: rules.answer_checkin(svc.database, match_id, query.from_user.id, answer, svc.clock()))
+        lambda match_id: answer_checkin(svc.database, match_id, query.from_user.id, answer, svc.clock()))
     if parties is None:
         return
     await query.answer()
-    if answer == rules.CONNECTED:
+    if answer == CONNECTED:
         await edit(update, "🎉 Great! I'll check in again at three months.")
-    elif answer == rules.NOT_YET:
+    elif answer == NOT_YET:
         again = " I'll ask again in a week." if parties.match.checkin_due else ""
         await edit(update, f"No problem: these things take time. {contact_line(parties.mentor, parties.mentor_name)}"
                             f"{again}")
         if parties.mentor.username is None and query.message is not None:
-            await rules.add_relay(svc.database, query.from_user.id, query.message.message_id, match_id)
+            await add_relay(svc.database, query.from_user.id, query.message.message_id, match_id)
     else:
         await edit(update, f"OK, I've ended your match with {escape(parties.mentor_name)}.")
         await notify(context, parties.mentor.telegram_id,
@@ -72,7 +74,7 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     match_id, keep = data.int_arg(0), data.int_arg(1) == 1
     parties = await for_match(
         query, match_id, "That buddy match isn't yours.",
-        lambda match_id: rules.answer_review(svc.database, match_id, query.from_user.id, keep, svc.clock()))
+        lambda match_id: answer_review(svc.database, match_id, query.from_user.id, keep, svc.clock()))
     if parties is None:
         return
     await query.answer()
@@ -96,7 +98,7 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = cb.parse(query.data)
     match_id, rating = data.int_arg(0), data.int_arg(1)
     try:
-        ok = match_id is not None and rating is not None and await rules.rate_match(
+        ok = match_id is not None and rating is not None and await rate_match(
             svc.database, match_id, query.from_user.id, rating=rating)
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)
@@ -127,12 +129,12 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or not message.text:
         return
     svc = services(context)
-    text = rules.clean_story(message.text)
+    text = clean_story(message.text)
     if len(text) > MAX_COMMENT_CHARS:
         await message.reply_html(f"That's {len(text)} characters; please shorten it to {MAX_COMMENT_CHARS}.")
         raise ApplicationHandlerStop
     try:
-        await rules.rate_match(svc.database, int(context.user_data[COMMENT_FOR]), message.from_user.id
+        await rate_match(svc.database, int(context.user_data[COMMENT_FOR]), message.from_user.id
                                if message.from_user else 0, comment=text)
     except SQLAlchemyError:
         await message.reply_html(TRY_AGAIN)
@@ -150,7 +152,7 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     match_id = cb.parse(query.data).int_arg(0)
     parties = await for_match(
         query, match_id, "That buddy match isn't yours.",
-        lambda match_id: rules.end_match(svc.database, match_id, query.from_user.id, svc.clock()))
+        lambda match_id: end_match(svc.database, match_id, query.from_user.id, svc.clock()))
     if parties is None:
         return
     await query.answer()

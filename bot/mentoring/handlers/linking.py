@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core.services import services
 from bot.mentoring.jobs import deliver
+from bot.mentoring.profiles import link_person
 
 LINK_CHECK_SECONDS = 600.0
 
@@ -35,7 +35,7 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     seen[user.id] = now
     try:
-        linked = await rules.link_person(services(context).database, user.id, user.username, user.first_name or "")
+        linked = await link_person(services(context).database, user.id, user.username, user.first_name or "")
     except SQLAlchemyError:
         seen.pop(user.id, None)
         return

@@ -13,9 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.mentoring.drafts import draft_from_profile
 from bot.mentoring.handlers.common import (
     P_ACTIVE,
     P_DELETE,
@@ -33,20 +33,22 @@ from bot.mentoring.handlers.common import (
 from bot.mentoring.handlers.profile_questions import DRAFT, EDITING, FIELD_STATE, ask
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.jobs import tell_waiting
+from bot.mentoring.lists import MENTOR, ORG_TYPES, ROLES, STAGES, TOPICS, label, split_slugs
+from bot.mentoring.profiles import delete_profile, profiles_of, set_active
 from knowledge.render import escape
 
 
 def profile_card(profile: Any) -> str:
-    mentor = profile.role == rules.MENTOR
+    mentor = profile.role == MENTOR
     status = ("taking requests" if profile.active else "paused") if mentor else (
         "looking for a buddy" if profile.active else "not looking just now")
     lines = [f"<b>Your {'mentor' if mentor else 'buddy-seeker'} profile</b> ({status})",
              f"Name: {escape(profile.display_name)}",
-             f"Organisation: {escape(profile.organisation)} ({escape(rules.label(rules.ORG_TYPES, profile.org_type))})",
+             f"Organisation: {escape(profile.organisation)} ({escape(label(ORG_TYPES, profile.org_type))})",
              f"Area: {area(profile.region, profile.town)}",
-             f"Topics: {chip(rules.TOPICS, rules.split_slugs(profile.topics))}",
-             f"{'Stages' if mentor else 'Stage'}: {chip(rules.STAGES, rules.split_slugs(profile.stages))}",
-             f"Partners: {chip(rules.ORG_TYPES, rules.split_slugs(profile.partner_types))}"]
+             f"Topics: {chip(TOPICS, split_slugs(profile.topics))}",
+             f"{'Stages' if mentor else 'Stage'}: {chip(STAGES, split_slugs(profile.stages))}",
+             f"Partners: {chip(ORG_TYPES, split_slugs(profile.partner_types))}"]
     if mentor:
         lines.append(f"Mentees at a time: {profile.capacity}")
     if profile.story:
@@ -59,10 +61,10 @@ def profile_markup(profile: Any) -> InlineKeyboardMarkup:
     fields = [("Name", "display_name"), ("Organisation", "organisation"), ("Type", "org_type"),
               ("Area", "region"), ("Town", "town"), ("Topics", "topics"), ("Stage", "stages"),
               ("Partners", "partner_types"), ("Story", "story")]
-    if role == rules.MENTOR:
+    if role == MENTOR:
         fields.append(("Capacity", "capacity"))
     items = [(f"✏️ {name}", cb.make(P_EDIT, role, key)) for name, key in fields]
-    if role == rules.MENTOR:
+    if role == MENTOR:
         toggle = ("⏸ Pause" if profile.active else "▶️ Resume", cb.make(P_ACTIVE, role, 0 if profile.active else 1))
     else:
         toggle = ("⏸ Stop looking" if profile.active else "▶️ Look again",
@@ -80,7 +82,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = data.args[1] if len(data.args) > 1 else ""
     svc = services(context)
     try:
-        profile = (await rules.profiles_of(svc.database, query.from_user.id)).get(role)
+        profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)
         return
@@ -91,7 +93,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if key not in FIELD_STATE:  # "edit my profile": show the card with its ✏️ buttons
         await say(update, context, profile_card(profile), profile_markup(profile))
         return
-    draft = rules.draft_from_profile(profile)
+    draft = draft_from_profile(profile)
     draft.update(topics_done=True, stages_done=True, partners_done=True, at=svc.clock().isoformat())
     context.user_data[DRAFT] = draft
     context.user_data[EDITING] = key
@@ -107,14 +109,14 @@ async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = cb.parse(query.data)
     role, active = (data.args[0] if data.args else ""), data.int_arg(1) == 1
     try:
-        profile = await rules.set_active(svc.database, query.from_user.id, role, active, svc.clock())
+        profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)
         return
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
         return
-    if role == rules.MENTOR:
+    if role == MENTOR:
         await query.answer("Resumed: you can get requests again." if active else "Paused: no new requests.")
         await edit(update, profile_card(profile), profile_markup(profile))
         if active:
@@ -131,11 +133,11 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     role = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
-    if role not in rules.ROLES:
+    if role not in ROLES:
         await query.answer()
         return
     await query.answer()
-    await say(update, context, f"Delete your {'mentor' if role == rules.MENTOR else 'buddy-seeker'} profile? Any "
+    await say(update, context, f"Delete your {'mentor' if role == MENTOR else 'buddy-seeker'} profile? Any "
                                 "current buddy match in that role will end.",
                buttons([[("Yes, delete it", cb.make(P_DELETE_YES, role)), ("No, keep it", P_KEEP)]]))
 
@@ -146,11 +148,11 @@ async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     svc = services(context)
     role = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
-    if role not in rules.ROLES:
+    if role not in ROLES:
         await query.answer()
         return
     try:
-        notices = await rules.delete_profile(svc.database, query.from_user.id, role, svc.clock())
+        notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)
         return
@@ -158,7 +160,7 @@ async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await edit(update, "Deleted. Thank you for taking part.")
     for chat_id, text in notices:
         await notify(context, chat_id, text)
-    if role == rules.MENTOR:
+    if role == MENTOR:
         await tell_waiting(context)
 
 

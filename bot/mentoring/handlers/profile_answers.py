@@ -14,8 +14,9 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
+from bot.mentoring.cleaning import clean_line, clean_story
+from bot.mentoring.drafts import MAX_CAPACITY, MIN_CAPACITY
 from bot.mentoring.handlers.common import chip, edit, say
 from bot.mentoring.handlers.profile_questions import (
     DRAFT,
@@ -31,6 +32,17 @@ from bot.mentoring.handlers.profile_questions import (
     partners_markup,
     stages_markup,
     topics_markup,
+)
+from bot.mentoring.lists import (
+    MENTOR,
+    ORG_TYPE_BY_SLUG,
+    ORG_TYPES,
+    REGION_BY_SLUG,
+    STAGE_BY_SLUG,
+    STAGES,
+    TOPIC_BY_SLUG,
+    TOPICS,
+    Choice,
 )
 from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS
 from knowledge.render import escape
@@ -53,7 +65,7 @@ async def on_name_default(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     draft = await _callback_draft(update, context)
     if draft is None:
         return
-    draft["display_name"] = rules.clean_line(query.from_user.first_name) or "Mentoring member"
+    draft["display_name"] = clean_line(query.from_user.first_name) or "Mentoring member"
     await query.answer()
     await advance(update, context)
 
@@ -62,7 +74,7 @@ async def _text_answer(update: Update, limit: int) -> str | None:
     """The typed answer, cleaned; None (after saying why) when it is empty or too long."""
     message = update.effective_message
     assert message is not None
-    text = rules.clean_line(message.text or "", 100_000)
+    text = clean_line(message.text or "", 100_000)
     if not text:
         await message.reply_html("Please type a few words.")
         return None
@@ -85,7 +97,7 @@ async def on_profile_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             return
         draft[{NAME: "display_name", ORG: "organisation", TOWN: "town"}[state]] = text
     elif state == STORY:
-        story = rules.clean_story(message.text or "")
+        story = clean_story(message.text or "")
         if not story:
             await message.reply_html("Please type a few sentences.")
             return
@@ -112,7 +124,7 @@ async def on_town_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def _choice(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str,
-                  allowed: dict[str, rules.Choice]) -> None:
+                  allowed: dict[str, Choice]) -> None:
     query = update.callback_query
     assert query is not None
     draft = await _callback_draft(update, context)
@@ -129,14 +141,14 @@ async def _choice(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str,
 
 
 async def on_org_type(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _choice(update, context, "org_type", rules.ORG_TYPE_BY_SLUG)
+    await _choice(update, context, "org_type", ORG_TYPE_BY_SLUG)
 
 
 async def on_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _choice(update, context, "region", rules.REGION_BY_SLUG)
+    await _choice(update, context, "region", REGION_BY_SLUG)
 
 
-async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, allowed: dict[str, rules.Choice],
+async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, allowed: dict[str, Choice],
                   markup: Any) -> None:
     query = update.callback_query
     assert query is not None
@@ -154,16 +166,16 @@ async def _toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, 
 
 
 async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _toggle(update, context, "topics", rules.TOPIC_BY_SLUG, topics_markup)
+    await _toggle(update, context, "topics", TOPIC_BY_SLUG, topics_markup)
 
 
 async def on_partner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _toggle(update, context, "partner_types", rules.ORG_TYPE_BY_SLUG, partners_markup)
+    await _toggle(update, context, "partner_types", ORG_TYPE_BY_SLUG, partners_markup)
 
 
 async def on_stage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if ((context.user_data or {}).get(DRAFT) or {}).get("role") == rules.MENTOR:
-        await _toggle(update, context, "stages", rules.STAGE_BY_SLUG, stages_markup)
+    if ((context.user_data or {}).get(DRAFT) or {}).get("role") == MENTOR:
+        await _toggle(update, context, "stages", STAGE_BY_SLUG, stages_markup)
         return
     query = update.callback_query
     assert query is not None
@@ -171,17 +183,17 @@ async def on_stage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if draft is None:
         return
     slug = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
-    if slug not in rules.STAGE_BY_SLUG:
+    if slug not in STAGE_BY_SLUG:
         await query.answer("Please choose from the list.")
         return
     draft.update(stages=[slug], stages_done=True)
     await query.answer()
-    await edit(update, f"✔️ {escape(rules.STAGE_BY_SLUG[slug].label)}")
+    await edit(update, f"✔️ {escape(STAGE_BY_SLUG[slug].label)}")
     await advance(update, context)
 
 
 async def _done(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, flag: str,
-                choices: tuple[rules.Choice, ...], required: bool) -> None:
+                choices: tuple[Choice, ...], required: bool) -> None:
     query = update.callback_query
     assert query is not None
     draft = await _callback_draft(update, context)
@@ -197,15 +209,15 @@ async def _done(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, fl
 
 
 async def on_topics_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _done(update, context, "topics", "topics_done", rules.TOPICS, True)
+    await _done(update, context, "topics", "topics_done", TOPICS, True)
 
 
 async def on_stages_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _done(update, context, "stages", "stages_done", rules.STAGES, False)
+    await _done(update, context, "stages", "stages_done", STAGES, False)
 
 
 async def on_partners_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _done(update, context, "partner_types", "partners_done", rules.ORG_TYPES, False)
+    await _done(update, context, "partner_types", "partners_done", ORG_TYPES, False)
 
 
 async def on_capacity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -215,7 +227,7 @@ async def on_capacity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if draft is None:
         return
     number = cb.parse(query.data).int_arg(0)
-    if number is None or not rules.MIN_CAPACITY <= number <= rules.MAX_CAPACITY:
+    if number is None or not MIN_CAPACITY <= number <= MAX_CAPACITY:
         await query.answer("Please choose 1 to 5.")
         return
     draft["capacity"] = number

@@ -16,9 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes, filters
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import SERVICES_KEY, services
+from bot.mentoring.drafts import ProfileError, draft_from_profile, validate_draft
 from bot.mentoring.handlers.common import (
     COMMENT_FOR,
     P_CANCEL,
@@ -39,6 +39,9 @@ from bot.mentoring.handlers.common import (
 )
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.jobs import tell_waiting
+from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, Choice
+from bot.mentoring.lists import TOPICS as TOPIC_CHOICES
+from bot.mentoring.profiles import profiles_of, save_profile
 from bot.questions.answers import short
 from db.mentoring_models import MAX_STORY_CHARS
 from knowledge.render import escape
@@ -69,7 +72,7 @@ def _missing_state(draft: dict[str, Any]) -> int | None:
                 ORG_TYPE: bool(draft.get("org_type")), REGION: bool(draft.get("region")), TOWN: "town" in draft,
                 TOPICS: bool(draft.get("topics_done")), STAGE: bool(draft.get("stages_done")),
                 PARTNERS: bool(draft.get("partners_done")), STORY: bool(draft.get("story")),
-                CAPACITY: draft.get("role") != rules.MENTOR or bool(draft.get("capacity"))}
+                CAPACITY: draft.get("role") != MENTOR or bool(draft.get("capacity"))}
     return next((state for state in ORDER if not answered[state]), None)
 
 
@@ -120,7 +123,7 @@ def active_draft(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:
 async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, state: int) -> None:
     """Send the question for ``state``."""
     draft = _draft(context)
-    mentor = draft.get("role") == rules.MENTOR
+    mentor = draft.get("role") == MENTOR
     _, _, first_name = user_of(update)
     if state == NAME:
         default = short(first_name or "me", 40)
@@ -132,10 +135,10 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, state: int) ->
                    "with someone from their own organisation. Your buddy sees it only once you both agree.</i>")
     elif state == ORG_TYPE:
         await say(update, context, "What kind of organisation is it?",
-                   buttons([[(c.label, cb.make(P_TYPE, c.slug))] for c in rules.ORG_TYPES]))
+                   buttons([[(c.label, cb.make(P_TYPE, c.slug))] for c in ORG_TYPES]))
     elif state == REGION:
         await say(update, context, "Where are you based?",
-                   buttons(_pairs([(c.label, cb.make(P_REGION, c.slug)) for c in rules.REGIONS])))
+                   buttons(_pairs([(c.label, cb.make(P_REGION, c.slug)) for c in REGIONS])))
     elif state == TOWN:
         await say(update, context, "Which town or city? Type it, or tap Skip.", buttons([[("Skip", P_TOWN)]]))
     elif state == TOPICS:
@@ -148,7 +151,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, state: int) ->
                        "Tap all that apply, then Done.", stages_markup(draft))
         else:
             await say(update, context, "Where is your partnership now?",
-                       buttons([[(f"{c.label}: {c.note}", cb.make(P_STAGE, c.slug))] for c in rules.STAGES]))
+                       buttons([[(f"{c.label}: {c.note}", cb.make(P_STAGE, c.slug))] for c in STAGES]))
     elif state == PARTNERS:
         await say(update, context, ("Which kinds of partner have you worked with?" if mentor else
                                      "Which kinds of partner are you working with, or hoping to?")
@@ -162,22 +165,22 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, state: int) ->
                    buttons([[(str(n), cb.make(P_CAPACITY, n)) for n in range(1, 6)]]))
 
 
-def _toggle_rows(choices: tuple[rules.Choice, ...], chosen: list[str], action: str,
+def _toggle_rows(choices: tuple[Choice, ...], chosen: list[str], action: str,
                  done: str) -> InlineKeyboardMarkup:
     rows = [[(("✅ " if c.slug in chosen else "") + c.label, cb.make(action, c.slug))] for c in choices]
     return buttons([*rows, [("Done", done)]])
 
 
 def topics_markup(draft: dict[str, Any]) -> InlineKeyboardMarkup:
-    return _toggle_rows(rules.TOPICS, draft.get("topics", []), P_TOPIC, P_TOPICS_DONE)
+    return _toggle_rows(TOPIC_CHOICES, draft.get("topics", []), P_TOPIC, P_TOPICS_DONE)
 
 
 def stages_markup(draft: dict[str, Any]) -> InlineKeyboardMarkup:
-    return _toggle_rows(rules.STAGES, draft.get("stages", []), P_STAGE, P_STAGES_DONE)
+    return _toggle_rows(STAGES, draft.get("stages", []), P_STAGE, P_STAGES_DONE)
 
 
 def partners_markup(draft: dict[str, Any]) -> InlineKeyboardMarkup:
-    return _toggle_rows(rules.ORG_TYPES, draft.get("partner_types", []), P_PARTNER, P_PARTNERS_DONE)
+    return _toggle_rows(ORG_TYPES, draft.get("partner_types", []), P_PARTNER, P_PARTNERS_DONE)
 
 
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -205,15 +208,15 @@ async def start_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, role
         return
     draft = {"role": role, "topics": [], "stages": [], "partner_types": [], "at": svc.clock().isoformat()}
     try:
-        others = await rules.profiles_of(svc.database, user_id)
+        others = await profiles_of(svc.database, user_id)
     except SQLAlchemyError:
         others = {}
-    other = others.get(rules.MENTEE if role == rules.MENTOR else rules.MENTOR)
+    other = others.get(MENTEE if role == MENTOR else MENTOR)
     if other is not None:
-        known = rules.draft_from_profile(other)
+        known = draft_from_profile(other)
         draft.update({key: known[key] for key in SHARED_FIELDS})
     context.user_data[DRAFT] = draft
-    if role == rules.MENTOR:
+    if role == MENTOR:
         intro = ("🤝 <b>Becoming a mentor buddy</b>\nYou'll be matched with people in partnerships who could "
                  "use the experience you have. A few quick questions (about two minutes); /cancel stops.")
     else:
@@ -232,24 +235,24 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id, username, first_name = user_of(update)
     draft = _draft(context)
     try:
-        profile, created = await rules.save_profile(
+        profile, created = await save_profile(
             svc.database, telegram_id=user_id, username=username, first_name=first_name,
-            draft=rules.validate_draft(draft), now=svc.clock())
-    except rules.ProfileError as exc:
+            draft=validate_draft(draft), now=svc.clock())
+    except ProfileError as exc:
         context.user_data.pop(EDITING, None)
         await say(update, context, escape(str(exc)))
         state = _missing_state(draft)
         await ask(update, context, state if state is not None else NAME)
         return
     except SQLAlchemyError:
-        command = "/mentor_offer" if draft.get("role") == rules.MENTOR else "/mentor"
+        command = "/mentor_offer" if draft.get("role") == MENTOR else "/mentor"
         draft["at"] = ""  # stop claiming their text until they come back
         await say(update, context, "Sorry, I couldn't save your profile just now. Your answers are kept: send "
                                     f"{command} in a minute and I'll finish.")
         return
     context.user_data.pop(DRAFT, None)
     context.user_data.pop(EDITING, None)
-    if profile.role == rules.MENTOR:
+    if profile.role == MENTOR:
         await say(update, context, ("✅ Thank you, you're now a mentor buddy! " if created else "✅ Saved. ")
                    + "I'll message you when someone asks for you. See or change your details with /profile; "
                      "you can pause new requests at any time.")

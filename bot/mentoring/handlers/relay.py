@@ -13,9 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import mentoring as rules
 from bot.core.services import services
 from bot.mentoring.handlers.common import notify
+from bot.mentoring.relay import add_relay, relay_target
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     try:
-        target = await rules.relay_target(svc.database, message.chat_id, message.reply_to_message.message_id,
+        target = await relay_target(svc.database, message.chat_id, message.reply_to_message.message_id,
                                           message.from_user.id)
     except SQLAlchemyError:
         return
@@ -44,7 +44,7 @@ async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html("Sorry, I couldn't pass that on: your buddy may have stopped the bot.")
         raise ApplicationHandlerStop
     try:
-        await rules.add_relay(svc.database, recipient, sent.message_id, match_id)
+        await add_relay(svc.database, recipient, sent.message_id, match_id)
     except SQLAlchemyError:
         log.warning("Could not record a relay message for match %s", match_id)
     await message.reply_html("✅ Passed on to your buddy.")

@@ -12,9 +12,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot import mentoring as rules
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.mentoring.followups import DIFFERENT
 from bot.mentoring.handlers.common import (
     ACCEPT,
     ASK,
@@ -34,23 +34,28 @@ from bot.mentoring.handlers.common import (
     for_match,
     notify,
 )
+from bot.mentoring.lists import MENTEE, ORG_TYPES, REGIONS, STAGES, TOPICS, label, split_slugs
+from bot.mentoring.relay import add_relay
+from bot.mentoring.requests import cancel_request, request_mentor, set_mentor_message
+from bot.mentoring.store import MentoringError, Parties
+from bot.mentoring.suggestions import Suggestion, mentee_status
 from bot.questions.answers import short
 from knowledge.render import escape
 
 
-def suggestions_text(suggestions: list[rules.Suggestion], intro: str) -> str:
+def suggestions_text(suggestions: list[Suggestion], intro: str) -> str:
     """Up to three mentors, as a mentee may see them: no contact details and no organisation name."""
     parts = [intro]
     for number, s in enumerate(suggestions, start=1):
-        parts.append(f"<b>{number}. {escape(s.display_name)}</b> · {escape(rules.label(rules.ORG_TYPES, s.org_type))}"
-                     f" · {escape(rules.label(rules.REGIONS, s.region))}\n<i>{escape(s.why)}</i>"
+        parts.append(f"<b>{number}. {escape(s.display_name)}</b> · {escape(label(ORG_TYPES, s.org_type))}"
+                     f" · {escape(label(REGIONS, s.region))}\n<i>{escape(s.why)}</i>"
                      + (f"\n<blockquote>{escape(s.story)}</blockquote>" if s.story else ""))
     parts.append("When you ask, they'll see your name, area, topics and what you need help with. Contact "
                  "details are swapped only if they say yes.")
     return "\n\n".join(parts)
 
 
-def suggestions_markup(suggestions: list[rules.Suggestion]) -> InlineKeyboardMarkup:
+def suggestions_markup(suggestions: list[Suggestion]) -> InlineKeyboardMarkup:
     return buttons([[(f"Ask {short(s.display_name, 30)}", cb.make(ASK, s.mentor_person_id))] for s in suggestions])
 
 
@@ -63,7 +68,7 @@ async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
     """What a mentee sees: their buddy, their pending request, suggestions, or the waiting list."""
     svc = services(context)
     try:
-        status = await rules.mentee_status(svc.database, user_id, svc.clock())
+        status = await mentee_status(svc.database, user_id, svc.clock())
     except SQLAlchemyError:
         await notify(context, user_id, TRY_AGAIN)
         return
@@ -72,10 +77,10 @@ async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
         sent = await notify(context, user_id, f"Your mentor buddy is <b>{escape(parties.mentor_name)}</b>. "
                              + contact_line(parties.mentor, parties.mentor_name),
                              buttons([[("🔄 I need a different buddy",
-                                         cb.make(CHECKIN, parties.match.id, rules.DIFFERENT))],
+                                         cb.make(CHECKIN, parties.match.id, DIFFERENT))],
                                        [("End the match", cb.make(END, parties.match.id))]]))
         if sent is not None and parties.mentor.username is None:
-            await rules.add_relay(svc.database, user_id, sent.message_id, parties.match.id or 0)
+            await add_relay(svc.database, user_id, sent.message_id, parties.match.id or 0)
     elif status.pending is not None:
         parties = status.pending
         await notify(context, user_id, f"You've asked <b>{escape(parties.mentor_name)}</b> to be your buddy and "
@@ -86,17 +91,17 @@ async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
                       suggestions_markup(status.suggestions))
     else:
         await notify(context, user_id, WAITING_TEXT,
-                      buttons([[("⏸ Stop looking", cb.make(P_ACTIVE, rules.MENTEE, 0))]]))
+                      buttons([[("⏸ Stop looking", cb.make(P_ACTIVE, MENTEE, 0))]]))
 
 
-def request_text(parties: rules.Parties, hours: int) -> str:
+def request_text(parties: Parties, hours: int) -> str:
     profile = parties.mentee_profile
     assert profile is not None
-    stage = rules.split_slugs(profile.stages)
+    stage = split_slugs(profile.stages)
     return (f"🤝 <b>{escape(parties.mentee_name)}</b> would like you as their mentor buddy.\n"
-            f"{escape(rules.label(rules.ORG_TYPES, profile.org_type))} · {area(profile.region)}\n"
-            f"Needs help with: {chip(rules.TOPICS, rules.split_slugs(profile.topics))}\n"
-            + (f"Partnership stage: {chip(rules.STAGES, stage)}\n" if stage else "")
+            f"{escape(label(ORG_TYPES, profile.org_type))} · {area(profile.region)}\n"
+            f"Needs help with: {chip(TOPICS, split_slugs(profile.topics))}\n"
+            + (f"Partnership stage: {chip(STAGES, stage)}\n" if stage else "")
             + (f"<blockquote>{escape(profile.story)}</blockquote>\n" if profile.story else "")
             + f"<i>Why you: {escape(parties.match.why)}</i>\n\n"
             f"Please answer within {hours} hours. Your contact details are shared only if you accept.")
@@ -107,14 +112,14 @@ def request_markup(match_id: int) -> InlineKeyboardMarkup:
                      [("⏸ Pause me", cb.make(PAUSE, match_id))]])
 
 
-async def send_request(context: ContextTypes.DEFAULT_TYPE, parties: rules.Parties) -> bool:
+async def send_request(context: ContextTypes.DEFAULT_TYPE, parties: Parties) -> bool:
     """Send a pending request to its mentor and remember the message; False if they can't be reached."""
     svc = services(context)
     sent = await notify(context, parties.mentor.telegram_id,
                          request_text(parties, svc.settings.mentor_request_timeout_hours),
                          request_markup(parties.match.id or 0))
     if sent is not None:
-        await rules.set_mentor_message(svc.database, parties.match.id or 0, sent.message_id, svc.clock())
+        await set_mentor_message(svc.database, parties.match.id or 0, sent.message_id, svc.clock())
     return sent is not None
 
 
@@ -129,8 +134,8 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("That button is out of date: send /mentor.", show_alert=True)
         return
     try:
-        parties = await rules.request_mentor(svc.database, query.from_user.id, mentor_id, svc.clock())
-    except rules.MentoringError as exc:
+        parties = await request_mentor(svc.database, query.from_user.id, mentor_id, svc.clock())
+    except MentoringError as exc:
         await query.answer(str(exc), show_alert=True)
         return
     except SQLAlchemyError:
@@ -155,7 +160,7 @@ async def on_cancel_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     match_id = cb.parse(query.data).int_arg(0)
     parties = await for_match(
         query, match_id, "That request isn't yours.",
-        lambda match_id: rules.cancel_request(svc.database, match_id, query.from_user.id, svc.clock()))
+        lambda match_id: cancel_request(svc.database, match_id, query.from_user.id, svc.clock()))
     if parties is None:
         return
     await query.answer("Request withdrawn.")

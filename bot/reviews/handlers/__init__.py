@@ -1,6 +1,7 @@
 """Review nudges in chat: /partnership (set up or change a schedule), /partnerships (pause, resume,
 stop), the nudge itself (answer, answer privately, snooze, skip), the check-in questions, the summary
-with tips, /reviews (history and chart) and /reviews_csv. The rules are in :mod:`bot.reviews`.
+with tips, /reviews (history and chart) and /reviews_csv. The rules are in the modules of :mod:`bot.reviews`;
+the dispatch job and the Telegram sender in :mod:`bot.reviews.jobs`.
 
 In a group only the group's administrators (asked of Telegram with getChatMember, never assumed) may
 set up, change, pause, stop, snooze or skip; every member answers for themselves.
@@ -12,7 +13,6 @@ The handlers live in small modules, wired together here by :func:`register`:
 * :mod:`.setup`: /partnership and the "Change" button;
 * :mod:`.capture`: typed set-up answers and comments, taken before the question handlers;
 * :mod:`.manage`: /partnerships (pause, resume, stop);
-* :mod:`.jobs`: the dispatch job and the Telegram sender (:func:`make_sender`);
 * :mod:`.checkin`: the nudge's buttons and the check-in questions;
 * :mod:`.summaries`: the summary posted after a check-in;
 * :mod:`.history`: /reviews and /reviews_csv.
@@ -25,35 +25,26 @@ import logging
 from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import reviews
 from bot.core import callbacks as cb
 from bot.reviews.handlers.capture import on_text_capture
-from bot.reviews.handlers.checkin import on_answer, on_comment_text, on_nothing_to_add, on_nudge
+from bot.reviews.handlers.checkin import on_answer, on_nothing_to_add, on_nudge
 from bot.reviews.handlers.common import (
-    ADMINS_ONLY,
     ANSWER,
     CHANGE,
-    COMMENT_KEY,
-    COMMENT_TIMEOUT,
     CSV,
     DISPATCH_JOB,
     HISTORY,
     MANAGE,
-    NOT_HERE,
     NOTHING,
     NUDGE,
     REVIEW_GROUP,
     SETUP,
-    SETUP_KEY,
-    SETUP_TIMEOUT,
-    TRY_AGAIN,
-    is_admin,
 )
 from bot.reviews.handlers.history import on_history_button, on_reviews, on_reviews_csv
 from bot.reviews.handlers.manage import list_partnerships, on_manage
 from bot.reviews.handlers.setup import change_start, on_setup_button, setup_start
-from bot.reviews.handlers.summaries import post_summary, summary_text
-from bot.reviews.jobs import dispatch_job, make_sender, nudge_markup, nudge_text
+from bot.reviews.jobs import dispatch_job
+from bot.reviews.questions import missing_tip_entries
 
 log = logging.getLogger(__name__)
 
@@ -64,53 +55,11 @@ COMMANDS = [
     BotCommand("reviews_csv", "Check-in history as a spreadsheet (CSV)"),
 ]
 
-__all__ = [
-    "ADMINS_ONLY",
-    "ANSWER",
-    "CHANGE",
-    "COMMANDS",
-    "COMMENT_KEY",
-    "COMMENT_TIMEOUT",
-    "CSV",
-    "DISPATCH_JOB",
-    "HISTORY",
-    "MANAGE",
-    "NOTHING",
-    "NOT_HERE",
-    "NUDGE",
-    "REVIEW_GROUP",
-    "SETUP",
-    "SETUP_KEY",
-    "SETUP_TIMEOUT",
-    "TRY_AGAIN",
-    "change_start",
-    "dispatch_job",
-    "is_admin",
-    "list_partnerships",
-    "make_sender",
-    "nudge_markup",
-    "nudge_text",
-    "on_answer",
-    "on_comment_text",
-    "on_history_button",
-    "on_manage",
-    "on_nothing_to_add",
-    "on_nudge",
-    "on_reviews",
-    "on_reviews_csv",
-    "on_setup_button",
-    "on_text_capture",
-    "post_summary",
-    "register",
-    "setup_start",
-    "summary_text",
-]
-
 
 # -- wiring ---------------------------------------------------------------------------------------------
 def register(application: Application) -> None:  # type: ignore[type-arg]
     svc = application.bot_data["services"]
-    missing = reviews.missing_tip_entries(svc.kb.get)
+    missing = missing_tip_entries(svc.kb.get)
     if missing:
         log.error("Review tips name knowledge-base entries that do not exist: %s", ", ".join(missing))
     application.add_handler(MessageHandler(filters.TEXT, on_text_capture), group=REVIEW_GROUP)

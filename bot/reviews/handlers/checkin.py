@@ -10,11 +10,11 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import reviews
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.reviews import COMMENT_STEP, QUESTIONS, NotAllowed, NudgeClosed, ReviewInputError
+from bot.reviews.checkins import Progress, finish_answering, record_score, start_answering
+from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.handlers.common import (
     ANSWER,
     COMMENT_KEY,
@@ -29,6 +29,11 @@ from bot.reviews.handlers.common import (
     markup,
 )
 from bot.reviews.handlers.summaries import post_summary
+from bot.reviews.nudges import skip, snooze
+from bot.reviews.partnerships import is_group_chat
+from bot.reviews.questions import COMMENT_STEP, QUESTIONS, options_for
+from bot.reviews.schedule import format_local
+from db.review_models import MAX_COMMENT
 from knowledge.render import escape
 
 STAGE_HINTS = {
@@ -53,7 +58,7 @@ async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     try:
         if action in ("go", "dm"):
-            progress = await reviews.start_answering(svc.database, occurrence_id, chat_id=chat.id, user_id=user.id,
+            progress = await start_answering(svc.database, occurrence_id, chat_id=chat.id, user_id=user.id,
                                                      now=svc.clock())
             target = user.id if action == "dm" else chat.id
             try:
@@ -68,12 +73,12 @@ async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await alert(update, "Only this group's admins can snooze or skip a check-in.")
             return
         if action in ("s1", "s7"):
-            when = await reviews.snooze(svc.database, occurrence_id, chat_id=chat.id, days=1 if action == "s1" else 7,
+            when = await snooze(svc.database, occurrence_id, chat_id=chat.id, days=1 if action == "s1" else 7,
                                         now=svc.clock())
-            text = f"⏰ Snoozed: I'll nudge you again {reviews.format_local(when)}."
+            text = f"⏰ Snoozed: I'll nudge you again {format_local(when)}."
         elif action == "sk":
-            following = await reviews.skip(svc.database, occurrence_id, chat_id=chat.id, now=svc.clock())
-            text = "⏭ Skipped." + (f" The next check-in is {reviews.format_local(following)}." if following else "")
+            following = await skip(svc.database, occurrence_id, chat_id=chat.id, now=svc.clock())
+            text = "⏭ Skipped." + (f" The next check-in is {format_local(following)}." if following else "")
         else:
             await query.answer()
             return
@@ -91,21 +96,21 @@ async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context, chat.id, text)
 
 
-def _step_content(progress: reviews.Progress, name: str | None) -> tuple[str, InlineKeyboardMarkup]:
+def _step_content(progress: Progress, name: str | None) -> tuple[str, InlineKeyboardMarkup]:
     """The next question (or the comment step); ``name`` is given when it is shown in a group."""
     who = f"For {escape(name)}: " if name else ""
     head = f"<b>{escape(progress.partnership_name)}</b> check-in ({progress.slot_local:%d %b %Y})"
     if progress.step == COMMENT_STEP:
         text = (f"{head}\n{who}<b>Anything to raise with the partners?</b> Type it now (up to "
-                f"{reviews.MAX_COMMENT} characters), or tap Nothing to add.")
+                f"{MAX_COMMENT} characters), or tap Nothing to add.")
         if name:
             text += "\n<i>Reply to this message to type it.</i>"
-        if reviews.is_group_chat(progress.partnership_chat_id):
+        if is_group_chat(progress.partnership_chat_id):
             text += "\n<i>It goes in the group's summary without your name.</i>"
         return text, markup([[button("Nothing to add", NOTHING, progress.answer_id)]])
     question = QUESTIONS[progress.step]
     text = f"{head}\n{who}Question {progress.step + 1} of {len(QUESTIONS)}\n{question.text}"
-    options = reviews.options_for(question)
+    options = options_for(question)
     buttons = [button(label, ANSWER, progress.answer_id, progress.step, value) for label, value in options]
     if question.kind == "scale":
         text += "\n<i>1 = not at all, 5 = fully</i>"
@@ -118,7 +123,7 @@ def _step_content(progress: reviews.Progress, name: str | None) -> tuple[str, In
     return text, markup(rows)
 
 
-async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, progress: reviews.Progress,
+async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, progress: Progress,
                      name: str | None) -> None:
     if progress.completed:
         await send_html(context, chat_id, "You've already answered this check-in: thank you!")
@@ -146,7 +151,7 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         if answer_id is None or step is None:
             raise NotAllowed
-        progress = await reviews.record_score(svc.database, answer_id, user_id=user.id, step=step, value=value)
+        progress = await record_score(svc.database, answer_id, user_id=user.id, step=step, value=value)
     except NotAllowed:
         await alert(update, "These buttons are for someone else's answers. Tap “Answer here” on the nudge to "
                              "answer for yourself.")
@@ -176,7 +181,7 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id:
     assert chat is not None and user is not None
     svc = services(context)
     try:
-        summary = await reviews.finish_answering(svc.database, answer_id, user_id=user.id, comment=comment,
+        summary = await finish_answering(svc.database, answer_id, user_id=user.id, comment=comment,
                                                  now=svc.clock())
     except ReviewInputError as exc:
         await send_html(context, chat.id, f"{escape(str(exc))} Here is what you wrote, to shorten:\n"

@@ -7,14 +7,26 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton
 from telegram.ext import ContextTypes
 
-from bot import reviews
 from bot.core.services import services
-from bot.reviews import ReviewInputError, Schedule
+from bot.reviews.errors import ReviewInputError
 from bot.reviews.handlers.common import COMMENT_KEY, COMMON_TIMES, SETUP, SETUP_KEY, SETUP_TIMEOUT, button
+from bot.reviews.inputs import (
+    WEEKDAY_NAMES,
+    parse_cadence,
+    parse_date,
+    parse_day,
+    parse_name,
+    parse_partners,
+    parse_time,
+    parse_timezone,
+    parse_weekday,
+)
+from bot.reviews.schedule import Schedule, describe_schedule, format_local, next_occurrences
 from knowledge.render import escape
 
 # -- the set-up conversation ------------------------------------------------------------------------
@@ -87,29 +99,29 @@ def apply(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], field_name:
     svc = services(context)
     draft["touched"] = svc.clock().isoformat()
     if field_name == STEP_NAME:
-        draft["name"] = reviews.parse_name(value)
+        draft["name"] = parse_name(value)
         draft["step"] = STEP_PARTNERS
         return Prompt("<b>Which organisations are in the partnership?</b> Type their names separated by commas, "
                       "or tap Skip.", [[button("Skip", SETUP, "p")]], typed=True)
     if field_name == STEP_PARTNERS:
-        draft["partners"] = ", ".join(reviews.parse_partners(value))
+        draft["partners"] = ", ".join(parse_partners(value))
         draft["step"] = STEP_CADENCE
         return cadence_prompt()
     if field_name == STEP_CADENCE:
-        cadence = reviews.parse_cadence(value)
+        cadence = parse_cadence(value)
         draft["cadence"], draft["step"] = cadence, STEP_DAY
         if cadence in ("weekly", "fortnightly"):
-            days = [button(name[:3], SETUP, "w", index) for index, name in enumerate(reviews.WEEKDAY_NAMES)]
+            days = [button(name[:3], SETUP, "w", index) for index, name in enumerate(WEEKDAY_NAMES)]
             return Prompt("<b>On which day of the week?</b>", [days[:4], days[4:]], typed=True)
         return Prompt("<b>On which day of the month?</b> Tap one or type a day from 1 to 28.",
                       [[button(str(d), SETUP, "d", d) for d in (1, 7, 14, 21, 28)],
                        [button("Last day of the month", SETUP, "d", "last")]], typed=True)
     if field_name == STEP_DAY:
         if draft.get("cadence") in ("weekly", "fortnightly"):
-            weekday = int(value) if value.isdigit() and int(value) < 7 else reviews.parse_weekday(value)
+            weekday = int(value) if value.isdigit() and int(value) < 7 else parse_weekday(value)
             draft["weekday"], draft["day"] = weekday, None
         else:
-            draft["day"], draft["weekday"] = reviews.parse_day(value), None
+            draft["day"], draft["weekday"] = parse_day(value), None
         draft["step"] = STEP_TIME
         times = [button(t, SETUP, "t", t.replace(":", "")) for t in COMMON_TIMES]
         return Prompt("<b>At what time?</b> Tap one or type a time like 09:30 (24-hour clock).",
@@ -117,32 +129,32 @@ def apply(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], field_name:
     if field_name == STEP_TIME:
         if re.fullmatch(r"\d{4}", value):  # a button: 0930
             value = f"{value[:2]}:{value[2:]}"
-        draft["time"], draft["step"] = f"{reviews.parse_time(value):%H:%M}", STEP_ZONE
+        draft["time"], draft["step"] = f"{parse_time(value):%H:%M}", STEP_ZONE
         zone = draft.get("tz") or svc.settings.default_timezone
         return Prompt(f"<b>Which time zone?</b> Tap to keep <b>{escape(zone)}</b>, or type another (for example "
                       "Europe/Dublin or Australia/Sydney).", [[button(f"✅ {zone}", SETUP, "z")]], typed=True)
     if field_name == STEP_ZONE:
-        draft["tz"] = reviews.parse_timezone(value or draft.get("tz") or svc.settings.default_timezone)
+        draft["tz"] = parse_timezone(value or draft.get("tz") or svc.settings.default_timezone)
         draft["step"] = STEP_START
         return Prompt("<b>When should the first check-in be?</b> Tap one or type a date as YYYY-MM-DD.",
                       [[button("As soon as possible", SETUP, "s", "0")],
                        [button("Next week", SETUP, "s", "7"), button("Next month", SETUP, "s", "m")]], typed=True)
     if field_name == STEP_START:
-        today = svc.clock().astimezone(reviews.ZoneInfo(draft["tz"])).date()
+        today = svc.clock().astimezone(ZoneInfo(draft["tz"])).date()
         if value in ("0", "7"):
             start = today + timedelta(days=int(value))
         elif value == "m":
             start = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
         else:
-            start = reviews.parse_date(value, not_before=today)
+            start = parse_date(value, not_before=today)
         draft["start"] = start.isoformat()
         schedule = draft_schedule(draft)
         draft["step"] = STEP_CONFIRM
-        upcoming = reviews.next_occurrences(schedule, svc.clock(), 3)
-        when = "\n".join(f"• {reviews.format_local(o.local)}" for o in upcoming)
+        upcoming = next_occurrences(schedule, svc.clock(), 3)
+        when = "\n".join(f"• {format_local(o.local)}" for o in upcoming)
         partners = f"\nPartners: {escape(draft['partners'])}" if draft.get("partners") else ""
         return Prompt(f"<b>{escape(draft.get('name', ''))}</b>{partners}\n"
-                      f"Check-ins {escape(reviews.describe_schedule(schedule))}.\nThe next ones:\n{when}\n\n"
+                      f"Check-ins {escape(describe_schedule(schedule))}.\nThe next ones:\n{when}\n\n"
                       "Shall I save this?", [[button("✅ Save", SETUP, "ok")]])
     raise ReviewInputError("Please tap ✅ Save or ✖️ Cancel above.")
 

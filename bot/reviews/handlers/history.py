@@ -10,12 +10,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import reviews
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.questions.answers import short
 from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, TRY_AGAIN, alert, button, markup, score
+from bot.reviews.history import HistoryRow, history, history_csv
+from bot.reviews.partnerships import get_partnership, list_partnerships
+from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY
+from bot.reviews.schedule import format_local
 from knowledge.render import escape
 
 
@@ -24,7 +27,7 @@ async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
     """The chat's only partnership, or None after offering a choice (or saying there is none)."""
     chat = update.effective_chat
     assert chat is not None
-    views = await reviews.list_partnerships(services(context).database, chat_id=chat.id, include_stopped=True)
+    views = await list_partnerships(services(context).database, chat_id=chat.id, include_stopped=True)
     if not views:
         await send_html(context, chat.id, "There are no partnership check-ins here yet. Send /partnership to "
                                           "set one up.")
@@ -36,16 +39,16 @@ async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
     return None
 
 
-def _history_text(name: str, rows: list[reviews.HistoryRow], upcoming: datetime | None) -> str:
+def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None) -> str:
     lines = [f"📈 <b>Check-ins: {escape(name)}</b>"]
     if not rows:
-        lines.append("No check-ins yet." + (f" The first is {reviews.format_local(upcoming)}." if upcoming else ""))
+        lines.append("No check-ins yet." + (f" The first is {format_local(upcoming)}." if upcoming else ""))
         return "\n".join(lines)
     for row in rows[-12:]:
         status = {"sent": "", "uncertain": " (delivery uncertain)", "skipped": " skipped", "failed": " not delivered"
                   }.get(row.status, f" {row.status}")
         late = " late" if row.late else ""
-        scores = " · ".join(f"{reviews.QUESTION_BY_KEY[k].label} {score(v)}" for k, v in row.averages.items())
+        scores = " · ".join(f"{QUESTION_BY_KEY[k].label} {score(v)}" for k, v in row.averages.items())
         answered = f" · {row.respondents} answered" if row.respondents or row.partial else ""
         stage = f" · {row.stage}" if row.stage else ""
         detail = f"\n  {scores}{stage}" if scores else ""
@@ -53,25 +56,25 @@ def _history_text(name: str, rows: list[reviews.HistoryRow], upcoming: datetime 
     if len(rows) > 12:
         lines.append(f"<i>…and {len(rows) - 12} earlier: /reviews_csv has them all.</i>")
     if upcoming:
-        lines.append(f"Next: {reviews.format_local(upcoming)}")
+        lines.append(f"Next: {format_local(upcoming)}")
     return "\n".join(lines)
 
 
 async def _show_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnership_id: int) -> None:
     svc = services(context)
-    partnership = await reviews.get_partnership(svc.database, partnership_id, chat_id=chat_id)
+    partnership = await get_partnership(svc.database, partnership_id, chat_id=chat_id)
     if partnership is None:
         await send_html(context, chat_id, NOT_HERE)
         return
-    rows = await reviews.history(svc.database, partnership_id)
-    views = await reviews.list_partnerships(svc.database, chat_id=chat_id, include_stopped=True)
+    rows = await history(svc.database, partnership_id)
+    views = await list_partnerships(svc.database, chat_id=chat_id, include_stopped=True)
     upcoming = next((v.next_local for v in views if v.partnership.id == partnership_id), None)
     await send_html(context, chat_id, _history_text(partnership.name, rows, upcoming))
     points = [(row.slot_local.date(), row.averages) for row in rows if row.averages]
     if points:
         from bot.reviews.chart import render_chart
 
-        labels = {k: reviews.QUESTION_BY_KEY[k].label for k in reviews.NUMERIC_KEYS}
+        labels = {k: QUESTION_BY_KEY[k].label for k in NUMERIC_KEYS}
         png = await asyncio.to_thread(render_chart, partnership.name, points, labels)
         caption = f"Average scores over time: {escape(short(partnership.name, 60))}"
         await context.bot.send_photo(chat_id, png, caption=caption, filename="reviews.png")
@@ -79,13 +82,13 @@ async def _show_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partne
 
 async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnership_id: int) -> None:
     svc = services(context)
-    partnership = await reviews.get_partnership(svc.database, partnership_id, chat_id=chat_id)
+    partnership = await get_partnership(svc.database, partnership_id, chat_id=chat_id)
     if partnership is None:
         await send_html(context, chat_id, NOT_HERE)
         return
-    rows = await reviews.history(svc.database, partnership_id)
+    rows = await history(svc.database, partnership_id)
     slug = re.sub(r"[^a-z0-9]+", "-", partnership.name.lower()).strip("-")[:40] or "partnership"
-    await context.bot.send_document(chat_id, reviews.history_csv(rows), filename=f"reviews-{slug}.csv",
+    await context.bot.send_document(chat_id, history_csv(rows), filename=f"reviews-{slug}.csv",
                                     caption=f"Check-ins of {escape(short(partnership.name, 60))}: averages only, "
                                             "no names.")
 
@@ -121,7 +124,7 @@ async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     data = cb.parse(query.data)
     partnership_id = data.int_arg(0)
     try:
-        partnership = None if partnership_id is None else await reviews.get_partnership(
+        partnership = None if partnership_id is None else await get_partnership(
             services(context).database, partnership_id, chat_id=chat.id)
         if partnership is None:
             await alert(update, NOT_HERE)

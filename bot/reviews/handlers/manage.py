@@ -6,12 +6,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
-from bot import reviews
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.questions.answers import short
-from bot.reviews import NotAllowed
+from bot.reviews.errors import NotAllowed
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,
     CHANGE,
@@ -25,20 +24,23 @@ from bot.reviews.handlers.common import (
     is_admin,
     markup,
 )
+from bot.reviews.partnerships import PartnershipView, get_partnership, pause, resume, stop
+from bot.reviews.partnerships import list_partnerships as partnerships_in
+from bot.reviews.schedule import describe_schedule, format_local
 from knowledge.render import escape
 
 
 # -- /partnerships: change, pause, resume, stop --------------------------------------------------------
-def _partnership_line(number: int, view: reviews.PartnershipView) -> str:
+def _partnership_line(number: int, view: PartnershipView) -> str:
     p = view.partnership
-    line = f"{number}. <b>{escape(p.name)}</b>: {escape(reviews.describe_schedule(view.schedule))}."
+    line = f"{number}. <b>{escape(p.name)}</b>: {escape(describe_schedule(view.schedule))}."
     if p.partners:
         line += f"\n   Partners: {escape(short(p.partners, 200))}"
     if p.status == "paused":
         reason = f" ({escape(p.paused_reason)})" if p.paused_reason else ""
         line += f"\n   ⏸ Paused{reason}."
     elif view.next_local is not None:
-        line += f"\n   Next: {reviews.format_local(view.next_local)}"
+        line += f"\n   Next: {format_local(view.next_local)}"
     return line
 
 
@@ -47,7 +49,7 @@ async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if chat is None:
         return
     try:
-        views = await reviews.list_partnerships(services(context).database, chat_id=chat.id)
+        views = await partnerships_in(services(context).database, chat_id=chat.id)
     except SQLAlchemyError:
         await send_html(context, chat.id, TRY_AGAIN)
         return
@@ -82,7 +84,7 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     try:
-        partnership = None if partnership_id is None else await reviews.get_partnership(
+        partnership = None if partnership_id is None else await get_partnership(
             svc.database, partnership_id, chat_id=chat.id)
         if partnership is None or partnership.status == "stopped":
             await alert(update, NOT_HERE)
@@ -99,13 +101,13 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await drop_buttons(update)
             return
         if action == "pause":
-            await reviews.pause(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
+            await pause(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
             text = f"⏸ Check-ins for <b>{name}</b> are paused. Resume them from /partnerships."
         elif action == "resume":
-            _, upcoming = await reviews.resume(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
-            text = f"▶️ Check-ins for <b>{name}</b> are back on. Next: {reviews.format_local(upcoming.local)}."
+            _, upcoming = await resume(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
+            text = f"▶️ Check-ins for <b>{name}</b> are back on. Next: {format_local(upcoming.local)}."
         elif action == "stopok":
-            await reviews.stop(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
+            await stop(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
             text = f"⏹ Check-ins for <b>{name}</b> are stopped. The history stays in /reviews."
         else:
             await query.answer()

@@ -10,11 +10,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import reviews
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.reviews import NotAllowed, ReviewInputError, Schedule
+from bot.reviews.errors import NotAllowed, ReviewInputError
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,
     NOT_HERE,
@@ -40,6 +39,8 @@ from bot.reviews.handlers.drafts import (
     live_draft,
     new_draft,
 )
+from bot.reviews.partnerships import change_schedule, create_partnership, get_partnership
+from bot.reviews.schedule import Schedule, describe_schedule, format_local
 from knowledge.render import escape
 
 
@@ -91,7 +92,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await alert(update, ADMINS_ONLY)
         return
     try:
-        partnership = None if partnership_id is None else await reviews.get_partnership(
+        partnership = None if partnership_id is None else await get_partnership(
             services(context).database, partnership_id, chat_id=chat.id)
     except SQLAlchemyError:
         await alert(update, TRY_AGAIN)
@@ -104,7 +105,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer()
     prompt = cadence_prompt()
     intro = (f"Changing the schedule of <b>{escape(partnership.name)}</b> "
-             f"(now {escape(reviews.describe_schedule(Schedule.of(partnership)))}).\n")
+             f"(now {escape(describe_schedule(Schedule.of(partnership)))}).\n")
     await _send_prompt(update, context, Prompt(intro + prompt.text, prompt.rows))
 
 
@@ -147,10 +148,10 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[
     try:
         schedule = draft_schedule(draft)
         if draft.get("mode") == "change":
-            partnership, first = await reviews.change_schedule(svc.database, int(draft["pid"]), chat_id=chat.id,
+            partnership, first = await change_schedule(svc.database, int(draft["pid"]), chat_id=chat.id,
                                                                schedule=schedule, now=svc.clock())
         else:
-            partnership, first = await reviews.create_partnership(
+            partnership, first = await create_partnership(
                 svc.database, chat_id=chat.id, created_by=user.id, name=draft.get("name", ""),
                 partners=[draft.get("partners", "")], schedule=schedule, now=svc.clock())
     except SQLAlchemyError:
@@ -168,6 +169,6 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[
     paused = " It is paused: resume it from /partnerships." if partnership.status == "paused" else ""
     await send_html(context, chat.id,
                     f"✅ Saved. <b>{escape(partnership.name)}</b>: check-ins "
-                    f"{escape(reviews.describe_schedule(schedule))}.\nFirst one: "
-                    f"<b>{reviews.format_local(first.local)}</b>.{paused}\n"
+                    f"{escape(describe_schedule(schedule))}.\nFirst one: "
+                    f"<b>{format_local(first.local)}</b>.{paused}\n"
                     "Change, pause or stop it any time with /partnerships.")

@@ -9,13 +9,13 @@ from telegram import InlineKeyboardButton
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot import reviews
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.questions.answers import short
-from bot.reviews import QUESTIONS, Summary
+from bot.reviews.checkins import Summary
 from bot.reviews.handlers.common import HISTORY, button, markup, score
+from bot.reviews.questions import LOW_SCORE, QUESTIONS
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def summary_text(summary: Summary, kb: Any) -> tuple[str, list[tuple[str, str]]]
              "(yes = 5, partly = 3, no = 1).</i>", ""]
     for question in QUESTIONS:
         if question.key in summary.averages:
-            mark = " ⚠️" if summary.averages[question.key] <= reviews.LOW_SCORE else ""
+            mark = " ⚠️" if summary.averages[question.key] <= LOW_SCORE else ""
             lines.append(f"• {question.label}: <b>{score(summary.averages[question.key])}</b>{mark}")
     if summary.stage:
         lines.append(f"• Stage: <b>{summary.stage}</b>")
