@@ -29,6 +29,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.groups import HandlerGroup
 from bot.mentoring.handlers.answers import on_answer
 from bot.mentoring.handlers.commands import on_mentor, on_mentor_offer, on_profile
 from bot.mentoring.handlers.common import (
@@ -96,17 +97,16 @@ COMMANDS = [
     BotCommand("mentor_offer", "Offer to be a mentor buddy"),
     BotCommand("profile", "See or change your mentoring profile"),
 ]
-LINK_GROUP, COMMENT_GROUP, RELAY_GROUP = -9, -8, -7  # after the rate limiter (-10)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     answering = AnsweringProfile(application)
     # Groups of their own, so these never shadow another feature's handlers (one handler runs per group).
-    application.add_handler(TypeHandler(Update, on_any_update), group=LINK_GROUP)
+    application.add_handler(TypeHandler(Update, on_any_update), group=HandlerGroup.MENTOR_LINK)
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_comment),
-                            group=COMMENT_GROUP)
+                            group=HandlerGroup.MENTOR_COMMENT)
     private_reply = filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(private_reply, on_relay), group=RELAY_GROUP)
+    application.add_handler(MessageHandler(private_reply, on_relay), group=HandlerGroup.MENTOR_RELAY)
     application.add_handler(CommandHandler("mentor", on_mentor))
     application.add_handler(CommandHandler("mentor_offer", on_mentor_offer))
     application.add_handler(CommandHandler("profile", on_profile))

@@ -26,6 +26,7 @@ from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.groups import HandlerGroup
 from bot.reviews.handlers.capture import on_text_capture
 from bot.reviews.handlers.checkin import on_answer, on_nothing_to_add, on_nudge
 from bot.reviews.handlers.common import (
@@ -37,7 +38,6 @@ from bot.reviews.handlers.common import (
     MANAGE,
     NOTHING,
     NUDGE,
-    REVIEW_GROUP,
     SETUP,
 )
 from bot.reviews.handlers.history import on_history_button, on_reviews, on_reviews_csv
@@ -62,7 +62,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     missing = missing_tip_entries(svc.kb.get)
     if missing:
         log.error("Review tips name knowledge-base entries that do not exist: %s", ", ".join(missing))
-    application.add_handler(MessageHandler(filters.TEXT, on_text_capture), group=REVIEW_GROUP)
+    application.add_handler(MessageHandler(filters.TEXT, on_text_capture), group=HandlerGroup.REVIEW_CAPTURE)
     application.add_handler(CommandHandler("partnership", setup_start))
     application.add_handler(CallbackQueryHandler(on_setup_button, pattern=cb.pattern(SETUP)))
     application.add_handler(CallbackQueryHandler(change_start, pattern=cb.pattern(CHANGE)))

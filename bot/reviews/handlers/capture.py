@@ -27,7 +27,8 @@ from bot.reviews.handlers.setup import advance
 
 
 async def on_text_capture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before the question handlers (REVIEW_GROUP): a typed set-up answer or the "anything to raise?"
+    """Runs before the question handlers (HandlerGroup.REVIEW_CAPTURE, so a typed set-up answer is never a
+    question): a typed set-up answer or the "anything to raise?"
     comment is taken here and goes no further; any other text is left alone."""
     chat, message = update.effective_chat, update.effective_message
     if chat is None or message is None or message.text is None:

@@ -26,9 +26,6 @@ NOTHING = "rz"    # rz:<answer id>  ("nothing to raise")
 HISTORY = "rh"    # rh:<partnership id>
 CSV = "rv"        # rv:<partnership id>
 
-#: The handler group of the text capture: after the rate limiter (-10) and the other features' early
-#: handlers (-9 to -5), before the ordinary handlers (0) so a typed set-up answer is never a question.
-REVIEW_GROUP = -3
 SETUP_KEY = "review_setup"
 COMMENT_KEY = "review_comment"
 SETUP_TIMEOUT = timedelta(minutes=30)
