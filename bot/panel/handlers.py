@@ -21,10 +21,10 @@ from telegram.ext import (
 
 from bot.core import callbacks as cb
 from bot.core.groups import HandlerGroup
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.panel import store as panel
-from bot.questions.answers import short
 from bot.questions.asking import get_logged_question
 from db.models import PanelQuestion
 from knowledge.render import escape

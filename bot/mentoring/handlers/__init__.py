@@ -70,6 +70,7 @@ from bot.mentoring.handlers.followups import (
     on_review,
     on_skip_comment,
 )
+from bot.mentoring.handlers.jobs import deliver, expire_requests, send_followups
 from bot.mentoring.handlers.linking import on_any_update
 from bot.mentoring.handlers.profile import on_active, on_cancel_outside, on_delete, on_delete_yes, on_edit
 from bot.mentoring.handlers.profile_answers import (
@@ -90,7 +91,6 @@ from bot.mentoring.handlers.profile_answers import (
 from bot.mentoring.handlers.profile_questions import AnsweringProfile
 from bot.mentoring.handlers.relay import on_relay
 from bot.mentoring.handlers.suggestions import on_ask, on_cancel_request, on_suggest
-from bot.mentoring.jobs import deliver, expire_requests, send_followups
 
 COMMANDS = [
     BotCommand("mentor", "Find a mentor buddy who has been through it"),

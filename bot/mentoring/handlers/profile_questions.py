@@ -17,6 +17,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes, filters
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.services import SERVICES_KEY, services
 from bot.mentoring.drafts import ProfileError, draft_from_profile, validate_draft
 from bot.mentoring.handlers.common import (
@@ -37,12 +38,11 @@ from bot.mentoring.handlers.common import (
     say,
     user_of,
 )
+from bot.mentoring.handlers.jobs import tell_waiting
 from bot.mentoring.handlers.suggestions import show_mentee_home
-from bot.mentoring.jobs import tell_waiting
 from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, Choice
 from bot.mentoring.lists import TOPICS as TOPIC_CHOICES
 from bot.mentoring.profiles import profiles_of, save_profile
-from bot.questions.answers import short
 from db.mentoring_models import MAX_STORY_CHARS
 from knowledge.render import escape
 

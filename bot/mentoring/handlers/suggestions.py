@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.services import services
 from bot.mentoring.followups import DIFFERENT
 from bot.mentoring.handlers.common import (
@@ -39,7 +40,6 @@ from bot.mentoring.relay import add_relay
 from bot.mentoring.requests import cancel_request, request_mentor, set_mentor_message
 from bot.mentoring.store import MentoringError, Parties
 from bot.mentoring.suggestions import Suggestion, mentee_status
-from bot.questions.answers import short
 from knowledge.render import escape
 
 

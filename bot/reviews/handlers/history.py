@@ -11,9 +11,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.questions.answers import short
 from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, TRY_AGAIN, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
