@@ -1,4 +1,4 @@
-"""The rules of asking, free of Telegram: what is logged, votes, popular entries, retention.
+"""The rules of asking, free of Telegram: what is logged, votes, popular entries (retention: retention.py).
 
 Answers come from memory (the Matcher); the database only records what curators need. So when the
 database is down, people still get answers; only the record-keeping waits (see ``log_question``).
@@ -7,9 +7,9 @@ database is down, people still get answers; only the record-keeping waits (see `
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
@@ -17,10 +17,6 @@ from db.engine import Database
 from db.models import MAX_QUESTION_CHARS, AnswerVote, PanelQuestion, PanelReply, QuestionLog
 
 log = logging.getLogger(__name__)
-
-#: Questions logged for curators lose the asker's identity after this long.
-IDENTITY_RETENTION = timedelta(days=30)
-
 
 class StorageUnavailable(Exception):
     """The database could not save something; the person is asked to try again in a minute."""
@@ -82,20 +78,6 @@ async def popular_entry_ids(database: Database, limit: int = 10) -> list[str]:
             return [entry_id for entry_id, _count in rows.all()]
     except (SQLAlchemyError, OSError):
         return []
-
-
-async def forget_old_identities(database: Database, now: datetime) -> int:
-    """Retention: unlink askers from logged questions older than 30 days, and from panel questions
-    closed more than 30 days ago. Returns how many rows were made anonymous."""
-    cutoff = now - IDENTITY_RETENTION
-    async with database.session() as session:
-        logs = await session.exec(update(QuestionLog).where(
-            col(QuestionLog.asked_at) < cutoff, col(QuestionLog.user_id).is_not(None)).values(user_id=None))
-        panel = await session.exec(update(PanelQuestion).where(
-            col(PanelQuestion.closed_at) < cutoff, col(PanelQuestion.asker_id).is_not(None))
-            .values(asker_id=None, asker_name=None))
-        await session.commit()
-        return (logs.rowcount or 0) + (panel.rowcount or 0)
 
 
 async def export_user_data(database: Database, user_id: int) -> dict[str, object]:

@@ -15,8 +15,9 @@ the person is doing:
 - ``profile_questions``: which profile question comes next, asking it, saving the profile;
 - ``profile_answers``: the typed and tapped answers to those questions, and /cancel;
 - ``profile``: the profile card, editing one field, pause / resume, delete;
-- ``suggestions``: the mentee's home, asking a mentor, the request, withdrawing it;
-- ``answers``: the mentor's accept / decline / pause, and introducing the buddies;
+- ``suggestions``: the mentee's home, asking a mentor, withdrawing the request;
+- ``mentor_request``: what a mentor sees when asked (the request and its buttons);
+- ``mentor_answers``: the mentor's accept / decline / pause, and introducing the buddies;
 - ``followups``: check-in, review, rating and comment, ending a match;
 - ``relay``: passing replies between buddies without usernames;
 - ``linking``: linking imported people when they first talk to the bot;
@@ -30,7 +31,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.core import callbacks as cb
 from bot.core.groups import HandlerGroup
-from bot.mentoring.handlers.answers import on_answer
 from bot.mentoring.handlers.commands import on_mentor, on_mentor_offer, on_profile
 from bot.mentoring.handlers.common import (
     ACCEPT,
@@ -72,6 +72,7 @@ from bot.mentoring.handlers.followups import (
 )
 from bot.mentoring.handlers.jobs import deliver, expire_requests, send_followups
 from bot.mentoring.handlers.linking import on_any_update
+from bot.mentoring.handlers.mentor_answers import on_answer
 from bot.mentoring.handlers.profile import on_active, on_cancel_outside, on_delete, on_delete_yes, on_edit
 from bot.mentoring.handlers.profile_answers import (
     on_cancel,
