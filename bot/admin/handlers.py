@@ -18,9 +18,10 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.startup import StartupError, build_matcher, load_kb
+from bot.core.startup import StartupError, load_kb
 from bot.panel.store import drafts_yaml, list_drafts
 from bot.questions.gaps import find_gaps
+from knowledge.engine import Matcher
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
                                           f"<code>{escape(str(exc))}</code>")
         return
-    svc.kb, svc.matcher = kb, build_matcher(kb)
+    svc.kb, svc.matcher = kb, Matcher(kb)
     await send_html(context, chat.id, f"Reloaded: {len(kb)} entries in {len(kb.themes)} themes. "
                                       "Old buttons keep working where their entries still exist.")
 
