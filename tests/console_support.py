@@ -14,8 +14,8 @@ import httpx
 
 from bot.console.auth import create_signin
 from bot.console.web import Console, create_app
-from bot.services import Services
-from bot.startup import prepare
+from bot.core.services import Services
+from bot.core.startup import prepare
 from db.engine import Database
 from knowledge.loader import KNOWLEDGE_DIR
 from tests.conftest import ADMIN_ID, make_settings
@@ -85,9 +85,10 @@ async def seed_demo(database: Database, now: datetime) -> None:
     import json
     from datetime import time, timedelta
 
-    from bot.asking import count_question
-    from bot.mentor_import import import_rows, parse_csv
-    from bot.reviews import Schedule, create_partnership
+    from bot.mentoring.csv_import import import_rows, parse_csv
+    from bot.questions.asking import count_question
+    from bot.reviews.partnerships import create_partnership
+    from bot.reviews.schedule import Schedule
     from db.models import AnswerVote, KnowledgeDraft, QuestionLog
     from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
 

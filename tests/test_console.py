@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.asking import count_question
 from bot.console.auth import create_signin
 from bot.console.web import COOKIE, PAGES
-from bot.reviews import Schedule, create_partnership
+from bot.questions.asking import count_question
+from bot.reviews.partnerships import create_partnership
+from bot.reviews.schedule import Schedule
 from db.models import AnswerVote, KnowledgeDraft, QuestionLog
 from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
 from tests.conftest import ADMIN_ID
@@ -348,7 +349,7 @@ async def test_usage_charts_questions_a_day_by_outcome(web: ConsoleHarness) -> N
 
 
 async def test_forget_signs_an_admin_out_and_mydata_lists_their_console_use(web: ConsoleHarness) -> None:
-    from bot.privacy import export_everything, forget_everything
+    from bot.privacy.gather import export_everything, forget_everything
 
     await web.sign_in()
     exported = await export_everything(web.services.database, ADMIN_ID, {})

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.console.web import PAGES
-from bot.startup import open_database
+from bot.core.startup import open_database
 from tests.conftest import make_settings
 from tests.console_support import START, copy_knowledge, seed_demo
 from tests.test_console_process import _read_line, _stop

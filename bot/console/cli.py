@@ -15,9 +15,9 @@ def web(port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
         host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default WEB_LISTEN, "
                                                                 "127.0.0.1: this machine only).")] = None) -> None:
     """Serve the web console for admins; prints a one-time sign-in link as its first line. No token needed."""
-    from bot.cli import fail, settings_or_exit
     from bot.console.server import PortInUse, serve_console_alone
-    from bot.startup import StartupError, configure_logging, prepare
+    from bot.core.commands import fail, settings_or_exit
+    from bot.core.startup import StartupError, configure_logging, prepare
 
     settings = settings_or_exit()
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)

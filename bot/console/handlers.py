@@ -12,8 +12,8 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.console.auth import SIGNIN_VALID, create_signin
-from bot.messages import send_html
-from bot.services import services
+from bot.core.messages import send_html
+from bot.core.services import services
 from knowledge.render import escape
 
 COMMANDS: list[object] = []  # admin-only: not in the public command menu

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.console.web import Console, create_app
-from bot.services import Services
+from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 

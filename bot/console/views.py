@@ -19,20 +19,16 @@ from db.mentoring_models import MentoringPerson, MentorMatch
 from db.models import AnswerVote, QuestionDay
 from knowledge.loader import KnowledgeBase
 
-#: The smallest number of answers whose averages may be shown for one check-in (privacy: with fewer,
-#: a figure could tell partners how one named person answered). Used until the privacy feature's own rule
-#: (issue 14) is on main; see :func:`figures_allowed`.
+#: The smallest number of answers whose averages may be shown for one check-in (privacy: with fewer, a
+#: figure could tell partners how one named person answered). The console's own rule until the privacy
+#: feature's minimum-group-size setting (issue 14) is on main; then :func:`figures_allowed` should call it.
 DEFAULT_MIN_GROUP_SIZE = 3
 OUTCOMES = ("answer", "suggest", "decline")
 
 
 def figures_allowed(respondents: int, minimum: int = DEFAULT_MIN_GROUP_SIZE) -> bool:
     """Whether a check-in had enough answers for its figures to be shown (k-anonymity, k = ``minimum``)."""
-    try:  # the privacy feature's rule, when it exists
-        from bot.privacy_rules import figures_allowed as shared_rule  # type: ignore[import-not-found]
-    except ImportError:
-        return respondents >= minimum
-    return bool(shared_rule(respondents))  # pragma: no cover - only once issue 14 has landed
+    return respondents >= minimum
 
 
 # -- feedback --------------------------------------------------------------------------------------
@@ -89,7 +85,7 @@ async def usage(database: Database, today: date, days: int = 30) -> list[UsageDa
 # -- mentors ---------------------------------------------------------------------------------------
 async def matches(database: Database, refs: dict[int, int | str] | None = None) -> list[dict[str, Any]]:
     """Every request and match with its state, newest first, people named as admins know them."""
-    from bot.mentoring import person_ref
+    from bot.mentoring.cohort import person_ref
 
     async with database.session() as session:
         people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
@@ -122,8 +118,8 @@ async def partnerships(database: Database, *, latest: int = 3) -> list[Partnersh
     """Every partnership (stopped ones too) with its schedule, next nudge and latest check-ins.
 
     A check-in's averages appear only when enough people answered (:func:`figures_allowed`)."""
-    from bot.reviews import list_partnerships
     from bot.reviews.history import history
+    from bot.reviews.partnerships import list_partnerships
     from bot.reviews.questions import QUESTION_BY_KEY
     from bot.reviews.schedule import describe_schedule, format_local
 

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.console import auth, entries, views
 from bot.console.chart import usage_svg
-from bot.services import Services
+from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Console:
     def reload_knowledge(self) -> str:
         """Swap the edited files into the running bot with /reload's own machinery; a broken file keeps the
         current knowledge base and says why."""
-        from bot.startup import StartupError, reload_knowledge
+        from bot.core.startup import StartupError, reload_knowledge
 
         try:
             kb = reload_knowledge(self.services)
@@ -191,8 +191,8 @@ async def home(request: Request) -> Response:
 
 @signed_in
 async def questions(request: Request) -> Response:
-    from bot.gaps import find_gaps
-    from bot.panel import list_drafts
+    from bot.panel.store import list_drafts
+    from bot.questions.gaps import find_gaps
 
     console = _console(request)
     days = _int(request.query_params.get("days"), 30, 1, 3650)
@@ -211,7 +211,7 @@ async def entry_list(request: Request) -> Response:
 
 
 async def _draft_prefill(console: Console, draft_id: str | None) -> dict[str, str]:
-    from bot.panel import list_drafts
+    from bot.panel.store import list_drafts
 
     if not draft_id or not draft_id.isdigit():
         return {}
@@ -290,8 +290,8 @@ async def feedback_page(request: Request) -> Response:
 
 
 async def _cohort_preview(console: Console) -> dict[str, Any]:
-    from bot.mentor_matching import assign_cohort
-    from bot.mentoring import load_cohort
+    from bot.mentoring.cohort import load_cohort
+    from bot.mentoring.matching import assign_cohort
 
     cohort = await load_cohort(console.services.database)
     result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
@@ -302,7 +302,8 @@ async def _cohort_preview(console: Console) -> dict[str, Any]:
 
 @signed_in
 async def mentors_page(request: Request) -> Response:
-    from bot.mentoring import ORG_TYPES, REGIONS, TOPICS, label, list_profiles
+    from bot.mentoring.cohort import list_profiles
+    from bot.mentoring.lists import ORG_TYPES, REGIONS, TOPICS, label
 
     console = _console(request)
     profiles = await list_profiles(console.services.database)
@@ -316,7 +317,7 @@ async def mentors_page(request: Request) -> Response:
 
 @signed_in
 async def mentors_import(request: Request) -> Response:
-    from bot.mentor_import import ImportFileError, import_rows, parse_csv, read_text
+    from bot.mentoring.csv_import import ImportFileError, import_rows, parse_csv, read_text
 
     console = _console(request)
     upload = request.state.form.get("file")
@@ -340,7 +341,7 @@ async def mentors_import(request: Request) -> Response:
 
 @signed_in
 async def mentors_match(request: Request) -> Response:
-    from bot.mentoring import record_proposals
+    from bot.mentoring.cohort import record_proposals
 
     console = _console(request)
     preview = await _cohort_preview(console)
