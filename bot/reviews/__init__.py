@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from bot.reviews.checkins import (
     CHECKIN_WINDOW,
+    MIN_GROUP,
     Change,
     Progress,
     Summary,
@@ -136,6 +137,7 @@ __all__ = [
     "MAX_PARTNERS",
     "MAX_PARTNER_NAME",
     "MAX_SEND_ATTEMPTS",
+    "MIN_GROUP",
     "NUMERIC_KEYS",
     "QUESTIONS",
     "QUESTION_BY_KEY",
