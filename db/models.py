@@ -126,6 +126,8 @@ class InboxUpdate(SQLModel, table=True):
     __tablename__ = "inbox_update"
 
     update_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    #: Whose update it is, so /forget can delete it and /mydata show it.
+    user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     payload: str  # the update as Telegram sent it (JSON)
     received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     handled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))

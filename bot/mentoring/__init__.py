@@ -79,6 +79,7 @@ from bot.mentoring.lists import (
     split_slugs,
 )
 from bot.mentoring.privacy import (
+    describe_user_data,
     export_user_data,
     forget_user,
 )
@@ -211,6 +212,7 @@ __all__ = [
     "clean_story",
     "constraint_problem",
     "delete_profile",
+    "describe_user_data",
     "draft_from_profile",
     "end_match",
     "explain",

@@ -90,7 +90,7 @@ from bot.reviews.partnerships import (
     resume,
     stop,
 )
-from bot.reviews.privacy import export_user_data, forget_user
+from bot.reviews.privacy import describe_user_data, export_user_data, forget_user
 from bot.reviews.questions import (
     COMMENT_STEP,
     LOW_SCORE,
@@ -174,6 +174,7 @@ __all__ = [
     "close_expired_checkins",
     "create_partnership",
     "describe_schedule",
+    "describe_user_data",
     "dispatch_due",
     "due_at",
     "export_user_data",

@@ -37,6 +37,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_review_round_summary_partnership_id'), ['partnership_id'], unique=False)
     op.create_table('inbox_update',
     sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=True),
     sa.Column('payload', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('received_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('handled_at', db.types.UTCDateTime(timezone=True), nullable=True),
@@ -44,6 +45,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inbox_update', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_update_handled_at'), ['handled_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inbox_update_user_id'), ['user_id'], unique=False)
 
 
 def downgrade() -> None:
