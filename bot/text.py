@@ -38,9 +38,9 @@ def clean_text(text: str | None, *, multiline: bool = True) -> str:
 
 
 def clean_line(text: str | None, limit: int | None = None) -> str:
-    """One line of text, bounded to ``limit`` UTF-16 units when given (never cutting an emoji in half)."""
+    """One line of text, bounded to ``limit`` characters when given (the database counts characters)."""
     line = clean_text(text, multiline=False)
-    return fit_utf16(line, limit) if limit is not None else line
+    return line[:limit].rstrip() if limit is not None else line
 
 
 def utf16_len(text: str) -> int:

@@ -14,6 +14,7 @@ from bot import callbacks as cb
 from bot.asking import StorageUnavailable, bound_question, log_question, record_vote
 from bot.messages import send_html
 from bot.services import Services, services
+from bot.text import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if not question:
         await message.reply_html(ASK_HOW)
         return
-    prefix = answers.LONG_MESSAGE_NOTE if len(" ".join(text.split())) > len(question) else ""
+    prefix = answers.LONG_MESSAGE_NOTE if len(clean_line(text)) > len(question) else ""
     outcome = svc.matcher.ask(question)
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
     if outcome.kind == "answer" and outcome.best is not None:
