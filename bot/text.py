@@ -58,3 +58,34 @@ def fit_utf16(text: str, limit: int) -> str:
         if units > limit:
             return text[:index]
     return text
+
+
+# -- outgoing messages: Telegram's limits, counted in UTF-16 units -------------------------------------
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ALERT_LIMIT = 200
+TRIMMED_NOTE = "\n… (shortened: too long for one message)"
+
+
+def message_parts(text: str, *, html: bool, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """``text`` as one or more messages that each fit Telegram's limit (HTML tags kept balanced)."""
+    from knowledge.render import split_html, visible_length
+
+    if html:
+        return [text] if visible_length(text) <= limit else split_html(text, limit)
+    parts: list[str] = []
+    while utf16_len(text) > limit:
+        head = fit_utf16(text, limit)
+        cut = max(head.rfind("\n"), head.rfind(" "))
+        head = head[:cut] if cut > limit // 2 else head
+        parts.append(head)
+        text = text[len(head):].lstrip()
+    return [*parts, text] if text or not parts else parts
+
+
+def trimmed(text: str, *, html: bool, limit: int) -> str:
+    """``text`` cut to fit ``limit`` with a note saying so (for edits and captions, which cannot be split)."""
+    parts = message_parts(text, html=html, limit=limit - utf16_len(TRIMMED_NOTE))
+    if len(parts) == 1 and parts[0] == text:
+        return text
+    return parts[0] + (TRIMMED_NOTE if not html else TRIMMED_NOTE.replace("…", "<i>…") + "</i>")
