@@ -16,24 +16,20 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.errors import on_error
-from bot.handlers import (
-    admin,
-    basics,
-    buttons,
-    inline,
-    mentoring,
-    panel,
-    privacy,
-    questions,
-    reviews,
-    throttle,
-    topics,
-)
-from bot.persistence import DatabasePersistence
-from bot.services import SERVICES_KEY, Services
-from bot.telegram_bot import PartnerBot, UpdateRecorder
-from bot.update_processor import PerPersonUpdateProcessor
+from bot.admin import handlers as admin
+from bot.core import basics, buttons, throttle
+from bot.core.errors import on_error
+from bot.core.persistence import DatabasePersistence
+from bot.core.services import SERVICES_KEY, Services
+from bot.core.telegram_bot import PartnerBot, UpdateRecorder
+from bot.core.update_processor import PerPersonUpdateProcessor
+from bot.mentoring import handlers as mentoring
+from bot.panel import handlers as panel
+from bot.privacy import handlers as privacy
+from bot.questions.handlers import ask as questions
+from bot.questions.handlers import inline, topics
+from bot.questions.handlers import jobs as question_jobs
+from bot.reviews import handlers as reviews
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +42,7 @@ HTTP_CONNECTIONS = 16
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    throttle, buttons, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline)
+    throttle, buttons, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline, question_jobs)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:

@@ -9,8 +9,8 @@ import logging
 import pytest
 from sqlmodel import select
 
-from bot import callbacks as cb
-from bot import mentoring as rules
+from bot.core import callbacks as cb
+from bot.mentoring.profiles import profiles_of
 from db.models import AnswerVote
 from tests.conftest import Harness
 from tests.mentor_support import seed
@@ -76,5 +76,5 @@ async def test_forged_profile_buttons_in_a_group_never_show_a_profile_card(bot: 
         reply = await _press_and_wait(bot, person, -100550, posted.message_id, data)
         assert "private chat" in reply.get("text", "")
     assert [s for s in bot.fake.api.outbox[mark:] if s.chat_id == -100550] == []  # nothing posted or edited
-    profile = (await rules.profiles_of(bot.services.database, 5502))["mentor"]
+    profile = (await profiles_of(bot.services.database, 5502))["mentor"]
     assert profile.active  # and nothing changed

@@ -11,8 +11,13 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from bot import mentoring, reviews
-from bot.reviews import Schedule
+from bot.mentoring.requests import request_mentor
+from bot.reviews.checkins import finish_answering, record_score, start_answering
+from bot.reviews.dispatch import dispatch_due
+from bot.reviews.history import history
+from bot.reviews.partnerships import create_partnership, list_partnerships
+from bot.reviews.questions import QUESTIONS
+from bot.reviews.schedule import Schedule
 from db.models import PersistedState
 from tests.conftest import ADMIN_ID, PANEL_CHAT_ID, Harness
 from tests.mentor_support import seed
@@ -60,19 +65,19 @@ async def use_every_feature(bot: Harness, person: dict) -> int:  # type: ignore[
     mentor = await seed(bot, 93018, "mentor", name="Mo", organisation="Mentor Org", capacity=2)
     person_id = await seed(bot, PERSON, "mentee", name=NAME, organisation="Quill Trust", username=USERNAME,
                story="my story of Zelda")
-    await mentoring.request_mentor(database, PERSON, mentor, now)
+    await request_mentor(database, PERSON, mentor, now)
     # Reviews: a private partnership with an answered check-in, and a group one that closes at k = 3.
     start = date(2027, 1, 1)
-    await reviews.create_partnership(database, chat_id=PERSON, created_by=PERSON, name="my private partnership",
+    await create_partnership(database, chat_id=PERSON, created_by=PERSON, name="my private partnership",
                                      partners=["A", "B"], schedule=Schedule("weekly", time(9), "Europe/London",
                                                                             start, weekday=0), now=now)
-    await reviews.create_partnership(database, chat_id=GROUP, created_by=PERSON, name="Riverside group",
+    await create_partnership(database, chat_id=GROUP, created_by=PERSON, name="Riverside group",
                                      partners=["A", "B"], schedule=Schedule("weekly", time(9), "Europe/London",
                                                                             start, weekday=0), now=now)
     sent_at = datetime(2027, 1, 4, 9, 1, tzinfo=UTC)
-    await reviews.dispatch_due(database, sent_at, Recorder())
+    await dispatch_due(database, sent_at, Recorder())
     from tests.review_support import occurrences
-    views = await reviews.list_partnerships(database, chat_id=PERSON) + await reviews.list_partnerships(
+    views = await list_partnerships(database, chat_id=PERSON) + await list_partnerships(
         database, chat_id=GROUP)
     for view in views:
         [occ] = [o for o in await occurrences(database, view.partnership.id or 0) if o.status == "sent"]
@@ -80,12 +85,12 @@ async def use_every_feature(bot: Harness, person: dict) -> int:  # type: ignore[
         if view.partnership.chat_id < 0:
             people += [(93019, "other one"), (93020, None)]
         for user, comment in people:
-            progress = await reviews.start_answering(database, occ.id or 0, chat_id=view.partnership.chat_id,
+            progress = await start_answering(database, occ.id or 0, chat_id=view.partnership.chat_id,
                                                      user_id=user, now=sent_at)
-            for step, question in enumerate(reviews.QUESTIONS):
-                progress = await reviews.record_score(database, progress.answer_id, user_id=user, step=step,
+            for step, question in enumerate(QUESTIONS):
+                progress = await record_score(database, progress.answer_id, user_id=user, step=step,
                                                       value=GOOD[question.key])
-            await reviews.finish_answering(database, progress.answer_id, user_id=user, comment=comment,
+            await finish_answering(database, progress.answer_id, user_id=user, comment=comment,
                                            now=sent_at)
     # A half-finished set-up left in the chat (conversation state and scratch data).
     mark = bot.fake.mark()
@@ -162,5 +167,5 @@ async def test_forget_leaves_nothing_but_the_anonymous_group_record(bot: Harness
     assert draft["answer"] == "Try a trough." and draft["panel_reply_id"] is None
     [summary] = [s for s in tables["review_round_summary"] if s["partnership_id"] == group["id"]]
     assert summary["respondents"] == 3  # the closed summary did not change
-    rows = await reviews.history(bot.services.database, group["id"])  # type: ignore[arg-type]
+    rows = await history(bot.services.database, group["id"])  # type: ignore[arg-type]
     assert rows[0].respondents == 3 and rows[0].averages and GROUP_COMMENT in rows[0].comments

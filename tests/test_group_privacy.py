@@ -10,11 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot import reviews
-from bot.config import SettingsError, load_settings
-from bot.handlers.reviews.summaries import summary_text
-from bot.reviews import NudgeClosed
-from bot.startup import load_kb
+from bot.core.config import SettingsError, load_settings
+from bot.core.startup import load_kb
+from bot.reviews.checkins import Summary, close_expired_checkins, finish_answering, record_score, start_answering
+from bot.reviews.errors import NudgeClosed
+from bot.reviews.handlers.summaries import summary_text
+from bot.reviews.history import HistoryRow, history, history_csv
+from bot.reviews.questions import QUESTIONS
 from tests.review_support import migrated
 from tests.test_review_checkins import GOOD, SENT_AT, answer_all, nudged
 
@@ -27,7 +29,7 @@ PEOPLE = [
 ]
 
 
-def published(summaries: list[reviews.Summary], rows: list[reviews.HistoryRow], table: list[list[str]]
+def published(summaries: list[Summary], rows: list[HistoryRow], table: list[list[str]]
               ) -> list[tuple[str, object]]:
     """Every figure the group can see about the round: from summaries, the history (and chart) and CSV."""
     seen: list[tuple[str, object]] = []
@@ -38,7 +40,7 @@ def published(summaries: list[reviews.Summary], rows: list[reviews.HistoryRow], 
     header = table[0]
     for line in table[1:]:
         seen.append(("csv", {h: v for h, v in zip(header, line, strict=True)
-                             if h in {q.label for q in reviews.QUESTIONS} and v}))
+                             if h in {q.label for q in QUESTIONS} and v}))
         seen.append(("csv-raised", line[header.index("raised")]))
     return seen
 
@@ -48,7 +50,7 @@ async def test_nobody_can_be_seen_or_worked_out_below_k(db_url: str, count: int)
     kb = load_kb()
     async with migrated(db_url) as database:
         pid, occurrence_id = await nudged(database, -900 - count)
-        summaries: list[reviews.Summary] = []
+        summaries: list[Summary] = []
         for number, (user, values, comment) in enumerate(PEOPLE[:count], start=1):
             when = SENT_AT + timedelta(hours=number)
             if number <= 3:
@@ -60,10 +62,10 @@ async def test_nobody_can_be_seen_or_worked_out_below_k(db_url: str, count: int)
                 with pytest.raises(NudgeClosed, match="closed"):
                     await answer_all(database, occurrence_id, chat_id=-900 - count, user_id=user,
                                      values=values, comment=comment, now=when)
-        summaries += await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=49))
-        assert await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=50)) == []
-        rows = await reviews.history(database, pid)
-        table = list(csv.reader(io.StringIO(reviews.history_csv(rows).decode("utf-8-sig"))))
+        summaries += await close_expired_checkins(database, SENT_AT + timedelta(hours=49))
+        assert await close_expired_checkins(database, SENT_AT + timedelta(hours=50)) == []
+        rows = await history(database, pid)
+        table = list(csv.reader(io.StringIO(history_csv(rows).decode("utf-8-sig"))))
 
         assert len(summaries) == 1, "one summary per round"
         [summary] = summaries
@@ -100,14 +102,14 @@ async def test_a_larger_k_from_the_setting_is_applied(db_url: str) -> None:
     async with migrated(db_url) as database:
         pid, occurrence_id = await nudged(database, -951)
         for user, values, comment in PEOPLE[:3]:
-            progress = await reviews.start_answering(database, occurrence_id, chat_id=-951, user_id=user,
+            progress = await start_answering(database, occurrence_id, chat_id=-951, user_id=user,
                                                      now=SENT_AT)
-            for step, question in enumerate(reviews.QUESTIONS):
-                progress = await reviews.record_score(database, progress.answer_id, user_id=user, step=step,
+            for step, question in enumerate(QUESTIONS):
+                progress = await record_score(database, progress.answer_id, user_id=user, step=step,
                                                       value=values[question.key])
-            assert await reviews.finish_answering(database, progress.answer_id, user_id=user, comment=comment,
+            assert await finish_answering(database, progress.answer_id, user_id=user, comment=comment,
                                                   now=SENT_AT, min_group=4) is None
-        [summary] = await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=49), min_group=4)
+        [summary] = await close_expired_checkins(database, SENT_AT + timedelta(hours=49), min_group=4)
         assert summary.withheld and summary.averages == {} and summary.comments == []
-        [row] = await reviews.history(database, pid, min_group=4)
+        [row] = await history(database, pid, min_group=4)
         assert row.withheld and row.averages == {}

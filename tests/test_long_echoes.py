@@ -3,7 +3,7 @@ split into several messages, or trimmed with a note where a message cannot be sp
 
 from __future__ import annotations
 
-from bot.text import MESSAGE_LIMIT, TRIMMED_NOTE, message_parts, trimmed, utf16_len
+from bot.core.text import MESSAGE_LIMIT, TRIMMED_NOTE, message_parts, trimmed, utf16_len
 from knowledge.render import visible_length
 from tests.conftest import PANEL_CHAT_ID, Harness
 from tests.mentor_support import mbot, say, tap, wait_for

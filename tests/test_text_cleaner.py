@@ -11,11 +11,13 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot import reviews
 from bot.cli import app
-from bot.mentor_import import parse_csv
-from bot.reviews import Schedule
-from bot.text import clean_line, clean_text, fit_utf16, utf16_len
+from bot.core.text import clean_line, clean_text, fit_utf16, utf16_len
+from bot.mentoring.csv_import import parse_csv
+from bot.reviews.errors import ReviewInputError
+from bot.reviews.inputs import parse_cadence, parse_timezone
+from bot.reviews.partnerships import create_partnership, get_partnership, list_partnerships
+from bot.reviews.schedule import Schedule
 from db.models import QuestionLog
 from tests.conftest import PANEL_CHAT_ID, Harness
 from tests.review_support import migrated, set_clock
@@ -37,14 +39,14 @@ def test_the_cleaner_removes_what_hides_or_breaks_text_and_keeps_the_rest() -> N
 
 async def test_a_partnership_name_with_nul_saves_on_every_database(db_url: str) -> None:
     async with migrated(db_url) as database:
-        partnership, _ = await reviews.create_partnership(
+        partnership, _ = await create_partnership(
             database, chat_id=42, created_by=42, name=DIRTY, partners=["Age\x00 UK\u202e", "Food\u200bBank"],
             schedule=Schedule("weekly", time(9), "Europe/London", date(2027, 1, 1), weekday=0),
             now=datetime(2026, 12, 1, tzinfo=UTC))
-        stored = await reviews.get_partnership(database, partnership.id or 0)
+        stored = await get_partnership(database, partnership.id or 0)
         assert stored is not None and stored.name == "Riverside Trust" and stored.partners == "Age UK, FoodBank"
-    for parse in (reviews.parse_cadence, reviews.parse_timezone):
-        with pytest.raises(reviews.ReviewInputError) as caught:
+    for parse in (parse_cadence, parse_timezone):
+        with pytest.raises(ReviewInputError) as caught:
             parse("mon\u202ethly\x00zz")
         assert "\u202e" not in str(caught.value) and "\x00" not in str(caught.value)
 
@@ -64,7 +66,7 @@ async def test_a_set_up_with_nul_in_the_name_saves_in_the_chat(bot: Harness) -> 
     assert "<b>Riverside Trust</b>" in asked.text
     saved = await step(bot, 4401, lambda: bot.fake.press(person, asked, "Save"))
     assert "Saved" in saved.text
-    [view] = await reviews.list_partnerships(bot.services.database, chat_id=4401)
+    [view] = await list_partnerships(bot.services.database, chat_id=4401)
     assert view.partnership.name == "Riverside Trust" and view.partnership.partners == "Age UK"
 
 

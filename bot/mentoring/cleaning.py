@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.text import clean_line as text_clean_line
-from bot.text import clean_text
+from bot.core.text import clean_line as text_clean_line
+from bot.core.text import clean_text
 from db.mentoring_models import MAX_NAME_CHARS, MAX_USERNAME_CHARS
 
 USERNAME_PATTERN = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")

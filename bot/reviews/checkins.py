@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.text import clean_text
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.nudges import LIVE_STATUSES, live_occurrence
 from bot.reviews.questions import (
@@ -26,7 +27,6 @@ from bot.reviews.questions import (
     options_for,
     tips_for,
 )
-from bot.text import clean_text
 from db.engine import Database
 from db.review_models import MAX_COMMENT, Partnership, ReviewAnswer, ReviewOccurrence, ReviewRoundSummary
 

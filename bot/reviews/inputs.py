@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.core.text import clean_line, clean_text
 from bot.reviews.errors import ReviewInputError
-from bot.text import clean_line, clean_text
 from db.review_models import MAX_PARTNERS_TEXT, MAX_PARTNERSHIP_NAME
 
 CADENCES = ("weekly", "fortnightly", "monthly", "quarterly")
