@@ -6,67 +6,30 @@ one line on standard error and a non-zero exit status; there is no traceback for
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from bot.config import Settings, SettingsError, load_settings
-
-T = TypeVar("T")
+from bot.admin import cli as admin_cli
+from bot.console import cli as console_cli
+from bot.core.commands import fail, run_async, settings_or_exit
+from bot.mentoring import cli as mentors_cli
+from bot.reviews import cli as reviews_cli
 
 app = typer.Typer(help="PartnerBot: a Telegram bot for voluntary and community organisations working "
                        "in partnership.", no_args_is_help=True, pretty_exceptions_enable=False,
                   add_completion=False)
 db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
-kb_app = typer.Typer(help="Look after the knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(kb_app, name="kb")
-
-
-def _add_feature_commands() -> None:
-    """Mentoring and review commands live in their own modules, next to their rules."""
-    from bot import cli_mentors, cli_reviews
-
-    app.add_typer(cli_mentors.app, name="mentors")
-    app.add_typer(cli_reviews.app, name="reviews")
-
-
-_add_feature_commands()
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one line to standard error and stop with ``code``."""
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        fail(str(exc))
-        raise  # unreachable, for type checkers
-
-
-def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine, turning start-up problems into one line and Ctrl-C into a quiet exit."""
-    from bot.startup import StartupError
-
-    try:
-        return asyncio.run(factory())
-    except StartupError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    raise AssertionError("unreachable")
+app.add_typer(admin_cli.app, name="kb")
+app.add_typer(mentors_cli.app, name="mentors")
+app.add_typer(reviews_cli.app, name="reviews")
 
 
 @app.command()
 def run() -> None:
-    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set)."""
+    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set), and the console with WEB_PORT."""
     from bot.runner import run_telegram
 
     settings = settings_or_exit()
@@ -79,7 +42,7 @@ def run() -> None:
 @app.command()
 def chat() -> None:
     """Chat with the bot in this terminal: no token needed. Reads a pipe too, ending at end of input."""
-    from bot.startup import configure_logging, prepare
+    from bot.core.startup import configure_logging, prepare
     from bot.terminal import run_terminal_chat
 
     settings = settings_or_exit()
@@ -101,7 +64,8 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
         json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False
         ) -> None:
     """Ask the knowledge base a question, as the bot would answer it."""
-    from bot.startup import StartupError, load_kb
+    from bot.core.config import SettingsError, load_settings
+    from bot.core.startup import StartupError, load_kb
 
     try:
         load_kb()
@@ -121,7 +85,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
 @app.command()
 def doctor() -> None:
     """Check settings, database and knowledge base, and say what is ready and what is not."""
-    from bot.doctor import run_doctor
+    from bot.core.doctor import run_doctor
 
     raise typer.Exit(run_doctor())
 
@@ -129,8 +93,8 @@ def doctor() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (run and chat also do this when they start)."""
-    from bot.config import mask_url
-    from bot.startup import open_database
+    from bot.core.config import mask_url
+    from bot.core.startup import open_database
     from db.migrate import current_revision
 
     settings = settings_or_exit()
@@ -146,82 +110,7 @@ def db_upgrade() -> None:
     typer.echo(f"Database {mask_url(settings.database_url)} is at revision {revision}.")
 
 
-@kb_app.command("check")
-def kb_check() -> None:
-    """Check the knowledge base: schema, ids, links, sources, lengths, near-duplicates, templates."""
-    from knowledge.check import check_knowledge_base
-
-    report = check_knowledge_base()
-    for line in report.summary():
-        typer.echo(line)
-    for problem in report.problems:
-        typer.echo(f"PROBLEM: {problem}", err=True)
-    raise typer.Exit(1 if report.problems else 0)
-
-
-@kb_app.command("stats")
-def kb_stats() -> None:
-    """Entries per theme and per seed document."""
-    from knowledge.check import stats_lines
-
-    for line in stats_lines():
-        typer.echo(line)
-
-
-@kb_app.command("drafts")
-def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to this file instead of "
-                                                       "standard output.")] = None) -> None:
-    """Write panel answers saved by admins as knowledge-base entries (YAML) for a curator to edit and add."""
-    from bot.panel import drafts_yaml, list_drafts
-    from bot.startup import open_database
-
-    settings = settings_or_exit()
-
-    async def _main() -> str | None:
-        database = await open_database(settings)
-        try:
-            return drafts_yaml(await list_drafts(database))
-        finally:
-            await database.dispose()
-
-    text = run_async(_main)
-    if text is None:
-        typer.echo("No drafts yet: admins save panel answers with the 'Save to knowledge base' button.", err=True)
-        return
-    if out:
-        from pathlib import Path
-
-        Path(out).write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {text.count(chr(10) + '  - id: ')} draft(s) to {out}.")
-    else:
-        typer.echo(text)
-
-
-@kb_app.command("gaps")
-def kb_gaps(days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far back to look.")] = 30,
-            limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 30) -> None:
-    """The most frequent questions the bot could not answer, similar ones grouped together."""
-    from bot.gaps import find_gaps
-    from bot.startup import open_database
-    from db.types import utcnow
-
-    settings = settings_or_exit()
-
-    async def _main() -> list[object]:
-        database = await open_database(settings)
-        try:
-            return list(await find_gaps(database, now=utcnow(), days=days, limit=limit))
-        finally:
-            await database.dispose()
-
-    gaps = run_async(_main)
-    if not gaps:
-        typer.echo(f"No unanswered questions in the last {days} days.")
-        return
-    typer.echo(f"Unanswered questions in the last {days} days, most asked first:")
-    for number, gap in enumerate(gaps, start=1):
-        others = f" (also: {'; '.join(gap.wordings[1:3])})" if len(gap.wordings) > 1 else ""  # type: ignore[attr-defined]
-        typer.echo(f"{number:3d}. {gap.count:3d}x  {gap.example}{others}")  # type: ignore[attr-defined]
+app.command("web")(console_cli.web)
 
 
 def main() -> None:
