@@ -8,7 +8,7 @@ A synthetic cohort, seeded so every run is the same: 5,000 mentees and 1,000 men
 (about 2,000 places, so many mentees must go unmatched), topics from the fixed list (mentees 1-3, mentors
 2-5), twelve regions, stages and partner kinds, about 800 organisations (so some pairs share one), and
 stories of up to 500 characters built from partnership words. Both methods use the same scores
-(``bot.mentor_matching.score_matrix``, which agrees with ``bot.mentoring.score_pair``); the greedy
+(``bot.mentoring.matching.score_matrix``, which agrees with ``bot.mentoring.scoring.score_pair``); the greedy
 takes mentees in arrival order, each taking their best compatible mentor who still has a place.
 """
 
@@ -24,9 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import mentoring as rules  # noqa: E402
-from bot.mentor_matching import assign_cohort, assign_greedy, score_matrix  # noqa: E402
-from bot.mentoring import MatchProfile  # noqa: E402
+from bot.mentoring.cleaning import normalise_org  # noqa: E402
+from bot.mentoring.lists import ORG_TYPES, REGIONS, STAGES, TOPICS  # noqa: E402
+from bot.mentoring.matching import assign_cohort, assign_greedy, score_matrix  # noqa: E402
+from bot.mentoring.scoring import MatchProfile, story_key  # noqa: E402
 from db.mentoring_models import MAX_STORY_CHARS  # noqa: E402
 
 BENCHMARKS_MD = ROOT / "docs" / "BENCHMARKS.md"
@@ -55,19 +56,19 @@ def _story(rng: random.Random) -> str:
 def make_cohort(seed: int = 2026, mentees: int = 5000, mentors: int = 1000, mentor_topics: tuple[int, int] = (2, 5)
                 ) -> tuple[list[MatchProfile], list[MatchProfile]]:
     rng = random.Random(seed)
-    topics = [t.slug for t in rules.TOPICS]
-    regions = [r.slug for r in rules.REGIONS]
-    stages = [s.slug for s in rules.STAGES]
-    kinds = [o.slug for o in rules.ORG_TYPES]
+    topics = [t.slug for t in TOPICS]
+    regions = [r.slug for r in REGIONS]
+    stages = [s.slug for s in STAGES]
+    kinds = [o.slug for o in ORG_TYPES]
     orgs = [f"organisation {n}" for n in range(800)]
 
     def person(pid: int, mentor: bool) -> MatchProfile:
         return MatchProfile(
-            person_id=pid, org_key=rules.normalise_org(rng.choice(orgs)), org_type=rng.choice(kinds),
+            person_id=pid, org_key=normalise_org(rng.choice(orgs)), org_type=rng.choice(kinds),
             region=rng.choice(regions),
             topics=frozenset(rng.sample(topics, rng.randint(*mentor_topics) if mentor else rng.randint(1, 3))),
             stages=frozenset(rng.sample(stages, rng.randint(1, 3)) if mentor else [rng.choice(stages)]),
-            partner_types=frozenset(rng.sample(kinds, rng.randint(0, 3))), story_key=rules.story_key(_story(rng)),
+            partner_types=frozenset(rng.sample(kinds, rng.randint(0, 3))), story_key=story_key(_story(rng)),
             capacity=rng.randint(1, 3) if mentor else 1, load=0, active=True)
 
     return ([person(i, False) for i in range(mentees)], [person(100_000 + j, True) for j in range(mentors)])

@@ -26,13 +26,13 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from bot import reviews
 from bot.app import build_application
-from bot.config import load_settings
-from bot.handlers.reviews import make_sender
-from bot.local_api import LocalBotApi
-from bot.local_request import LocalRequest
-from bot.startup import prepare
+from bot.core.config import load_settings
+from bot.core.local_api import LocalBotApi
+from bot.core.local_request import LocalRequest
+from bot.core.startup import prepare
+from bot.reviews.dispatch import dispatch_due
+from bot.reviews.jobs import make_sender
 from db.review_models import Partnership, ReviewOccurrence
 
 NOW = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)
@@ -99,14 +99,14 @@ async def run(count: int, limited_count: int, database_url: str) -> None:
         await application.initialize()
         api.seconds_inside = 0.0
         started = clock.perf_counter()
-        report = await reviews.dispatch_due(database, NOW, make_sender(application.bot, NOW))
+        report = await dispatch_due(database, NOW, make_sender(application.bot, NOW))
         wall = clock.perf_counter() - started
         sent = len([s for s in api.outbox if s.method == "sendMessage"])
         own = wall - api.seconds_inside
         print(f"[no rate limiter] {count} due at once on {database.url.split(':')[0]}: claimed {report.claimed}, "
               f"sent {sent}, in {wall:.2f} s wall = {sent / wall:,.0f} nudges/s; fake API {api.seconds_inside:.2f} s, "
               f"the bot's own work {own:.2f} s = {sent / own:,.0f} nudges/s")
-        again = await reviews.dispatch_due(database, NOW + timedelta(seconds=5), make_sender(application.bot, NOW))
+        again = await dispatch_due(database, NOW + timedelta(seconds=5), make_sender(application.bot, NOW))
         print(f"    a second run finds {again.claimed} to send (each nudge once); next week's occurrences "
               f"created: {await _pending(database)}")
         await application.shutdown()
@@ -118,7 +118,7 @@ async def run(count: int, limited_count: int, database_url: str) -> None:
         await limited.initialize()
         moment = NOW + timedelta(minutes=1)
         started = clock.perf_counter()
-        report = await reviews.dispatch_due(database, moment, make_sender(limited.bot, moment))
+        report = await dispatch_due(database, moment, make_sender(limited.bot, moment))
         wall = clock.perf_counter() - started
         assert flood_api.flood is not None
         sent = len([s for s in flood_api.outbox if s.method == "sendMessage"])

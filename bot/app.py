@@ -16,11 +16,18 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot.errors import on_error
-from bot.handlers import admin, basics, inline, mentoring, panel, privacy, questions, reviews, throttle, topics
-from bot.persistence import DatabasePersistence
-from bot.services import SERVICES_KEY, Services
-from bot.update_processor import PerPersonUpdateProcessor
+from bot.admin import handlers as admin
+from bot.core import basics, throttle
+from bot.core.errors import on_error
+from bot.core.persistence import DatabasePersistence
+from bot.core.services import SERVICES_KEY, Services
+from bot.core.update_processor import PerPersonUpdateProcessor
+from bot.mentoring import handlers as mentoring
+from bot.panel import handlers as panel
+from bot.privacy import handlers as privacy
+from bot.questions.handlers import ask as questions
+from bot.questions.handlers import inline, topics
+from bot.reviews import handlers as reviews
 
 log = logging.getLogger(__name__)
 

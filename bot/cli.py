@@ -6,16 +6,14 @@ one line on standard error and a non-zero exit status; there is no traceback for
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from bot.config import Settings, SettingsError, load_settings
-
-T = TypeVar("T")
+from bot.core.commands import fail, run_async, settings_or_exit
+from bot.mentoring import cli as mentors_cli
+from bot.reviews import cli as reviews_cli
 
 app = typer.Typer(help="PartnerBot: a Telegram bot for voluntary and community organisations working "
                        "in partnership.", no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,44 +22,8 @@ db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
 kb_app = typer.Typer(help="Look after the knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
-
-
-def _add_feature_commands() -> None:
-    """Mentoring and review commands live in their own modules, next to their rules."""
-    from bot import cli_mentors, cli_reviews
-
-    app.add_typer(cli_mentors.app, name="mentors")
-    app.add_typer(cli_reviews.app, name="reviews")
-
-
-_add_feature_commands()
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one line to standard error and stop with ``code``."""
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        fail(str(exc))
-        raise  # unreachable, for type checkers
-
-
-def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine, turning start-up problems into one line and Ctrl-C into a quiet exit."""
-    from bot.startup import StartupError
-
-    try:
-        return asyncio.run(factory())
-    except StartupError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    raise AssertionError("unreachable")
+app.add_typer(mentors_cli.app, name="mentors")
+app.add_typer(reviews_cli.app, name="reviews")
 
 
 @app.command()
@@ -79,7 +41,7 @@ def run() -> None:
 @app.command()
 def chat() -> None:
     """Chat with the bot in this terminal: no token needed. Reads a pipe too, ending at end of input."""
-    from bot.startup import configure_logging, prepare
+    from bot.core.startup import configure_logging, prepare
     from bot.terminal import run_terminal_chat
 
     settings = settings_or_exit()
@@ -101,7 +63,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
         json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False
         ) -> None:
     """Ask the knowledge base a question, as the bot would answer it."""
-    from bot.startup import StartupError, load_kb
+    from bot.core.startup import StartupError, load_kb
 
     try:
         load_kb()
@@ -117,7 +79,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
 @app.command()
 def doctor() -> None:
     """Check settings, database and knowledge base, and say what is ready and what is not."""
-    from bot.doctor import run_doctor
+    from bot.core.doctor import run_doctor
 
     raise typer.Exit(run_doctor())
 
@@ -125,8 +87,8 @@ def doctor() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (run and chat also do this when they start)."""
-    from bot.config import mask_url
-    from bot.startup import open_database
+    from bot.core.config import mask_url
+    from bot.core.startup import open_database
     from db.migrate import current_revision
 
     settings = settings_or_exit()
@@ -168,8 +130,8 @@ def kb_stats() -> None:
 def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to this file instead of "
                                                        "standard output.")] = None) -> None:
     """Write panel answers saved by admins as knowledge-base entries (YAML) for a curator to edit and add."""
-    from bot.panel import drafts_yaml, list_drafts
-    from bot.startup import open_database
+    from bot.core.startup import open_database
+    from bot.panel.store import drafts_yaml, list_drafts
 
     settings = settings_or_exit()
 
@@ -197,8 +159,8 @@ def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to th
 def kb_gaps(days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far back to look.")] = 30,
             limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 30) -> None:
     """The most frequent questions the bot could not answer, similar ones grouped together."""
-    from bot.gaps import find_gaps
-    from bot.startup import open_database
+    from bot.core.startup import open_database
+    from bot.questions.gaps import find_gaps
     from db.types import utcnow
 
     settings = settings_or_exit()

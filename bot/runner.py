@@ -15,8 +15,8 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application
-from bot.config import Settings
-from bot.startup import StartupError, configure_logging, prepare
+from bot.core.config import Settings
+from bot.core.startup import StartupError, configure_logging, prepare
 
 log = logging.getLogger(__name__)
 

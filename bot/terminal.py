@@ -16,9 +16,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.local_api import LocalBotApi, Sent
-from bot.local_request import LocalRequest
-from bot.services import Services
+from bot.core.local_api import LocalBotApi, Sent
+from bot.core.local_request import LocalRequest
+from bot.core.services import SCHEDULED_ONLY_TO_KEY, Services
 from knowledge.render import html_to_plain
 
 LOCAL_USER_ID = 1
@@ -41,6 +41,7 @@ class TerminalChat:
         self.out = out
         self.application: Application = build_application(  # type: ignore[type-arg]
             services, request=LocalRequest(self.api), rate_limiter=False)
+        self.application.bot_data[SCHEDULED_ONLY_TO_KEY] = [LOCAL_USER_ID]
         first_name = name or (getpass.getuser() or "You").capitalize()
         self.user = {"id": LOCAL_USER_ID, "is_bot": False, "first_name": first_name, "language_code": "en"}
         self.chat = {"id": LOCAL_USER_ID, "type": "private", "first_name": first_name}

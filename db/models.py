@@ -101,7 +101,7 @@ class PersistedState(SQLModel, table=True):
     """Conversation state and per-person scratch data of python-telegram-bot, kept across restarts.
 
     A half-filled profile or a half-answered check-in must survive a restart (DESIGN.md: the database is
-    the one source of truth), so ``bot.persistence.DatabasePersistence`` stores them here as JSON.
+    the one source of truth), so ``bot.core.persistence.DatabasePersistence`` stores them here as JSON.
     """
 
     __tablename__ = "persisted_state"

@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_application
-from bot.config import Settings, load_settings
-from bot.services import Services
-from bot.startup import prepare
+from bot.core.config import Settings, load_settings
+from bot.core.services import Services
+from bot.core.startup import prepare
 from tests.fake_telegram import FakeTelegram
 
 TEST_TOKEN = "123456789:TEST_token_for_the_fake_telegram_server_00"

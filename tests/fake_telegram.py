@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from bot.local_api import LocalBotApi, Sent
+from bot.core.local_api import LocalBotApi, Sent
 
 MAX_LONG_POLL = 2.0  # seconds a getUpdates call may wait here, whatever the bot asks for
 DEFAULT_WAIT = 15.0

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot import mentoring as rules
-from bot.local_api import Sent
+from bot.core.local_api import Sent
+from bot.mentoring.drafts import validate_draft
+from bot.mentoring.profiles import save_profile
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
 
@@ -30,11 +31,11 @@ async def seed(bot: Harness, user_id: int, role: str, *, name: str, organisation
                story: str = "", stages: Sequence[str] = (), partners: Sequence[str] = (),
                org_type: str = "charity") -> int:
     """A profile stored directly through the rules (for tests that are not about the questions); its person id."""
-    draft = rules.validate_draft({"role": role, "display_name": name, "organisation": organisation,
+    draft = validate_draft({"role": role, "display_name": name, "organisation": organisation,
                                   "org_type": org_type, "region": region, "topics": list(topics),
                                   "stages": list(stages), "partner_types": list(partners), "story": story,
                                   "capacity": capacity})
-    profile, _ = await rules.save_profile(bot.services.database, telegram_id=user_id, username=username,
+    profile, _ = await save_profile(bot.services.database, telegram_id=user_id, username=username,
                                           first_name=name, draft=draft, now=bot.services.clock())
     return profile.person_id
 

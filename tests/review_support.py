@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot import reviews
-from bot.reviews import Claimed, Outcome, Schedule
+from bot.reviews.dispatch import Claimed, Outcome
+from bot.reviews.partnerships import create_partnership
+from bot.reviews.schedule import Schedule
 from db.engine import Database
 from db.migrate import upgrade_database
 from db.review_models import ReviewOccurrence
@@ -53,7 +54,7 @@ class Recorder:
 
 async def add_weekly(database: Database, *, chat_id: int, now: datetime, weekday: int, at: time,
                      start: date, zone: str = LONDON, name: str = "Riverside") -> int:
-    partnership, _ = await reviews.create_partnership(
+    partnership, _ = await create_partnership(
         database, chat_id=chat_id, created_by=chat_id if chat_id > 0 else 77, name=name, partners=["A", "B"],
         schedule=Schedule("weekly", at, zone, start, weekday=weekday), now=now)
     return partnership.id or 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.local_api import check_html
-from bot.ratelimit import SlidingWindowLimiter
+from bot.core.local_api import check_html
+from bot.core.ratelimit import SlidingWindowLimiter
 from knowledge.render import escape, split_html, to_html, visible_length
 from tests.conftest import Harness
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import callbacks as cb
+from bot.core import callbacks as cb
 from db.models import AnswerVote, KnowledgeDraft, QuestionLog
 from tests.conftest import ADMIN_ID, PANEL_CHAT_ID, Harness
 
@@ -267,7 +267,7 @@ async def test_declined_and_unsure_questions_are_logged_for_curators(bot: Harnes
 
 
 async def test_when_the_panel_cannot_be_reached_the_asker_can_simply_tap_again(bot: Harness) -> None:
-    from bot.local_api import BotApiError
+    from bot.core.local_api import BotApiError
 
     person = bot.fake.person(619)
     mark = bot.fake.mark()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.asking import forget_old_identities, log_question
-from bot.gaps import group_questions
-from bot.panel import add_reply, create_question, save_draft
+from bot.panel.store import add_reply, create_question, save_draft
+from bot.questions.asking import forget_old_identities, log_question
+from bot.questions.gaps import group_questions
 from db.engine import Database
 from db.migrate import upgrade_database
 from db.types import utcnow
@@ -100,7 +100,7 @@ async def test_gaps_in_chat_are_for_admins_only(bot: Harness) -> None:
 
 async def test_admins_reload_the_knowledge_base_and_a_broken_one_is_refused(
         bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import startup
+    from bot.core import startup
     from knowledge.loader import KnowledgeError
 
     person, admin = bot.fake.person(802), bot.fake.person(ADMIN_ID, "Admin")

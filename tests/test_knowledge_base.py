@@ -81,7 +81,7 @@ def test_kb_check_lists_every_problem_not_just_the_first(tmp_path: Path) -> None
 
 
 def test_the_bot_will_not_start_on_a_broken_knowledge_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import startup
+    from bot.core import startup
 
     copy = tmp_path / "themes"
     shutil.copytree(THEMES_DIR, copy)

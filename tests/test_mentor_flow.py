@@ -8,8 +8,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import callbacks as cb
-from bot import mentoring as rules
+from bot.core import callbacks as cb
+from bot.mentoring.cohort import load_cohort, record_proposals
+from bot.mentoring.lists import MENTEE, MENTOR, split_slugs
+from bot.mentoring.privacy import export_user_data, forget_user
+from bot.mentoring.profiles import profiles_of
+from bot.mentoring.suggestions import mentee_status
 from db.mentoring_models import MentoringProfile, MentorMatch
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
@@ -51,7 +55,7 @@ async def _ask_first(bot: Harness, mentee: dict, expect_mentor: str):  # type: i
 async def test_offering_to_mentor_through_the_questions_tells_a_waiting_mentee(mbot: Harness) -> None:
     bot = mbot
     waiting = bot.fake.person(1101, "Ade")
-    await seed(bot, 1101, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["legal"])
+    await seed(bot, 1101, MENTEE, name="Ade", organisation="Small Steps", topics=["legal"])
     await say(bot, waiting, "/mentor", "waiting list")
 
     priya = bot.fake.person(1102, "Priya", username="priya_m")
@@ -82,11 +86,11 @@ async def test_offering_to_mentor_through_the_questions_tells_a_waiting_mentee(m
     assert "Bolton" not in told.text and "priya_m" not in told.text  # no organisation or contact yet
     assert button_data(told, "ms:")
 
-    profile = (await rules.profiles_of(bot.services.database, 1102))[rules.MENTOR]
+    profile = (await profiles_of(bot.services.database, 1102))[MENTOR]
     assert (profile.display_name, profile.organisation, profile.region, profile.town, profile.capacity) == (
         "Priya", "Bolton <CVS>", "north_west", "Bolton", 2)
-    assert rules.split_slugs(profile.topics) == ["diligence", "legal"]
-    assert rules.split_slugs(profile.partner_types) == ["statutory"]
+    assert split_slugs(profile.topics) == ["diligence", "legal"]
+    assert split_slugs(profile.partner_types) == ["statutory"]
 
     # Outside the questions, text is a question again: the conversation no longer claims it.
     mark = bot.fake.mark()
@@ -116,18 +120,18 @@ async def test_a_half_filled_profile_survives_a_restart(fake_telegram: FakeTeleg
         partners_q = await tap(bot, nia, stage_q, "Frustration", "Which kinds of partner are you working with")
         await tap(bot, nia, partners_q, "Done", "what do you need help with")
         await say(bot, nia, "The council wants us to deliver a service but the contract is unclear.", "waiting list")
-        profile = (await rules.profiles_of(bot.services.database, 1201))[rules.MENTEE]
+        profile = (await profiles_of(bot.services.database, 1201))[MENTEE]
         assert (profile.organisation, profile.org_type, profile.region) == ("Valleys Youth Trust", "community", "wales")
-        assert rules.split_slugs(profile.stages) == ["frustration"]
+        assert split_slugs(profile.stages) == ["frustration"]
     finally:
         await stop_bot(bot)
 
 
 async def test_request_and_accept_swap_contacts_only_after_both_agree(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1301, rules.MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m",
+    await seed(bot, 1301, MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m",
                topics=["diligence", "mou"], story=DD_STORY, partners=["statutory"])
-    await seed(bot, 1302, rules.MENTEE, name="Ade", organisation="Small Steps", username="ade_k",
+    await seed(bot, 1302, MENTEE, name="Ade", organisation="Small Steps", username="ade_k",
                topics=["diligence", "mou"], partners=["statutory"],
                story="We need to do due diligence before signing a memorandum of understanding.")
     mentee, mentor = bot.fake.person(1302, "Ade", "ade_k"), bot.fake.person(1301, "Priya", "priya_m")
@@ -160,10 +164,10 @@ async def test_request_and_accept_swap_contacts_only_after_both_agree(mbot: Harn
 
 async def test_decline_offers_the_next_suggestion_kindly(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1401, rules.MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
-    await seed(bot, 1402, rules.MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"],
+    await seed(bot, 1401, MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
+    await seed(bot, 1402, MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"],
                region="london")
-    await seed(bot, 1403, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
+    await seed(bot, 1403, MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
     mentee, priya = bot.fake.person(1403, "Ade"), bot.fake.person(1401, "Priya")
     suggestions, mark = await _ask_first(bot, mentee, "Priya")
     assert suggestions.text.index("Priya") < suggestions.text.index("Tom")  # best first
@@ -180,8 +184,8 @@ async def test_decline_offers_the_next_suggestion_kindly(mbot: Harness) -> None:
 
 async def test_pause_me_declines_and_stops_new_requests(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1451, rules.MENTOR, name="Priya", organisation="Bolton CVS")
-    await seed(bot, 1452, rules.MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 1451, MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1452, MENTEE, name="Ade", organisation="Small Steps")
     mentee, priya = bot.fake.person(1452, "Ade"), bot.fake.person(1451, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     request = await wait_for(bot, 1451, "would like you", after=mark)
@@ -189,14 +193,14 @@ async def test_pause_me_declines_and_stops_new_requests(mbot: Harness) -> None:
     bot.fake.press(priya, request, "Pause me")
     await wait_for(bot, 1451, "you're paused", after=mark)
     await wait_for(bot, 1452, "waiting list", after=mark)
-    assert not (await rules.profiles_of(bot.services.database, 1451))[rules.MENTOR].active
+    assert not (await profiles_of(bot.services.database, 1451))[MENTOR].active
 
 
 async def test_an_unanswered_request_times_out_and_the_next_is_offered(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1501, rules.MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
-    await seed(bot, 1502, rules.MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"])
-    await seed(bot, 1503, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
+    await seed(bot, 1501, MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
+    await seed(bot, 1502, MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"])
+    await seed(bot, 1503, MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
     mentee = bot.fake.person(1503, "Ade")
     _, mark = await _ask_first(bot, mentee, "Priya")
     request = await wait_for(bot, 1501, "would like you", after=mark)
@@ -219,8 +223,8 @@ async def test_an_unanswered_request_times_out_and_the_next_is_offered(mbot: Har
 
 async def test_a_mentee_cancels_a_pending_request(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1601, rules.MENTOR, name="Priya", organisation="Bolton CVS")
-    await seed(bot, 1602, rules.MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 1601, MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1602, MENTEE, name="Ade", organisation="Small Steps")
     mentee, priya = bot.fake.person(1602, "Ade"), bot.fake.person(1601, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     asked = await wait_for(bot, 1602, "I've asked", after=mark)
@@ -238,10 +242,10 @@ async def test_a_mentee_cancels_a_pending_request(mbot: Harness) -> None:
 
 async def test_forged_buttons_are_refused(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1701, rules.MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m")
-    await seed(bot, 1702, rules.MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 1701, MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m")
+    await seed(bot, 1702, MENTEE, name="Ade", organisation="Small Steps")
     mentee, stranger = bot.fake.person(1702, "Ade"), bot.fake.person(1799, "Eve", "eve")
-    await seed(bot, 1799, rules.MENTEE, name="Eve", organisation="Elsewhere")
+    await seed(bot, 1799, MENTEE, name="Eve", organisation="Elsewhere")
     _, mark = await _ask_first(bot, mentee, "Priya")
     await wait_for(bot, 1701, "would like you", after=mark)
     [match] = await _matches(bot)
@@ -253,7 +257,7 @@ async def test_forged_buttons_are_refused(mbot: Harness) -> None:
     assert await bot.fake.api_wait(lambda: len(bot.fake.api.callback_answers) >= answers + 8)
     texts = [str(a.get("text")) for a in bot.fake.api.callback_answers[answers:]]
     assert all("isn't yours" in text for text in texts), texts
-    bot.fake.api.press(stranger, 1799, 1, cb.make("mpe", rules.MENTOR, "story"))
+    bot.fake.api.press(stranger, 1799, 1, cb.make("mpe", MENTOR, "story"))
     await alert_for(bot, "don't have that profile", after_answers=answers)
     bot.fake.api.press(stranger, 1799, 1, cb.make("ms", 999999))
     await alert_for(bot, "no longer available", after_answers=answers)
@@ -263,9 +267,9 @@ async def test_forged_buttons_are_refused(mbot: Harness) -> None:
 
 async def test_the_14_day_follow_up_and_a_rematch_excluding_the_old_pair(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1801, rules.MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
-    await seed(bot, 1802, rules.MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"])
-    await seed(bot, 1803, rules.MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
+    await seed(bot, 1801, MENTOR, name="Priya", organisation="Bolton CVS", topics=["diligence", "mou"])
+    await seed(bot, 1802, MENTOR, name="Tom", organisation="Age Concern", topics=["diligence"])
+    await seed(bot, 1803, MENTEE, name="Ade", organisation="Small Steps", topics=["diligence", "mou"])
     mentee, priya = bot.fake.person(1803, "Ade"), bot.fake.person(1801, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     await _accept(bot, priya, 1803, after=mark)
@@ -289,14 +293,14 @@ async def test_the_14_day_follow_up_and_a_rematch_excluding_the_old_pair(mbot: H
     statuses = [(m.status, m.end_reason) for m in await _matches(bot)]
     assert statuses == [("closed", "rematch")]
     # Priya's place is free again, but the old pair stays apart.
-    status = await rules.mentee_status(bot.services.database, 1803, bot.services.clock())
+    status = await mentee_status(bot.services.database, 1803, bot.services.clock())
     assert [s.display_name for s in status.suggestions] == ["Tom"]
 
 
 async def test_not_yet_asks_again_a_week_later(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1851, rules.MENTOR, name="Priya", organisation="Bolton CVS")
-    await seed(bot, 1852, rules.MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 1851, MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1852, MENTEE, name="Ade", organisation="Small Steps")
     mentee, priya = bot.fake.person(1852, "Ade"), bot.fake.person(1851, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     await _accept(bot, priya, 1852, after=mark)
@@ -314,9 +318,9 @@ async def test_not_yet_asks_again_a_week_later(mbot: Harness) -> None:
 
 async def test_the_90_day_review_closes_with_a_rating_and_a_comment(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 1901, rules.MENTOR, name="Priya", organisation="Bolton CVS")
-    await seed(bot, 1902, rules.MENTEE, name="Ade", organisation="Small Steps")
-    await seed(bot, 1903, rules.MENTEE, name="Bea", organisation="Third Org")
+    await seed(bot, 1901, MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 1902, MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 1903, MENTEE, name="Bea", organisation="Third Org")
     mentee, priya = bot.fake.person(1902, "Ade"), bot.fake.person(1901, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     await _accept(bot, priya, 1902, after=mark)
@@ -342,8 +346,8 @@ async def test_the_90_day_review_closes_with_a_rating_and_a_comment(mbot: Harnes
 
 async def test_buddies_without_usernames_talk_through_the_bot(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 2001, rules.MENTOR, name="Priya", organisation="Bolton CVS")
-    await seed(bot, 2002, rules.MENTEE, name="Ade", organisation="Small Steps")
+    await seed(bot, 2001, MENTOR, name="Priya", organisation="Bolton CVS")
+    await seed(bot, 2002, MENTEE, name="Ade", organisation="Small Steps")
     mentee, priya = bot.fake.person(2002, "Ade"), bot.fake.person(2001, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     request = await wait_for(bot, 2001, "would like you", after=mark)
@@ -363,8 +367,8 @@ async def test_buddies_without_usernames_talk_through_the_bot(mbot: Harness) -> 
 
 
 async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(mbot: Harness) -> None:
-    from bot.mentor_import import import_rows, parse_csv
-    from bot.mentor_matching import assign_cohort
+    from bot.mentoring.csv_import import import_rows, parse_csv
+    from bot.mentoring.matching import assign_cohort
 
     bot = mbot
     rows, problems = parse_csv("role,name,telegram,organisation,org_type,region,topics,capacity,story\n"
@@ -372,10 +376,10 @@ async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(mbot
                                "mentee,Ade,@ade_imported,Small Steps,community group,London,GDPR,,\n")
     assert problems == []
     await import_rows(bot.services.database, rows, bot.services.clock())
-    cohort = await rules.load_cohort(bot.services.database)
+    cohort = await load_cohort(bot.services.database)
     result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
     assert len(result.assignments) == 1
-    await rules.record_proposals(bot.services.database, [(a.mentee_id, a.mentor_id, a.score, a.why)
+    await record_proposals(bot.services.database, [(a.mentee_id, a.mentor_id, a.score, a.why)
                                                          for a in result.assignments], bot.services.clock())
     mark = bot.fake.mark()
     await run_job(bot, "mentor-deliveries")  # Ade has not talked to the bot: nothing can be sent yet
@@ -391,22 +395,22 @@ async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(mbot
 
 async def test_privacy_export_and_forget(mbot: Harness) -> None:
     bot = mbot
-    await seed(bot, 2201, rules.MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m")
-    await seed(bot, 2202, rules.MENTEE, name="Ade", organisation="Small Steps", story="Need help with MoUs")
+    await seed(bot, 2201, MENTOR, name="Priya", organisation="Bolton CVS", username="priya_m")
+    await seed(bot, 2202, MENTEE, name="Ade", organisation="Small Steps", story="Need help with MoUs")
     mentee, priya = bot.fake.person(2202, "Ade"), bot.fake.person(2201, "Priya")
     _, mark = await _ask_first(bot, mentee, "Priya")
     await _accept(bot, priya, 2202, after=mark)
 
-    exported = await rules.export_user_data(bot.services.database, 2202)
+    exported = await export_user_data(bot.services.database, 2202)
     assert exported["profiles"][0]["organisation"] == "Small Steps"
     assert exported["profiles"][0]["story"] == "Need help with MoUs"
     assert exported["matches"][0]["buddy"] == "Priya" and exported["matches"][0]["status"] == "accepted"
     assert "priya_m" not in str(exported) and "Bolton" not in str(exported)  # the buddy's details are theirs
-    assert await rules.export_user_data(bot.services.database, 424242) == {}
+    assert await export_user_data(bot.services.database, 424242) == {}
 
-    notices = await rules.forget_user(bot.services.database, 2202)
+    notices = await forget_user(bot.services.database, 2202)
     assert notices == [(2201, "Your buddy match with Ade has ended. Thank you for the time you gave it.")]
-    assert await rules.export_user_data(bot.services.database, 2202) == {}
+    assert await export_user_data(bot.services.database, 2202) == {}
     assert await _matches(bot) == []
     async with bot.services.database.session() as session:
         remaining = (await session.exec(select(MentoringProfile))).all()

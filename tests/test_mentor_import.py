@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot import mentoring as rules
 from bot.cli import app
-from bot.mentor_import import ImportFileError, import_rows, parse_csv
+from bot.mentoring.cohort import list_profiles
+from bot.mentoring.csv_import import ImportFileError, import_rows, parse_csv
+from bot.mentoring.drafts import validate_draft
+from bot.mentoring.lists import MENTEE
+from bot.mentoring.profiles import link_person, profiles_of, save_profile
 from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 from db.migrate import upgrade_database
@@ -133,24 +136,24 @@ async def test_importing_the_same_file_twice_changes_nothing(database: Database)
 async def test_a_changed_row_updates_but_the_persons_own_edits_are_kept(database: Database) -> None:
     await import_rows(database, parse_csv(GOOD)[0], utcnow())
     # Tom (numeric id 1001) edits his profile in the bot; Priya's row changes in the file.
-    draft = rules.validate_draft({"role": "mentor", "display_name": "Tom T", "organisation": "Age Concern",
+    draft = validate_draft({"role": "mentor", "display_name": "Tom T", "organisation": "Age Concern",
                                   "org_type": "charity", "region": "london", "topics": ["data"], "capacity": 3})
-    await rules.save_profile(database, telegram_id=1001, username=None, first_name="Tom", draft=draft, now=utcnow())
+    await save_profile(database, telegram_id=1001, username=None, first_name="Tom", draft=draft, now=utcnow())
     changed = GOOD.replace("due diligence;MoU,2,", "due diligence;MoU,3,")
     report = await import_rows(database, parse_csv(changed)[0], utcnow())
     assert (report.created, report.updated, report.unchanged, report.kept) == (0, 1, 2, [3])
-    profiles = {p["name"]: p for p in (await rules.list_profiles(database))}
+    profiles = {p["name"]: p for p in (await list_profiles(database))}
     assert profiles["Priya"]["capacity"] == 3 and profiles["Tom T"]["capacity"] == 3
 
 
 async def test_an_imported_username_is_linked_when_its_owner_talks_to_the_bot(database: Database) -> None:
     await import_rows(database, parse_csv(GOOD)[0], utcnow())
-    assert await rules.link_person(database, 555, "Ade_K", "Ade") is True
-    assert await rules.link_person(database, 555, "ade_k", "Ade") is False  # already linked
-    assert await rules.link_person(database, 556, "stranger", "S") is False  # creates nothing
-    profiles = await rules.profiles_of(database, 555)
-    assert profiles[rules.MENTEE].display_name == "Ade"
-    assert await rules.profiles_of(database, 556) == {}
+    assert await link_person(database, 555, "Ade_K", "Ade") is True
+    assert await link_person(database, 555, "ade_k", "Ade") is False  # already linked
+    assert await link_person(database, 556, "stranger", "S") is False  # creates nothing
+    profiles = await profiles_of(database, 555)
+    assert profiles[MENTEE].display_name == "Ade"
+    assert await profiles_of(database, 556) == {}
 
 
 # -- the command line ---------------------------------------------------------------------------------------------

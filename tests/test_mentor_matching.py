@@ -9,12 +9,12 @@ from collections import Counter
 
 import pytest
 
-from bot import mentoring as rules
-from bot.mentor_matching import assign_cohort, assign_greedy, score_matrix
-from bot.mentoring import MatchProfile
+from bot.mentoring.lists import REGIONS, TOPICS
+from bot.mentoring.matching import assign_cohort, assign_greedy, score_matrix
+from bot.mentoring.scoring import MatchProfile, constraint_problem, score_pair, story_key
 
-TOPIC_SLUGS = [t.slug for t in rules.TOPICS]
-REGION_SLUGS = [r.slug for r in rules.REGIONS][:3]
+TOPIC_SLUGS = [t.slug for t in TOPICS]
+REGION_SLUGS = [r.slug for r in REGIONS][:3]
 WORDS = ["council", "data", "sharing", "merger", "consortium", "bid", "trust", "board", "lead", "agency",
          "volunteers", "review", "conflict"]
 
@@ -25,7 +25,7 @@ def random_person(rng: random.Random, person_id: int, *, mentor: bool) -> MatchP
         region=rng.choice(REGION_SLUGS), topics=frozenset(rng.sample(TOPIC_SLUGS[:5], rng.randint(1, 3))),
         stages=frozenset(rng.sample(["forming", "frustration", "flying"], rng.randint(0, 2))),
         partner_types=frozenset(rng.sample(["statutory", "charity", "community"], rng.randint(0, 2))),
-        story_key=rules.story_key(" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12)))),
+        story_key=story_key(" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12)))),
         capacity=rng.randint(1, 3) if mentor else 1, load=rng.randint(0, 1) if mentor else 0,
         active=rng.random() > 0.1 if mentor else True)
 
@@ -42,8 +42,8 @@ def test_the_cohort_scores_agree_with_the_one_by_one_rules() -> None:
     compatible, scores = score_matrix(mentees, mentors, excluded)
     for i, mentee in enumerate(mentees):
         for j, mentor in enumerate(mentors):
-            assert compatible[i, j] == (rules.constraint_problem(mentee, mentor, excluded) is None)
-            assert scores[i, j] == pytest.approx(rules.score_pair(mentee, mentor).total, abs=0.011)
+            assert compatible[i, j] == (constraint_problem(mentee, mentor, excluded) is None)
+            assert scores[i, j] == pytest.approx(score_pair(mentee, mentor).total, abs=0.011)
 
 
 def _check_valid(result, mentees, mentors, excluded=frozenset()):  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ def _check_valid(result, mentees, mentors, excluded=frozenset()):  # type: ignor
     mentee_by_id = {m.person_id: m for m in mentees}
     assert len({a.mentee_id for a in result.assignments}) == len(result.assignments)
     for a in result.assignments:
-        assert rules.constraint_problem(mentee_by_id[a.mentee_id], by_id[a.mentor_id], excluded) is None
+        assert constraint_problem(mentee_by_id[a.mentee_id], by_id[a.mentor_id], excluded) is None
         assert a.why.startswith("Shares: ")
     assert sorted([a.mentee_id for a in result.assignments] + result.unmatched) == sorted(m.person_id for m in mentees)
 
@@ -65,14 +65,14 @@ def _brute_force(mentees: list[MatchProfile], mentors: list[MatchProfile]) -> tu
     options = []
     for mentee in mentees:
         choices: list[int | None] = [None]
-        choices += sorted({j for j in slots if rules.constraint_problem(mentee, mentors[j]) is None})
+        choices += sorted({j for j in slots if constraint_problem(mentee, mentors[j]) is None})
         options.append(choices)
     best = (0, 0.0)
     for combo in itertools.product(*options):
         used = Counter(j for j in combo if j is not None)
         if any(used[j] > mentors[j].capacity - mentors[j].load for j in used):
             continue
-        total = sum(rules.score_pair(mentees[i], mentors[j]).total for i, j in enumerate(combo) if j is not None)
+        total = sum(score_pair(mentees[i], mentors[j]).total for i, j in enumerate(combo) if j is not None)
         key = (len([j for j in combo if j is not None]), round(total, 2))
         best = max(best, key)
     return best

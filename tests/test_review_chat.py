@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot import reviews
-from bot.local_api import BotApiError, Sent
+from bot.core.local_api import BotApiError, Sent
+from bot.reviews.partnerships import get_partnership, list_partnerships
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
@@ -97,7 +97,7 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     person = bot.fake.person(801, "Aled")
     saved = await set_up(bot, person)
     assert "Saved" in saved.text and "Sun 31 Jan 2027, 09:30" in saved.text
-    [view] = await reviews.list_partnerships(bot.services.database, chat_id=801)
+    [view] = await list_partnerships(bot.services.database, chat_id=801)
     assert view.partnership.partners == "Age UK Riverside, Riverside Food Bank"
     assert view.next_due == datetime(2027, 1, 31, 9, 30, tzinfo=UTC)
     listing = await step(bot, 801, lambda: bot.fake.say(person, "/partnerships"))
@@ -120,7 +120,7 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     assert "weekly: every Monday at 10:00" in confirm.text and "Mon 18 Jan 2027, 10:00" in confirm.text
     saved = await press(bot, person, confirm, "Save")
     assert "Saved" in saved.text and "Mon 18 Jan 2027, 10:00" in saved.text
-    [view] = await reviews.list_partnerships(bot.services.database, chat_id=801)
+    [view] = await list_partnerships(bot.services.database, chat_id=801)
     assert view.next_due == datetime(2027, 1, 18, 10, 0, tzinfo=UTC) and view.partnership.name.startswith("Riverside")
     bot.fake.press(person, confirm, "Save")  # a second tap on the old Save does nothing
     assert await bot.fake.api_wait(lambda: any("That step is finished" in a.get("text", "")
@@ -218,14 +218,14 @@ async def test_group_set_up_is_for_admins_and_members_answer_for_themselves(bot:
     assert "getChatMember" in bot.fake.api.calls
     saved = await set_up(bot, admin, group, name="Riverside")
     assert "Saved" in saved.text
-    [view] = await reviews.list_partnerships(bot.services.database, chat_id=GROUP)
+    [view] = await list_partnerships(bot.services.database, chat_id=GROUP)
 
     # A member cannot pause or stop it, even with the buttons in front of them; the admin can.
     listing = await step(bot, GROUP, lambda: bot.fake.say(member, "/partnerships", group))
     bot.fake.press(member, listing, "Stop 1")
     assert await bot.fake.api_wait(lambda: any("Only this group's admins" in a.get("text", "")
                                                for a in bot.fake.api.callback_answers))
-    assert (await reviews.get_partnership(bot.services.database, view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
+    assert (await get_partnership(bot.services.database, view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
 
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     await run_dispatch(bot)
@@ -295,7 +295,7 @@ async def test_a_blocked_bot_pauses_the_schedule_and_retry_after_retries(bot: Ha
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     bot.fake.api.fail_next["sendMessage"] = BotApiError(403, "Forbidden: bot was blocked by the user")
     await run_dispatch(bot)
-    [first] = await reviews.list_partnerships(bot.services.database, chat_id=809)
+    [first] = await list_partnerships(bot.services.database, chat_id=809)
     assert first.partnership.status == "paused" and "blocked" in (first.partnership.paused_reason or "")
     assert first.next_due is None and nudges_to(bot, 809) == []
     set_clock(bot, NOW)
@@ -324,7 +324,7 @@ async def test_chat_not_found_pauses_the_schedule(bot: Harness) -> None:
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     bot.fake.api.fail_next["sendMessage"] = BotApiError(400, "Bad Request: chat not found")
     await run_dispatch(bot)
-    [view] = await reviews.list_partnerships(bot.services.database, chat_id=811)
+    [view] = await list_partnerships(bot.services.database, chat_id=811)
     assert view.partnership.status == "paused" and view.partnership.paused_reason == "Telegram refused: chat not found"
     assert view.next_due is None
 
@@ -336,7 +336,7 @@ async def test_a_nudge_due_while_the_bot_was_down_for_three_hours_is_sent_once_l
     set_clock(first, NOW)
     person = fake_telegram.person(812, "Ivy")
     await set_up(first, person, name="Downtime")
-    [view] = await reviews.list_partnerships(first.services.database, chat_id=812)
+    [view] = await list_partnerships(first.services.database, chat_id=812)
     due = await pending_due(first.services.database, view.partnership.id or 0)
     set_clock(first, due - timedelta(hours=1))
     await run_dispatch(first)
@@ -397,4 +397,4 @@ async def test_cancel_and_old_set_up_buttons(bot: Harness) -> None:
     bot.fake.press(person, asked, "Skip")  # a button from the abandoned set-up
     assert await bot.fake.api_wait(lambda: any("Send /partnership" in a.get("text", "")
                                                for a in bot.fake.api.callback_answers))
-    assert await reviews.list_partnerships(bot.services.database, chat_id=814) == []
+    assert await list_partnerships(bot.services.database, chat_id=814) == []

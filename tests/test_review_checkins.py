@@ -10,10 +10,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot import reviews
-from bot.review_chart import render_chart
-from bot.reviews import NotAllowed, NudgeClosed, ReviewInputError
-from bot.startup import load_kb
+from bot.core.startup import load_kb
+from bot.reviews.chart import render_chart
+from bot.reviews.checkins import Summary, close_expired_checkins, finish_answering, record_score, start_answering
+from bot.reviews.dispatch import dispatch_due
+from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
+from bot.reviews.history import history, history_csv
+from bot.reviews.nudges import skip, snooze
+from bot.reviews.partnerships import get_partnership
+from bot.reviews.privacy import export_user_data, forget_user
+from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS, missing_tip_entries
 from db.engine import Database
 from tests.review_support import Recorder, add_weekly, migrated, occurrences
 
@@ -26,32 +32,32 @@ GOOD = {"purpose": "5", "roles": "4", "communication": "4", "progress": "5", "we
 async def nudged(database: Database, chat_id: int, when: datetime = SENT_AT) -> tuple[int, int]:
     """A partnership whose first nudge has gone out: (partnership id, occurrence id)."""
     pid = await add_weekly(database, chat_id=chat_id, now=NOW, weekday=0, at=time(9), start=date(2027, 1, 1))
-    await reviews.dispatch_due(database, when, Recorder())
+    await dispatch_due(database, when, Recorder())
     sent = [o for o in await occurrences(database, pid) if o.status == "sent"]
     return pid, sent[-1].id or 0
 
 
 async def answer_all(database: Database, occurrence_id: int, *, chat_id: int, user_id: int,
                      values: dict[str, str], comment: str | None = None, now: datetime = SENT_AT
-                     ) -> reviews.Summary | None:
-    progress = await reviews.start_answering(database, occurrence_id, chat_id=chat_id, user_id=user_id, now=now)
-    for step, question in enumerate(reviews.QUESTIONS):
-        progress = await reviews.record_score(database, progress.answer_id, user_id=user_id, step=step,
+                     ) -> Summary | None:
+    progress = await start_answering(database, occurrence_id, chat_id=chat_id, user_id=user_id, now=now)
+    for step, question in enumerate(QUESTIONS):
+        progress = await record_score(database, progress.answer_id, user_id=user_id, step=step,
                                               value=values[question.key])
-    assert progress.step == reviews.COMMENT_STEP
-    return await reviews.finish_answering(database, progress.answer_id, user_id=user_id, comment=comment, now=now)
+    assert progress.step == COMMENT_STEP
+    return await finish_answering(database, progress.answer_id, user_id=user_id, comment=comment, now=now)
 
 
 def test_every_tip_names_an_entry_that_exists_in_the_knowledge_base() -> None:
     kb = load_kb()
-    assert reviews.missing_tip_entries(kb.get) == []
-    communication = reviews.QUESTION_BY_KEY["communication"].tips
+    assert missing_tip_entries(kb.get) == []
+    communication = QUESTION_BY_KEY["communication"].tips
     for entry_id in communication:  # low communication: the entries on communication
         entry = kb.get(entry_id)
         assert entry is not None
         text = " ".join([entry.question, *entry.keywords]).lower()
         assert any(word in text for word in ("communicat", "dialogue", "listen")), entry_id
-    assert len(reviews.QUESTIONS) <= 7
+    assert len(QUESTIONS) <= 7
 
 
 async def test_a_private_check_in_gives_a_summary_with_changes_and_tips(db_url: str) -> None:
@@ -62,7 +68,7 @@ async def test_a_private_check_in_gives_a_summary_with_changes_and_tips(db_url: 
         assert summary.averages["purpose"] == 5 and summary.stage == "flying" and summary.tips == []
         assert summary.comments == ["All <b>good</b>"]  # stored as typed; escaped when shown
         # A week later: communication has dropped and the partnership is in frustration.
-        await reviews.dispatch_due(database, SENT_AT + timedelta(days=7), Recorder())
+        await dispatch_due(database, SENT_AT + timedelta(days=7), Recorder())
         second = [o for o in await occurrences(database, pid) if o.status == "sent"][-1].id or 0
         worse = {**GOOD, "communication": "1", "weight": "1", "stage": "frustration"}
         summary = await answer_all(database, second, chat_id=701, user_id=701, values=worse,
@@ -80,23 +86,23 @@ async def test_a_private_check_in_gives_a_summary_with_changes_and_tips(db_url: 
 async def test_answers_belong_to_their_person_and_values_are_checked(db_url: str) -> None:
     async with migrated(db_url) as database:
         _, occurrence_id = await nudged(database, -702)
-        mine = await reviews.start_answering(database, occurrence_id, chat_id=-702, user_id=1, now=SENT_AT)
+        mine = await start_answering(database, occurrence_id, chat_id=-702, user_id=1, now=SENT_AT)
         with pytest.raises(NotAllowed):  # someone else's buttons
-            await reviews.record_score(database, mine.answer_id, user_id=2, step=0, value="3")
+            await record_score(database, mine.answer_id, user_id=2, step=0, value="3")
         with pytest.raises(NotAllowed):  # a forged value
-            await reviews.record_score(database, mine.answer_id, user_id=1, step=0, value="9")
+            await record_score(database, mine.answer_id, user_id=1, step=0, value="9")
         with pytest.raises(NotAllowed):  # a nudge pressed from another chat
-            await reviews.start_answering(database, occurrence_id, chat_id=-999, user_id=1, now=SENT_AT)
+            await start_answering(database, occurrence_id, chat_id=-999, user_id=1, now=SENT_AT)
         with pytest.raises(NotAllowed):  # the comment before the questions
-            await reviews.finish_answering(database, mine.answer_id, user_id=1, comment=None, now=SENT_AT)
-        again = await reviews.start_answering(database, occurrence_id, chat_id=-702, user_id=1, now=SENT_AT)
+            await finish_answering(database, mine.answer_id, user_id=1, comment=None, now=SENT_AT)
+        again = await start_answering(database, occurrence_id, chat_id=-702, user_id=1, now=SENT_AT)
         assert again.answer_id == mine.answer_id and again.step == 0  # one answer row per person
 
 
 async def test_a_group_summary_waits_for_everyone_who_started(db_url: str) -> None:
     async with migrated(db_url) as database:
         _, occurrence_id = await nudged(database, -703)
-        await reviews.start_answering(database, occurrence_id, chat_id=-703, user_id=2, now=SENT_AT)
+        await start_answering(database, occurrence_id, chat_id=-703, user_id=2, now=SENT_AT)
         assert await answer_all(database, occurrence_id, chat_id=-703, user_id=1, values=GOOD) is None
         low = {**GOOD, "purpose": "1", "comment": ""}
         summary = await answer_all(database, occurrence_id, chat_id=-703, user_id=2, values=low, comment="x" * 10)
@@ -111,72 +117,72 @@ async def test_a_group_summary_waits_for_everyone_who_started(db_url: str) -> No
 async def test_a_group_check_in_closes_after_48_hours_once(db_url: str) -> None:
     async with migrated(db_url) as database:
         _, occurrence_id = await nudged(database, -704)
-        progress = await reviews.start_answering(database, occurrence_id, chat_id=-704, user_id=1, now=SENT_AT)
-        await reviews.record_score(database, progress.answer_id, user_id=1, step=0, value="2")
+        progress = await start_answering(database, occurrence_id, chat_id=-704, user_id=1, now=SENT_AT)
+        await record_score(database, progress.answer_id, user_id=1, step=0, value="2")
         await answer_all(database, occurrence_id, chat_id=-704, user_id=2, values=GOOD)
-        assert await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=47)) == []
-        [summary] = await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=48, minutes=1))
+        assert await close_expired_checkins(database, SENT_AT + timedelta(hours=47)) == []
+        [summary] = await close_expired_checkins(database, SENT_AT + timedelta(hours=48, minutes=1))
         assert (summary.respondents, summary.partial, summary.averages["purpose"]) == (1, 1, 3.5)
-        assert await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=49)) == []
+        assert await close_expired_checkins(database, SENT_AT + timedelta(hours=49)) == []
         # A check-in nobody answered closes quietly.
         _, _quiet = await nudged(database, -705)
-        assert await reviews.close_expired_checkins(database, SENT_AT + timedelta(hours=50)) == []
+        assert await close_expired_checkins(database, SENT_AT + timedelta(hours=50)) == []
 
 
 async def test_a_comment_is_bounded_and_kept_when_too_long(db_url: str) -> None:
     async with migrated(db_url) as database:
         _, occurrence_id = await nudged(database, 706)
-        progress = await reviews.start_answering(database, occurrence_id, chat_id=706, user_id=706, now=SENT_AT)
-        for step, question in enumerate(reviews.QUESTIONS):
-            await reviews.record_score(database, progress.answer_id, user_id=706, step=step, value=GOOD[question.key])
+        progress = await start_answering(database, occurrence_id, chat_id=706, user_id=706, now=SENT_AT)
+        for step, question in enumerate(QUESTIONS):
+            await record_score(database, progress.answer_id, user_id=706, step=step, value=GOOD[question.key])
         with pytest.raises(ReviewInputError, match="under 500"):
-            await reviews.finish_answering(database, progress.answer_id, user_id=706, comment="w " * 400, now=SENT_AT)
-        summary = await reviews.finish_answering(database, progress.answer_id, user_id=706, comment="short",
+            await finish_answering(database, progress.answer_id, user_id=706, comment="w " * 400, now=SENT_AT)
+        summary = await finish_answering(database, progress.answer_id, user_id=706, comment="short",
                                                  now=SENT_AT)
         assert summary is not None and summary.comments == ["short"]
         with pytest.raises(NudgeClosed):
-            await reviews.finish_answering(database, progress.answer_id, user_id=706, comment=None, now=SENT_AT)
+            await finish_answering(database, progress.answer_id, user_id=706, comment=None, now=SENT_AT)
 
 
 async def test_snooze_moves_the_occurrence_not_the_series_and_skip(db_url: str) -> None:
     async with migrated(db_url) as database:
         pid, occurrence_id = await nudged(database, 707)
-        when = await reviews.snooze(database, occurrence_id, chat_id=707, days=1, now=SENT_AT)
+        when = await snooze(database, occurrence_id, chat_id=707, days=1, now=SENT_AT)
         assert when.isoformat() == "2027-01-05T09:01:00+00:00"
         with pytest.raises(NudgeClosed):
-            await reviews.snooze(database, occurrence_id, chat_id=707, days=1, now=SENT_AT)
+            await snooze(database, occurrence_id, chat_id=707, days=1, now=SENT_AT)
         sender = Recorder()
-        await reviews.dispatch_due(database, SENT_AT + timedelta(hours=23), sender)
+        await dispatch_due(database, SENT_AT + timedelta(hours=23), sender)
         assert not sender.items
-        await reviews.dispatch_due(database, SENT_AT + timedelta(days=1, minutes=1), sender)
+        await dispatch_due(database, SENT_AT + timedelta(days=1, minutes=1), sender)
         assert [(i.occurrence_id, i.snoozed) for i in sender.items] == [(occurrence_id, True)]
         rows = await occurrences(database, pid)
         assert [(o.slot_date, o.status) for o in rows] == [(date(2027, 1, 4), "sent"), (date(2027, 1, 11), "pending")]
         # A week's snooze would run into the next check-in: refused, with the advice to skip.
         with pytest.raises(NudgeClosed, match="skip this one"):
-            await reviews.snooze(database, occurrence_id, chat_id=707, days=7, now=SENT_AT + timedelta(days=1))
-        following = await reviews.skip(database, occurrence_id, chat_id=707, now=SENT_AT + timedelta(days=1))
+            await snooze(database, occurrence_id, chat_id=707, days=7, now=SENT_AT + timedelta(days=1))
+        following = await skip(database, occurrence_id, chat_id=707, now=SENT_AT + timedelta(days=1))
         assert following is not None and following.date() == date(2027, 1, 11)
         with pytest.raises(NotAllowed):
-            await reviews.skip(database, occurrence_id, chat_id=708, now=SENT_AT)
+            await skip(database, occurrence_id, chat_id=708, now=SENT_AT)
 
 
 async def test_history_csv_and_chart(db_url: str) -> None:
     async with migrated(db_url) as database:
         pid, first = await nudged(database, 709)
         await answer_all(database, first, chat_id=709, user_id=709, values=GOOD, comment="=HYPERLINK(\"x\")")
-        await reviews.dispatch_due(database, SENT_AT + timedelta(days=7), Recorder())
+        await dispatch_due(database, SENT_AT + timedelta(days=7), Recorder())
         second = [o for o in await occurrences(database, pid) if o.status == "sent"][-1].id or 0
-        await reviews.skip(database, second, chat_id=709, now=SENT_AT + timedelta(days=7))
-        rows = await reviews.history(database, pid)
+        await skip(database, second, chat_id=709, now=SENT_AT + timedelta(days=7))
+        rows = await history(database, pid)
         assert [(r.slot_local.date(), r.status, r.respondents) for r in rows] == [
             (date(2027, 1, 4), "sent", 1), (date(2027, 1, 11), "skipped", 0)]
-        table = list(csv.reader(io.StringIO(reviews.history_csv(rows).decode("utf-8-sig"))))
+        table = list(csv.reader(io.StringIO(history_csv(rows).decode("utf-8-sig"))))
         assert table[0][:3] == ["date", "time", "status"] and "Communication" in table[0]
         assert table[1][0] == "2027-01-04" and table[1][table[0].index("Purpose")] == "5.00"
         assert table[1][-1].startswith("'=")  # a formula from a comment is never run by a spreadsheet
         png = render_chart("Riverside", [(r.slot_local.date(), r.averages) for r in rows if r.averages],
-                           {k: reviews.QUESTION_BY_KEY[k].label for k in reviews.NUMERIC_KEYS})
+                           {k: QUESTION_BY_KEY[k].label for k in NUMERIC_KEYS})
         assert png.startswith(b"\x89PNG") and len(png) > 5000
 
 
@@ -184,20 +190,20 @@ async def test_export_and_forget(db_url: str) -> None:
     async with migrated(db_url) as database:
         own_pid, own = await nudged(database, 710)
         group_pid = await add_weekly(database, chat_id=-711, now=NOW, weekday=0, at=time(9), start=date(2027, 1, 1))
-        await reviews.dispatch_due(database, SENT_AT, Recorder())
+        await dispatch_due(database, SENT_AT, Recorder())
         group_occ = next(o for o in await occurrences(database, group_pid) if o.status == "sent").id or 0
         await answer_all(database, own, chat_id=710, user_id=710, values=GOOD, comment="mine")
         await answer_all(database, group_occ, chat_id=-711, user_id=710, values=GOOD)
         await answer_all(database, group_occ, chat_id=-711, user_id=712, values=GOOD, comment="theirs")
-        exported = await reviews.export_user_data(database, 710)
+        exported = await export_user_data(database, 710)
         assert [p["name"] for p in exported["review_partnerships"]] == ["Riverside"]
         assert len(exported["review_answers"]) == 2 and exported["review_answers"][0]["raised"] == "mine"
         assert "theirs" not in str(exported)
         import json
 
         json.dumps(exported)  # JSON-serialisable
-        assert await reviews.forget_user(database, 710) == []
-        assert await reviews.export_user_data(database, 710) == {"review_partnerships": [], "review_answers": []}
-        assert await reviews.get_partnership(database, own_pid) is None  # their private partnership is gone
-        [row] = [r for r in await reviews.history(database, group_pid) if r.respondents]
+        assert await forget_user(database, 710) == []
+        assert await export_user_data(database, 710) == {"review_partnerships": [], "review_answers": []}
+        assert await get_partnership(database, own_pid) is None  # their private partnership is gone
+        [row] = [r for r in await history(database, group_pid) if r.respondents]
         assert row.respondents == 1 and row.comments == ["theirs"]  # the group keeps the others' answers

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import col, update
 
-from bot.local_api import LocalBotApi
+from bot.core.local_api import LocalBotApi
 from db.review_models import ReviewOccurrence
 from db.types import utcnow
 from tests.conftest import TEST_TOKEN

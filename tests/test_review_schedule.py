@@ -10,8 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import reviews
-from bot.reviews import LAST_DAY, ReviewInputError, Schedule, next_occurrences
+from bot.reviews.errors import ReviewInputError
+from bot.reviews.inputs import CADENCES as CADENCE_NAMES
+from bot.reviews.inputs import (
+    LAST_DAY,
+    parse_cadence,
+    parse_date,
+    parse_day,
+    parse_name,
+    parse_partners,
+    parse_time,
+    parse_timezone,
+    parse_weekday,
+)
+from bot.reviews.schedule import Schedule, next_occurrences, occurrence
 
 LONDON, SYDNEY = "Europe/London", "Australia/Sydney"
 NINE = time(9, 0)
@@ -113,7 +125,7 @@ def test_sydney_gap_in_october_and_fold_in_april() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(cadence=st.sampled_from(reviews.CADENCES), weekday=st.integers(0, 6),
+@given(cadence=st.sampled_from(CADENCE_NAMES), weekday=st.integers(0, 6),
        day=st.sampled_from([1, 5, 15, 28, LAST_DAY]), hour=st.integers(0, 23), minute=st.sampled_from([0, 30, 45]),
        zone=st.sampled_from([LONDON, SYDNEY, "America/Santiago", "America/New_York", "UTC"]),
        start=st.dates(date(2026, 1, 1), date(2029, 12, 31)), offset_days=st.integers(-400, 2000))
@@ -123,7 +135,7 @@ def test_next_occurrences_match_walking_the_series_from_the_start(
     schedule = Schedule(cadence, time(hour, minute), zone, start, weekday=weekday, day=day)
     after = datetime.combine(start, time(12), tzinfo=UTC) + timedelta(days=offset_days)
     found = next_occurrences(schedule, after, 3)
-    walked = [reviews.occurrence(schedule, n) for n in range(0, 400)]
+    walked = [occurrence(schedule, n) for n in range(0, 400)]
     expected = [o for o in walked if o.utc > after][:3]
     assert found == expected
     for o in found:
@@ -134,26 +146,26 @@ def test_next_occurrences_match_walking_the_series_from_the_start(
 
 
 @pytest.mark.parametrize(("parse", "text", "expected"), [
-    (reviews.parse_time, "9:05", time(9, 5)), (reviews.parse_time, "14.30", time(14, 30)),
-    (reviews.parse_time, "2pm", time(14, 0)), (reviews.parse_time, "12am", time(0, 0)),
-    (reviews.parse_timezone, "europe/london", LONDON), (reviews.parse_timezone, "America/New York", "America/New_York"),
-    (reviews.parse_weekday, "Monday", 0), (reviews.parse_weekday, "sun", 6),
-    (reviews.parse_day, "last", LAST_DAY), (reviews.parse_day, "28", 28),
-    (reviews.parse_partners, "Age UK, , age uk; Food Bank\nCVS", ["Age UK", "Food Bank", "CVS"]),
+    (parse_time, "9:05", time(9, 5)), (parse_time, "14.30", time(14, 30)),
+    (parse_time, "2pm", time(14, 0)), (parse_time, "12am", time(0, 0)),
+    (parse_timezone, "europe/london", LONDON), (parse_timezone, "America/New York", "America/New_York"),
+    (parse_weekday, "Monday", 0), (parse_weekday, "sun", 6),
+    (parse_day, "last", LAST_DAY), (parse_day, "28", 28),
+    (parse_partners, "Age UK, , age uk; Food Bank\nCVS", ["Age UK", "Food Bank", "CVS"]),
 ])
 def test_what_people_type_is_understood(parse: object, text: str, expected: object) -> None:
     assert parse(text) == expected  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(("parse", "text", "says"), [
-    (reviews.parse_time, "25:00", "24-hour"), (reviews.parse_time, "noonish", "like 09:00"),
-    (reviews.parse_timezone, "Europe/Londn", "Did you mean Europe/London"),
-    (reviews.parse_timezone, "../../etc/passwd", "not a time zone"),
-    (reviews.parse_day, "31", "1 to 28"), (reviews.parse_weekday, "someday", "mon, tue"),
-    (reviews.parse_cadence, "yearly", "weekly, fortnightly"), (reviews.parse_name, "   ", "name"),
-    (reviews.parse_name, "x" * 101, "under 100"),
-    (reviews.parse_partners, ",".join(f"Org {i}" for i in range(13)), "12"),
-    (reviews.parse_partners, "y" * 150, "too long"),
+    (parse_time, "25:00", "24-hour"), (parse_time, "noonish", "like 09:00"),
+    (parse_timezone, "Europe/Londn", "Did you mean Europe/London"),
+    (parse_timezone, "../../etc/passwd", "not a time zone"),
+    (parse_day, "31", "1 to 28"), (parse_weekday, "someday", "mon, tue"),
+    (parse_cadence, "yearly", "weekly, fortnightly"), (parse_name, "   ", "name"),
+    (parse_name, "x" * 101, "under 100"),
+    (parse_partners, ",".join(f"Org {i}" for i in range(13)), "12"),
+    (parse_partners, "y" * 150, "too long"),
 ])
 def test_bad_input_gets_a_friendly_reason(parse: object, text: str, says: str) -> None:
     with pytest.raises(ReviewInputError, match=says):
@@ -162,13 +174,13 @@ def test_bad_input_gets_a_friendly_reason(parse: object, text: str, says: str) -
 
 def test_start_dates_in_the_past_or_far_future_are_refused_in_chat() -> None:
     today = date(2027, 1, 10)
-    assert reviews.parse_date("2027-01-10", not_before=today) == today
+    assert parse_date("2027-01-10", not_before=today) == today
     with pytest.raises(ReviewInputError, match="already passed"):
-        reviews.parse_date("2027-01-09", not_before=today)
+        parse_date("2027-01-09", not_before=today)
     with pytest.raises(ReviewInputError, match="two years"):
-        reviews.parse_date("2030-01-01", not_before=today)
+        parse_date("2030-01-01", not_before=today)
     with pytest.raises(ReviewInputError, match="YYYY-MM-DD"):
-        reviews.parse_date("10/01/2027", not_before=today)
+        parse_date("10/01/2027", not_before=today)
 
 
 def test_a_schedule_without_its_day_is_refused() -> None:

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from bot import reviews
 from bot.app import LOCAL_TOKEN
-from bot.handlers.reviews import make_sender
-from bot.local_api import LocalBotApi
-from bot.local_request import LocalRequest
+from bot.core.local_api import LocalBotApi
+from bot.core.local_request import LocalRequest
+from bot.reviews.dispatch import DispatchReport, dispatch_due, due_at
+from bot.reviews.jobs import make_sender
 from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
 from tests.review_support import migrated
@@ -47,7 +47,7 @@ async def seed(database: Database) -> None:
         await session.commit()
 
 
-def dispatcher(url: str, api: LocalBotApi, start: threading.Barrier, reports: list[reviews.DispatchReport]) -> None:
+def dispatcher(url: str, api: LocalBotApi, start: threading.Barrier, reports: list[DispatchReport]) -> None:
     """One bot process: its own loop, engine and Bot; waits for the other, then dispatches."""
     from telegram import Bot
 
@@ -57,7 +57,7 @@ def dispatcher(url: str, api: LocalBotApi, start: threading.Barrier, reports: li
         await bot.initialize()
         try:
             await asyncio.to_thread(start.wait, 30)
-            reports.append(await reviews.dispatch_due(database, NOW, make_sender(bot, NOW), batch=40))
+            reports.append(await dispatch_due(database, NOW, make_sender(bot, NOW), batch=40))
         finally:
             await bot.shutdown()
             await database.dispose()
@@ -70,7 +70,7 @@ async def test_two_processes_send_each_of_1000_nudges_exactly_once(db_url: str) 
         await seed(database)
     api = LocalBotApi()
     start = threading.Barrier(2)
-    reports: list[reviews.DispatchReport] = []
+    reports: list[DispatchReport] = []
     threads = [threading.Thread(target=dispatcher, args=(db_url, api, start, reports)) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -82,4 +82,4 @@ async def test_two_processes_send_each_of_1000_nudges_exactly_once(db_url: str) 
     assert sum(r.sent for r in reports) == COUNT
     assert all(r.claimed > 0 for r in reports), f"both processes should have taken part: {reports}"
     async with migrated(db_url) as database:
-        assert await reviews.due_at(database, NOW + timedelta(minutes=1)) == []
+        assert await due_at(database, NOW + timedelta(minutes=1)) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from bot.startup import prepare
+from bot.core.startup import prepare
 from bot.terminal import TerminalChat
 from tests.conftest import PANEL_CHAT_ID, make_settings
 
@@ -41,3 +41,31 @@ async def test_groups_and_inline_mode_in_the_terminal(db_url: str) -> None:
     assert text.count("bot → group:") == 1
     assert "inline results:" in text and "memorandum" in text.split("inline results:")[1].lower()
     assert "::panel TEXT" in text
+
+
+async def test_terminal_chat_sends_only_its_own_persons_nudges(db_url: str) -> None:
+    """A terminal session on a shared database must not take the real bot's nudges for other chats."""
+    from datetime import date, time, timedelta
+
+    from bot.terminal import LOCAL_USER_ID
+    from db.types import utcnow
+    from tests.review_support import add_weekly, occurrences
+
+    services = await prepare(make_settings(db_url, telegram_bot_token=None))
+    now = utcnow()
+    mine = await add_weekly(services.database, chat_id=LOCAL_USER_ID, now=now, weekday=now.weekday(), at=time(9),
+                            start=date.today() - timedelta(days=14), zone="UTC")
+    theirs = await add_weekly(services.database, chat_id=4242, now=now, weekday=now.weekday(), at=time(9),
+                              start=date.today() - timedelta(days=14), zone="UTC", name="Elsewhere")
+    services.clock = lambda: now + timedelta(days=8)
+    out = io.StringIO()
+    async with TerminalChat(services, out, name="Tess") as chat:
+        [job] = chat.application.job_queue.get_jobs_by_name("review-dispatch")
+        await job.run(chat.application)
+        chat.flush()
+    statuses = {o.partnership_id: o.status for o in await occurrences(services.database, theirs)}
+    sent_mine = [o.status for o in await occurrences(services.database, mine)]
+    await services.database.dispose()
+    assert out.getvalue().count("Check-in time") == 1
+    assert "sent" in sent_mine
+    assert statuses == {theirs: "pending"}

@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Update
 
-from bot.update_processor import PerPersonUpdateProcessor
+from bot.core.update_processor import PerPersonUpdateProcessor
 
 
 def _update(update_id: int, user_id: int) -> Update:

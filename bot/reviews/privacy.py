@@ -1,4 +1,4 @@
-"""The review feature's privacy hooks: export and forget a person's data (see :mod:`bot.privacy`)."""
+"""The review feature's privacy hooks: export and forget a person's data (see :mod:`bot.privacy.gather`)."""
 
 from __future__ import annotations
 

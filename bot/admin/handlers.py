@@ -1,0 +1,122 @@
+"""Admin commands in chat (only for ADMIN_IDS) and the housekeeping jobs.
+
+/gaps shows what people asked that the bot could not answer, /drafts sends the panel answers saved for
+the curators, /reload picks up an edited knowledge base without a restart. Anyone who is not an admin
+gets a polite "not available" and learns nothing about what exists.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot.core.messages import send_html
+from bot.core.services import services
+from bot.core.startup import StartupError, build_matcher, load_kb
+from bot.panel.store import drafts_yaml, list_drafts
+from bot.questions.asking import forget_old_identities
+from bot.questions.gaps import find_gaps
+from knowledge.render import escape
+
+log = logging.getLogger(__name__)
+
+NOT_AVAILABLE = "Sorry, that command isn't available."
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Let only ADMIN_IDS through; everyone else gets a polite "not available" that reveals nothing."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        if user is None or not services(context).settings.is_admin(user.id):
+            await send_html(context, chat.id, NOT_AVAILABLE)
+            return
+        await handler(update, context)
+
+    return guarded
+
+
+@admin_only
+async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    assert chat is not None  # admin_only lets only admins in a chat through
+    svc = services(context)
+    days = 30
+    if context.args and context.args[0].isdigit():
+        days = max(1, min(int(context.args[0]), 365))
+    try:
+        gaps = await find_gaps(svc.database, now=svc.clock(), days=days, limit=15)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
+        return
+    if not gaps:
+        await send_html(context, chat.id, f"No unanswered questions in the last {days} days. 🎉")
+        return
+    lines = [f"<b>Unanswered questions, last {days} days</b> (most asked first)"]
+    lines += [f"{n}. {escape(gap.example)} <i>({gap.count}×)</i>" for n, gap in enumerate(gaps, start=1)]
+    await send_html(context, chat.id, "\n".join(lines))
+
+
+@admin_only
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reload the knowledge base from disk; a broken file keeps the old one running and says why."""
+    chat = update.effective_chat
+    assert chat is not None  # admin_only lets only admins in a chat through
+    svc = services(context)
+    try:
+        kb = load_kb()
+    except StartupError as exc:
+        await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
+                                          f"<code>{escape(str(exc))}</code>")
+        return
+    svc.kb, svc.matcher = kb, build_matcher(kb)
+    await send_html(context, chat.id, f"Reloaded: {len(kb)} entries in {len(kb.themes)} themes. "
+                                      "Old buttons keep working where their entries still exist.")
+
+
+@admin_only
+async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the saved panel answers as a knowledge-base file for curators."""
+    chat = update.effective_chat
+    assert chat is not None  # admin_only lets only admins in a chat through
+    svc = services(context)
+    try:
+        text = drafts_yaml(await list_drafts(svc.database))
+    except SQLAlchemyError:
+        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
+        return
+    if text is None:
+        await send_html(context, chat.id, "No drafts yet: tap “Save to knowledge base” under a panel answer.")
+        return
+    await context.bot.send_document(chat.id, io.BytesIO(text.encode("utf-8")), filename="drafts.yaml",
+                                    caption="Panel answers saved as drafts: edit, then add to knowledge/themes/.")
+
+
+async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: logged questions lose the asker's identity after 30 days (see /privacy)."""
+    svc = services(context)
+    try:
+        count = await forget_old_identities(svc.database, svc.clock())
+    except SQLAlchemyError as exc:
+        log.warning("Retention job skipped: database unavailable (%s)", type(exc).__name__)
+        return
+    if count:
+        log.info("Retention: %d old question(s) made anonymous", count)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("gaps", on_gaps))
+    application.add_handler(CommandHandler("reload", on_reload))
+    application.add_handler(CommandHandler("drafts", on_drafts))
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(retention, interval=6 * 3600, first=60, name="retention")

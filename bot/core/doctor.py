@@ -1,0 +1,72 @@
+"""``partnerbot doctor``: what is ready and what is not, in the order a person would fix it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from bot.core.config import Settings, SettingsError, load_settings, mask_url
+
+OK, NOT = "ready    ", "NOT READY"
+
+
+def _line(ready: bool, what: str) -> bool:
+    typer.echo(f"{OK if ready else NOT}  {what}")
+    return ready
+
+
+def run_doctor() -> int:
+    """Print one line per check; exit status 1 when something needed is not ready."""
+    all_ready = True
+    try:
+        settings: Settings | None = load_settings()
+        _line(True, "settings are valid")
+    except SettingsError as exc:
+        settings = None
+        all_ready = _line(False, str(exc))
+    if settings is not None:
+        _line(True, f"time zone {settings.default_timezone}")
+        if settings.token:
+            _line(True, "Telegram token is set (partnerbot run will use it)")
+        else:
+            typer.echo(f"{'optional':9}  no TELEGRAM_BOT_TOKEN: partnerbot chat works, partnerbot run needs one")
+        typer.echo(f"{'info':9}  admins: {len(settings.admin_ids)}; panel chat: "
+                   f"{'set' if settings.panel_chat_id else 'not set (no human panel)'}; "
+                   f"mode: {'webhook' if settings.webhook_url else 'long polling'}")
+        all_ready &= _check_database(settings)
+    all_ready &= _check_knowledge()
+    return 0 if all_ready else 1
+
+
+def _check_database(settings: Settings) -> bool:
+    from bot.core.startup import StartupError, open_database
+    from db.migrate import current_revision, head_revision
+
+    async def _probe() -> str | None:
+        database = await open_database(settings, migrate=False, timeout=10)
+        try:
+            return await current_revision(database)
+        finally:
+            await database.dispose()
+
+    try:
+        revision = asyncio.run(_probe())
+    except StartupError as exc:
+        return _line(False, str(exc))
+    head = head_revision()
+    where = mask_url(settings.database_url)
+    if revision == head:
+        return _line(True, f"database {where} (revision {revision})")
+    return _line(True, f"database {where} opens; at revision {revision}, newest {head}: "
+                       "run `partnerbot db upgrade` (run and chat do it themselves)")
+
+
+def _check_knowledge() -> bool:
+    from knowledge.check import check_knowledge_base
+
+    report = check_knowledge_base()
+    if report.problems:
+        return _line(False, f"knowledge base: {len(report.problems)} problem(s), first: {report.problems[0]} "
+                            "(see `partnerbot kb check`)")
+    return _line(True, f"knowledge base: {report.entries} entries in {report.themes} themes")

@@ -1,0 +1,95 @@
+"""Start-up checks shared by ``run``, ``chat`` and ``doctor``: each failure becomes one clear line.
+
+A newcomer who mistypes a setting should read what to fix, not a traceback; so every step here
+raises :class:`StartupError` with a message that names the setting or file at fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.core.config import Settings, mask_url
+from bot.core.services import Services
+from db.engine import Database
+from db.migrate import upgrade_database
+from knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge_base
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Something the bot needs is not ready; ``str()`` is the one line to print."""
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """A short, password-free reason a database could not be used."""
+    reason = getattr(exc, "orig", None) or exc
+    text = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+    return text[:200]
+
+
+async def open_database(settings: Settings, *, migrate: bool = True, timeout: float = 15.0) -> Database:
+    """Open the database and apply the migrations, or raise StartupError naming DATABASE_URL."""
+    database: Database | None = None
+    try:
+        database = Database(settings.database_url)
+        if migrate:
+            await asyncio.wait_for(upgrade_database(database), timeout)
+        else:
+            async with database.engine.connect():
+                pass
+    except (SQLAlchemyError, OSError, TimeoutError, ConnectionError, ValueError) as exc:
+        if database is not None:
+            await database.dispose()
+        where = mask_url(settings.database_url)
+        reason = "no answer in time" if isinstance(exc, TimeoutError) else describe_db_error(exc)
+        raise StartupError(f"Setting DATABASE_URL: cannot open the database at {where}: {reason}") from None
+    return database
+
+
+def load_kb() -> KnowledgeBase:
+    """Load the knowledge base, or raise StartupError naming the broken file and entry."""
+    try:
+        return load_knowledge_base()
+    except KnowledgeError as exc:
+        raise StartupError(f"Knowledge base: {exc}") from None
+
+
+def build_matcher(kb: KnowledgeBase) -> object | None:
+    """The question matcher for ``kb`` (None until the engine module exists)."""
+    try:
+        from knowledge.engine import Matcher
+    except ImportError:  # pragma: no cover - only while the engine is being written
+        return None
+    return Matcher(kb)
+
+
+async def prepare(settings: Settings) -> Services:
+    """Everything a running bot needs, checked in the order a person would fix it."""
+    kb = load_kb()
+    database = await open_database(settings)
+    return Services(settings=settings, database=database, kb=kb, matcher=build_matcher(kb))
+
+
+class _NoRetryTracebacks(logging.Filter):
+    """python-telegram-bot logs a full traceback when Telegram cannot be reached at start; the runner
+    already prints one clear line for that, so keep the message and drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Network Retry Loop"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("telegram.ext").addFilter(_NoRetryTracebacks())
+    # httpx logs every request URL, and the URL holds the bot token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

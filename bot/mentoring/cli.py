@@ -1,0 +1,106 @@
+"""``partnerbot mentors ...``: import mentors and mentees from CSV, list them, match the whole cohort.
+
+People are named by the ids admins know them by: the value of the CSV's ``telegram`` column (a numeric
+id prints as a number, a username as written), or the Telegram id of someone who signed up in the bot.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.core.commands import fail, with_database
+from bot.mentoring.cohort import list_profiles, load_cohort, record_proposals
+
+app = typer.Typer(help="Mentor buddies: import, list and match.", no_args_is_help=True)
+
+
+def _run(factory: Any) -> Any:
+    """Open the database (applying migrations), run ``factory(database)``, close it; errors as one line."""
+    async def _work(database: Any, _settings: Any) -> Any:
+        return await factory(database)
+
+    return with_database(_work)
+
+
+@app.command("import")
+def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns role, name, telegram, organisation, "
+                                                             "org_type, region, topics, capacity, story.")]) -> None:
+    """Import mentors and mentees. Bad rows are listed by line and skipped; the rest are imported.
+
+    Exit status 0 when every row was imported, 1 when some rows were not, 2 when the file was unusable.
+    """
+    from bot.mentoring.csv_import import ImportFileError, import_file
+    from db.types import utcnow
+
+    async def _import(database: Any) -> Any:
+        return await import_file(database, path, utcnow())
+
+    try:
+        report = _run(_import)
+    except ImportFileError as exc:
+        fail(f"Cannot import {path}: {exc}")
+        return
+    for line in report.lines():
+        typer.echo(line, err=line.startswith("  line") or "not imported" in line)
+    raise typer.Exit(1 if report.problems else 0)
+
+
+@app.command("list")
+def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Every mentor and mentee: organisation, area, topics, capacity and load, and status."""
+
+    rows = _run(list_profiles)
+    if json_output:
+        typer.echo(json.dumps({"profiles": rows}, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("No mentors or mentees yet. Import some with: partnerbot mentors import FILE.csv")
+        return
+    for row in rows:
+        status = "active" if row["active"] else ("paused" if row["role"] == "mentor" else "not looking")
+        if row["role"] == "mentor":
+            extra = f"{row['mentees']}/{row['capacity']} mentees"
+        else:
+            extra = "waiting" if row["waiting"] else ""
+        linked = "" if row["linked"] else " (not yet talked to the bot)"
+        typer.echo(f"{row['role']:6}  {row['id']!s:20}  {row['name'][:30]:30}  {row['organisation'][:30]:30}  "
+                   f"{row['region']:16}  {status:11} {extra}{linked}  topics: {', '.join(row['topics'])}")
+
+
+@app.command("match")
+def match_command(json_output: Annotated[bool, typer.Option("--json", help="Print the assignment as JSON.")] = False,
+                  apply: Annotated[bool, typer.Option("--apply", help="Send these suggestions to the mentees "
+                                                                      "(through the running bot).")] = False) -> None:
+    """Assign every waiting mentee to a mentor at once: as many as possible, then the best total score."""
+    from bot.mentoring.matching import assign_cohort
+    from db.types import utcnow
+
+    async def _match(database: Any) -> tuple[Any, Any, int]:
+        cohort = await load_cohort(database)
+        result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
+        sent = 0
+        if apply:
+            sent = await record_proposals(database, [(a.mentee_id, a.mentor_id, a.score, a.why)
+                                                     for a in result.assignments], utcnow())
+        return cohort, result, sent
+
+    cohort, result, sent = _run(_match)
+    ref = cohort.refs.get
+    if json_output:
+        typer.echo(json.dumps({"assignments": [{"mentee": ref(a.mentee_id), "mentor": ref(a.mentor_id),
+                                                "score": a.score} for a in result.assignments],
+                               "unmatched": [ref(pid) for pid in result.unmatched]}, ensure_ascii=False))
+    else:
+        typer.echo(f"{len(result.assignments)} of {len(cohort.mentees)} waiting mentees matched "
+                   f"(total score {result.total_score}).")
+        for a in result.assignments:
+            typer.echo(f"  {ref(a.mentee_id)!s} -> {ref(a.mentor_id)!s}  score {a.score}: {a.why}")
+        if result.unmatched:
+            typer.echo("No compatible mentor with a free place: " + ", ".join(str(ref(p)) for p in result.unmatched))
+    if apply:
+        typer.echo(f"Recorded {sent} suggestion(s). The running bot sends them to the mentees within a minute "
+                   "(people who haven't started the bot yet get theirs when they do).", err=True)

@@ -1,0 +1,360 @@
+"""Importing mentors and mentees from a CSV file (``partnerbot mentors import FILE.csv``).
+
+Admins of a council for voluntary service keep their lists in spreadsheets, typed by hand: so every
+row is validated on its own, names from the fixed lists are matched forgivingly ("MoU", "due dilligence",
+"Yorkshire"), a bad row is reported with its line number and the reason and is not imported, and the
+good rows are. Importing the same file twice changes nothing. Any text at all (control characters,
+emoji, right-to-left marks, a 100,000-character field) gives a report, never a crash.
+
+Columns: role, name, telegram, organisation, org_type, region, topics (';'-separated), capacity, story;
+optional: town, stage (';'-separated for mentors), partner_types (';'-separated).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
+from sqlmodel import select
+
+from bot.mentoring.cleaning import clean_line, clean_story, normalise_username
+from bot.mentoring.drafts import (
+    MAX_CAPACITY,
+    MIN_CAPACITY,
+    ProfileDraft,
+    ProfileError,
+    apply_draft,
+    draft_from_profile,
+    validate_draft,
+)
+from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, TOPICS, Choice
+from db.engine import Database
+from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS, MentoringPerson, MentoringProfile
+
+REQUIRED_COLUMNS = ("role", "name", "telegram", "organisation", "org_type", "region", "topics")
+OPTIONAL_COLUMNS = ("capacity", "story", "town", "stage", "partner_types")
+MAX_TELEGRAM_ID = 2**52
+FUZZY_CUTOFF = 85.0
+
+_EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
+    # topics
+    "finding": ("finding a partner", "partner search", "finding collaborators"),
+    "consortia": ("consortium", "consortia", "joint bids", "joint bid", "bids", "bidding", "tendering"),
+    "mou": ("mou", "mous", "memorandum of understanding", "partnership agreement", "agreements"),
+    "diligence": ("due dilligence", "checking partners"),
+    "governance": ("governance", "joint board", "joint boards", "boards"),
+    "legal": ("legal structure", "mergers", "merger", "merging", "legal form"),
+    "statutory": ("statutory", "statutory bodies", "council", "councils", "local authority", "nhs", "commissioners"),
+    "lead": ("lead agency", "lead partner", "sub-contracting", "subcontracting", "sub contracting"),
+    "data": ("data sharing", "data protection", "gdpr", "information sharing"),
+    "conflict": ("conflict", "conflicts", "difficult partners", "disputes"),
+    "culture": ("culture", "communication", "communications"),
+    "review": ("review", "reviewing", "evaluation", "evaluating", "monitoring and evaluation"),
+    "community": ("community involvement", "community engagement", "involving communities"),
+    # organisation types
+    "social_enterprise": ("social enterprise", "cic", "community interest company"),
+    "charity": ("charity", "registered charity", "cio"),
+    # regions
+    "north_east": ("north east england", "ne"),
+    "north_west": ("north west england", "nw"),
+    "yorkshire": ("yorkshire", "yorkshire and humber", "humber"),
+    "east": ("east of england", "east anglia", "eastern"),
+    "east_midlands": ("east mids",),
+    "west_midlands": ("west mids",),
+    "south_east": ("south east england", "se"),
+    "south_west": ("south west england", "sw"),
+    "northern_ireland": ("northern ireland", "ni"),
+    "wales": ("cymru",),
+}
+_ORG_ALIASES = {"community": ("community group", "community organisation", "voluntary group", "community"),
+                "statutory": ("statutory", "statutory body", "council", "local authority", "nhs", "public body")}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not found, not text, missing columns)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportRow:
+    """One valid row: who (a Telegram id or a username), as written in the file, and the profile."""
+
+    line: int
+    ref: str
+    telegram_id: int | None
+    username: str | None
+    draft: ProfileDraft
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: list[int] = field(default_factory=list)  # lines whose person has since edited their profile
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"Imported: {self.created} new, {self.updated} updated, {self.unchanged} unchanged."]
+        if self.kept:
+            out.append(f"Kept {len(self.kept)} profile(s) as their owners last edited them in the bot "
+                       f"(lines {', '.join(str(n) for n in self.kept)}).")
+        if self.problems:
+            out.append(f"{len(self.problems)} row(s) not imported:")
+            out.extend(f"  {problem}" for problem in self.problems)
+        return out
+
+
+def _aliases(choices: tuple[Choice, ...], extra: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for choice in choices:
+        for name in (choice.slug, choice.slug.replace("_", " "), choice.label, choice.short,
+                     *extra.get(choice.slug, ())):
+            key = default_process(name)
+            if key:
+                table.setdefault(key, choice.slug)
+    return table
+
+
+_TOPIC_ALIASES = _aliases(TOPICS, _EXTRA_ALIASES)
+_ORG_TYPE_ALIASES = _aliases(ORG_TYPES, {**_EXTRA_ALIASES, **_ORG_ALIASES})
+_REGION_ALIASES = _aliases(REGIONS, _EXTRA_ALIASES)
+_STAGE_ALIASES = _aliases(STAGES, {})
+
+
+def match_choice(value: str, aliases: dict[str, str]) -> str | None:
+    """The slug ``value`` names: an exact name or alias first, else the closest above the cutoff."""
+    key = default_process(value)
+    if not key:
+        return None
+    if key in aliases:
+        return aliases[key]
+    if len(key) < 4:  # too short to guess from: "ab" must not become anything
+        return None
+    found = process.extractOne(key, list(aliases), scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_CUTOFF)
+    return aliases[found[0]] if found else None
+
+
+def _parse_list(value: str, aliases: dict[str, str], what: str) -> list[str]:
+    slugs: list[str] = []
+    for part in value.split(";"):
+        part = clean_line(part, 200)
+        if not part:
+            continue
+        slug = match_choice(part, aliases)
+        if slug is None:
+            raise ProfileError(f"unknown {what} {part[:40]!r}")
+        if slug not in slugs:
+            slugs.append(slug)
+    return slugs
+
+
+def _telegram(value: str) -> tuple[int | None, str | None]:
+    text = clean_line(value, 200)
+    for prefix in ("https://t.me/", "http://t.me/", "t.me/"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):]
+    if text.isdigit() and text.isascii():
+        number = int(text)
+        if 0 < number < MAX_TELEGRAM_ID:
+            return number, None
+    handle = normalise_username(text)
+    if handle is None:
+        raise ProfileError(f"telegram must be a username like @jo_smith or a numeric id, not {text[:40]!r}")
+    return None, handle
+
+
+def parse_row(line: int, raw: dict[str, str]) -> ImportRow:
+    """Validate one row; raise ProfileError with the reason."""
+    role = clean_line(raw.get("role"), 40).lower()
+    if role not in (MENTOR, MENTEE):
+        raise ProfileError(f"role must be mentor or mentee, not {role[:40]!r}" if role else "role is empty")
+    name = clean_line(raw.get("name"), 10_000)
+    if not name:
+        raise ProfileError("name is empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise ProfileError(f"name is {len(name)} characters; at most {MAX_NAME_CHARS}")
+    organisation = clean_line(raw.get("organisation"), 10_000)
+    if not organisation:
+        raise ProfileError("organisation is empty")
+    if len(organisation) > MAX_NAME_CHARS:
+        raise ProfileError(f"organisation is {len(organisation)} characters; at most {MAX_NAME_CHARS}")
+    if not clean_line(raw.get("telegram")):
+        raise ProfileError("telegram is empty")
+    telegram_id, username = _telegram(raw.get("telegram") or "")
+    org_type = match_choice(clean_line(raw.get("org_type"), 200), _ORG_TYPE_ALIASES)
+    if org_type is None:
+        raise ProfileError(f"unknown org_type {clean_line(raw.get('org_type'), 40)!r} "
+                           f"(use one of: {', '.join(c.label for c in ORG_TYPES)})")
+    region = match_choice(clean_line(raw.get("region"), 200), _REGION_ALIASES)
+    if region is None:
+        raise ProfileError(f"unknown region {clean_line(raw.get('region'), 40)!r} "
+                           "(use an English region, Scotland, Wales or Northern Ireland)")
+    topics = _parse_list(raw.get("topics") or "", _TOPIC_ALIASES, "topic")
+    if not topics:
+        raise ProfileError("topics is empty (give at least one, separated by ';')")
+    stages = _parse_list(raw.get("stage") or "", _STAGE_ALIASES, "stage")
+    if role == MENTEE and len(stages) > 1:
+        raise ProfileError("a mentee has one stage")
+    partner_types = _parse_list(raw.get("partner_types") or "", _ORG_TYPE_ALIASES, "partner type")
+    if not partner_types and "statutory" in topics:
+        partner_types = ["statutory"]  # working with statutory bodies is dealing with them
+    capacity_text = clean_line(raw.get("capacity"), 40)
+    capacity = 1
+    if role == MENTOR and capacity_text:
+        try:
+            capacity = int(float(capacity_text)) if float(capacity_text).is_integer() else -1
+        except (ValueError, OverflowError):
+            capacity = -1
+        if not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
+            raise ProfileError(f"capacity must be a whole number from 1 to 5, not {capacity_text[:20]!r}")
+    story = clean_story(raw.get("story"))
+    if len(story) > MAX_STORY_CHARS:
+        raise ProfileError(f"story is {len(story)} characters; at most {MAX_STORY_CHARS}")
+    draft = validate_draft({"role": role, "display_name": name, "organisation": organisation, "org_type": org_type,
+                            "region": region, "town": clean_line(raw.get("town")) or None, "topics": topics,
+                            "stages": stages, "partner_types": partner_types, "story": story,
+                            "capacity": capacity})
+    ref = str(telegram_id) if telegram_id is not None else clean_line(raw.get("telegram"), 64)
+    return ImportRow(line, ref, telegram_id, username, draft)
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), else Windows-1252 as Excel saves it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(f"{path} is not a text CSV file (save it as CSV UTF-8)")
+
+
+def parse_csv(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
+    """Every row validated: the good rows, and each bad row's line number and reason."""
+    csv.field_size_limit(1_000_000)
+    reader = csv.reader(io.StringIO(text.replace("\x00", "")))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise ImportFileError("the file is empty (expected a header row: "
+                              + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + ")") from None
+    columns = [clean_line(name, 60).lower().replace(" ", "_") for name in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise ImportFileError(f"missing column(s): {', '.join(missing)} (the header row must name: "
+                              + ", ".join(REQUIRED_COLUMNS) + "; optional: " + ", ".join(OPTIONAL_COLUMNS) + ")")
+    rows: list[ImportRow] = []
+    problems: list[RowProblem] = []
+    seen: dict[tuple[str, str], int] = {}
+    line = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(RowProblem(line, f"could not read this row ({exc})"))
+            line = reader.line_num + 1
+            continue
+        start, line = line, reader.line_num + 1
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) > len(columns) and any(value.strip() for value in values[len(columns):]):
+            problems.append(RowProblem(start, f"has {len(values)} values but the header names {len(columns)} "
+                                              "(a comma inside a value needs quotes)"))
+            continue
+        raw = dict(zip(columns, values, strict=False))
+        try:
+            row = parse_row(start, raw)
+        except ProfileError as exc:
+            problems.append(RowProblem(start, str(exc)))
+            continue
+        key = (str(row.telegram_id) if row.telegram_id is not None else f"@{row.username}", row.draft.role)
+        if key in seen:
+            problems.append(RowProblem(start, f"the same person and role as line {seen[key]}"))
+            continue
+        seen[key] = start
+        rows.append(row)
+    return rows, problems
+
+
+async def import_rows(database: Database, rows: list[ImportRow], now: datetime) -> ImportReport:
+    """Store valid rows. New people and profiles are created; imported profiles are updated only when
+    the file says something new; a profile its owner has edited in the bot is kept as they left it."""
+    report = ImportReport()
+    async with database.session() as session:
+        for row in rows:
+            person: MentoringPerson | None = None
+            if row.telegram_id is not None:
+                person = (await session.exec(select(MentoringPerson).where(
+                    MentoringPerson.telegram_id == row.telegram_id))).first()
+            if person is None and row.username:
+                person = (await session.exec(select(MentoringPerson).where(
+                    MentoringPerson.username == row.username))).first()
+            if person is None and row.ref:
+                person = (await session.exec(select(MentoringPerson).where(
+                    MentoringPerson.import_ref == row.ref))).first()
+            if person is None:
+                person = MentoringPerson(telegram_id=row.telegram_id, username=row.username,
+                                         first_name=row.draft.display_name, import_ref=row.ref, created_at=now)
+                session.add(person)
+                await session.flush()
+            elif person.import_ref is None:
+                taken = (await session.exec(select(MentoringPerson.id).where(
+                    MentoringPerson.import_ref == row.ref))).first()
+                if taken is None:
+                    person.import_ref = row.ref
+                    session.add(person)
+            profile = (await session.exec(select(MentoringProfile).where(
+                MentoringProfile.person_id == person.id, MentoringProfile.role == row.draft.role))).first()
+            if profile is None:
+                profile = MentoringProfile(person_id=person.id or 0, role=row.draft.role, display_name="",
+                                           organisation="", org_type="", region="", source="import",
+                                           created_at=now, updated_at=now)
+                apply_draft(profile, row.draft)
+                session.add(profile)
+                report.created += 1
+            elif profile.source != "import":
+                report.kept.append(row.line)
+            elif draft_from_profile(profile) == _as_dict(row.draft):
+                report.unchanged += 1
+            else:
+                apply_draft(profile, row.draft)
+                profile.updated_at = now
+                session.add(profile)
+                report.updated += 1
+        await session.commit()
+    return report
+
+
+def _as_dict(draft: ProfileDraft) -> dict[str, object]:
+    """A draft in the shape of ``draft_from_profile`` (lists in the fixed order), to spot real changes."""
+    probe = MentoringProfile(person_id=0, role=draft.role, display_name="", organisation="", org_type="", region="")
+    apply_draft(probe, draft)
+    return draft_from_profile(probe)
+
+
+async def import_file(database: Database, path: Path, now: datetime) -> ImportReport:
+    """Read, validate and import ``path``; bad rows are in ``report.problems``."""
+    rows, problems = parse_csv(read_text(path))
+    report = await import_rows(database, rows, now)
+    report.problems = problems
+    return report
+

@@ -1,0 +1,99 @@
+"""The three commands: /mentor (a mentee's home), /mentor_offer (become a mentor, or see your mentor
+status) and /profile (see and change your profiles).
+
+Why a module of its own: each command picks up where the person is (questions to answer, a profile to
+show, suggestions, a buddy) and hands over to the module that does the work; they answer only in a
+private chat.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core import callbacks as cb
+from bot.core.services import services
+from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, TRY_AGAIN, buttons, say, user_of
+from bot.mentoring.handlers.profile import profile_card, profile_markup
+from bot.mentoring.handlers.profile_questions import start_profile
+from bot.mentoring.handlers.suggestions import show_mentee_home
+from bot.mentoring.lists import MENTEE, MENTOR, ROLES
+from bot.mentoring.profiles import profiles_of
+from bot.mentoring.requests import mentor_matches
+from bot.questions.answers import short
+from knowledge.render import escape
+
+
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == "private"
+
+
+async def on_mentor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mentor: the mentee's home: suggestions, the pending request, the buddy, or the questions."""
+    if not _private(update):
+        await say(update, context, "Let's talk about mentor buddies in a private chat: message me directly.")
+        return
+    svc = services(context)
+    user_id, _, _ = user_of(update)
+    try:
+        profiles = await profiles_of(svc.database, user_id)
+    except SQLAlchemyError:
+        await say(update, context, TRY_AGAIN)
+        return
+    if MENTEE not in profiles:
+        await start_profile(update, context, MENTEE)
+        return
+    await show_mentee_home(context, user_id)
+
+
+async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mentor_offer: become a mentor, or see your mentor status."""
+    if not _private(update):
+        await say(update, context, "Let's talk about mentor buddies in a private chat: message me directly.")
+        return
+    svc = services(context)
+    user_id, _, _ = user_of(update)
+    try:
+        profiles = await profiles_of(svc.database, user_id)
+        matches = await mentor_matches(svc.database, user_id) if MENTOR in profiles else []
+    except SQLAlchemyError:
+        await say(update, context, TRY_AGAIN)
+        return
+    profile = profiles.get(MENTOR)
+    if profile is None:
+        await start_profile(update, context, MENTOR)
+        return
+    buddies = [p for p in matches if p.match.status == "accepted"]
+    pending = [p for p in matches if p.match.status == "pending"]
+    lines = [f"<b>You're a mentor buddy</b> ({'taking requests' if profile.active else 'paused'}).",
+             f"Buddies: {len(buddies)} of {profile.capacity}."]
+    lines += [f"• {escape(p.mentee_name)}" for p in buddies]
+    if pending:
+        lines.append(f"Requests waiting for your answer: {len(pending)} (see the messages above).")
+    rows = [[("⏸ Pause new requests" if profile.active else "▶️ Resume requests",
+              cb.make(P_ACTIVE, MENTOR, 0 if profile.active else 1))],
+            [("✏️ Edit my profile", cb.make(P_EDIT, MENTOR, "card"))]]
+    rows += [[(f"End match with {short(p.mentee_name, 30)}", cb.make(END, p.match.id))] for p in buddies]
+    await say(update, context, "\n".join(lines), buttons(rows))
+
+
+async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/profile: each profile with buttons to change any field, pause or delete."""
+    if not _private(update):
+        await say(update, context, "Your profile is private: message me directly and send /profile.")
+        return
+    svc = services(context)
+    user_id, _, _ = user_of(update)
+    try:
+        profiles = await profiles_of(svc.database, user_id)
+    except SQLAlchemyError:
+        await say(update, context, TRY_AGAIN)
+        return
+    if not profiles:
+        await say(update, context, "You don't have a mentoring profile yet. Send /mentor to find a buddy, or "
+                                    "/mentor_offer to become one.")
+        return
+    for role in ROLES:
+        if role in profiles:
+            await say(update, context, profile_card(profiles[role]), profile_markup(profiles[role]))

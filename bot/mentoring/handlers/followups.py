@@ -1,0 +1,166 @@
+"""After a match: the mentee's answers to "Have you connected?" and "Continue or close?", the 1-5
+rating and its comment, and either buddy ending the match.
+
+Why a module of its own: these buttons arrive days or months after the match, so each is checked
+against the person pressing; ending a match frees the mentor's place for the waiting list.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.core import callbacks as cb
+from bot.core.services import services
+from bot.mentoring.cleaning import clean_story
+from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
+from bot.mentoring.handlers.common import (
+    COMMENT_FOR,
+    RATE,
+    SKIP_COMMENT,
+    TRY_AGAIN,
+    buttons,
+    contact_line,
+    edit,
+    for_match,
+    notify,
+)
+from bot.mentoring.handlers.suggestions import show_mentee_home
+from bot.mentoring.jobs import tell_waiting
+from bot.mentoring.relay import add_relay
+from db.mentoring_models import MAX_COMMENT_CHARS
+from knowledge.render import escape
+
+
+async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The mentee's answer to "Have you connected?" (also "I need a different buddy" from /mentor)."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    data = cb.parse(query.data)
+    match_id, answer = data.int_arg(0), (data.args[1] if len(data.args) > 1 else "")
+    parties = await for_match(
+        query, match_id, "That buddy match isn't yours.",
+        lambda match_id: answer_checkin(svc.database, match_id, query.from_user.id, answer, svc.clock()))
+    if parties is None:
+        return
+    await query.answer()
+    if answer == CONNECTED:
+        await edit(update, "🎉 Great! I'll check in again at three months.")
+    elif answer == NOT_YET:
+        again = " I'll ask again in a week." if parties.match.checkin_due else ""
+        await edit(update, f"No problem: these things take time. {contact_line(parties.mentor, parties.mentor_name)}"
+                            f"{again}")
+        if parties.mentor.username is None and query.message is not None:
+            await add_relay(svc.database, query.from_user.id, query.message.message_id, match_id)
+    else:
+        await edit(update, f"OK, I've ended your match with {escape(parties.mentor_name)}.")
+        await notify(context, parties.mentor.telegram_id,
+                      f"Your buddy match with {escape(parties.mentee_name)} has ended. Thank you for the time you "
+                      "gave; your place is free for someone new.")
+        await show_mentee_home(context, query.from_user.id, intro="Here are other mentors who could help:")
+        await tell_waiting(context)
+
+
+async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The mentee's answer to "Continue or close?", then a 1-5 rating."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    data = cb.parse(query.data)
+    match_id, keep = data.int_arg(0), data.int_arg(1) == 1
+    parties = await for_match(
+        query, match_id, "That buddy match isn't yours.",
+        lambda match_id: answer_review(svc.database, match_id, query.from_user.id, keep, svc.clock()))
+    if parties is None:
+        return
+    await query.answer()
+    await edit(update, "👍 Carrying on: I'll check in again in three months." if keep
+                else f"Closed. Thank you both. Your match with {escape(parties.mentor_name)} has ended.")
+    if not keep:
+        await notify(context, parties.mentor.telegram_id,
+                      f"Your buddy match with {escape(parties.mentee_name)} has been closed. Thank you for the time "
+                      "you gave; your place is free for someone new.")
+        await tell_waiting(context)
+    await notify(context, query.from_user.id, f"How has being buddies with {escape(parties.mentor_name)} been? "
+                  "1 = not helpful, 5 = very helpful.",
+                  buttons([[(str(n), cb.make(RATE, match_id, n)) for n in range(1, 6)]]))
+
+
+async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or context.user_data is None:
+        return
+    svc = services(context)
+    data = cb.parse(query.data)
+    match_id, rating = data.int_arg(0), data.int_arg(1)
+    try:
+        ok = match_id is not None and rating is not None and await rate_match(
+            svc.database, match_id, query.from_user.id, rating=rating)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return
+    if not ok:
+        await query.answer("That buddy match isn't yours.", show_alert=True)
+        return
+    await query.answer()
+    context.user_data[COMMENT_FOR] = match_id
+    await edit(update, f"Thank you: {rating} out of 5. Anything you'd like to add? Type a short comment "
+                        f"(up to {MAX_COMMENT_CHARS} characters), or tap Skip.",
+                buttons([[("Skip", cb.make(SKIP_COMMENT, match_id))]]))
+
+
+async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.callback_query is None or context.user_data is None:
+        return
+    context.user_data.pop(COMMENT_FOR, None)
+    await update.callback_query.answer()
+    await edit(update, "Thank you for the feedback.")
+
+
+async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text after a rating is its comment (and is not treated as a question)."""
+    if context.user_data is None or COMMENT_FOR not in context.user_data:
+        return
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    svc = services(context)
+    text = clean_story(message.text)
+    if len(text) > MAX_COMMENT_CHARS:
+        await message.reply_html(f"That's {len(text)} characters; please shorten it to {MAX_COMMENT_CHARS}.")
+        raise ApplicationHandlerStop
+    try:
+        await rate_match(svc.database, int(context.user_data[COMMENT_FOR]), message.from_user.id
+                               if message.from_user else 0, comment=text)
+    except SQLAlchemyError:
+        await message.reply_html(TRY_AGAIN)
+        raise ApplicationHandlerStop from None
+    context.user_data.pop(COMMENT_FOR, None)
+    await message.reply_html("Thank you: your comment is saved.")
+    raise ApplicationHandlerStop
+
+
+async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    match_id = cb.parse(query.data).int_arg(0)
+    parties = await for_match(
+        query, match_id, "That buddy match isn't yours.",
+        lambda match_id: end_match(svc.database, match_id, query.from_user.id, svc.clock()))
+    if parties is None:
+        return
+    await query.answer()
+    by_mentee = parties.mentee.telegram_id == query.from_user.id
+    other_chat = parties.mentor.telegram_id if by_mentee else parties.mentee.telegram_id
+    other_name = parties.mentor_name if by_mentee else parties.mentee_name
+    await edit(update, f"Your buddy match with {escape(other_name)} has ended. Thank you.")
+    await notify(context, other_chat, f"Your buddy match with "
+                  f"{escape(parties.mentee_name if by_mentee else parties.mentor_name)} has ended. Thank you for the "
+                  "time you gave it." + ("" if by_mentee else " Send /mentor to find another buddy."))
+    await tell_waiting(context)

@@ -1,0 +1,171 @@
+"""A stored profile in chat: its card with a ✏️ button per field, editing one field, pausing or
+resuming (a mentor) or stopping and restarting the search (a mentee), and deleting it.
+
+Why a module of its own: every button here acts on the presser's own profile only, checked on the
+server; editing reuses the profile questions for just the one field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.core import callbacks as cb
+from bot.core.services import services
+from bot.mentoring.drafts import draft_from_profile
+from bot.mentoring.handlers.common import (
+    P_ACTIVE,
+    P_DELETE,
+    P_DELETE_YES,
+    P_EDIT,
+    P_KEEP,
+    TRY_AGAIN,
+    area,
+    buttons,
+    chip,
+    edit,
+    notify,
+    say,
+)
+from bot.mentoring.handlers.profile_questions import DRAFT, EDITING, FIELD_STATE, ask
+from bot.mentoring.handlers.suggestions import show_mentee_home
+from bot.mentoring.jobs import tell_waiting
+from bot.mentoring.lists import MENTOR, ORG_TYPES, ROLES, STAGES, TOPICS, label, split_slugs
+from bot.mentoring.profiles import delete_profile, profiles_of, set_active
+from knowledge.render import escape
+
+
+def profile_card(profile: Any) -> str:
+    mentor = profile.role == MENTOR
+    status = ("taking requests" if profile.active else "paused") if mentor else (
+        "looking for a buddy" if profile.active else "not looking just now")
+    lines = [f"<b>Your {'mentor' if mentor else 'buddy-seeker'} profile</b> ({status})",
+             f"Name: {escape(profile.display_name)}",
+             f"Organisation: {escape(profile.organisation)} ({escape(label(ORG_TYPES, profile.org_type))})",
+             f"Area: {area(profile.region, profile.town)}",
+             f"Topics: {chip(TOPICS, split_slugs(profile.topics))}",
+             f"{'Stages' if mentor else 'Stage'}: {chip(STAGES, split_slugs(profile.stages))}",
+             f"Partners: {chip(ORG_TYPES, split_slugs(profile.partner_types))}"]
+    if mentor:
+        lines.append(f"Mentees at a time: {profile.capacity}")
+    if profile.story:
+        lines.append(f"Story:<blockquote>{escape(profile.story)}</blockquote>")
+    return "\n".join(lines)
+
+
+def profile_markup(profile: Any) -> InlineKeyboardMarkup:
+    role = profile.role
+    fields = [("Name", "display_name"), ("Organisation", "organisation"), ("Type", "org_type"),
+              ("Area", "region"), ("Town", "town"), ("Topics", "topics"), ("Stage", "stages"),
+              ("Partners", "partner_types"), ("Story", "story")]
+    if role == MENTOR:
+        fields.append(("Capacity", "capacity"))
+    items = [(f"✏️ {name}", cb.make(P_EDIT, role, key)) for name, key in fields]
+    if role == MENTOR:
+        toggle = ("⏸ Pause" if profile.active else "▶️ Resume", cb.make(P_ACTIVE, role, 0 if profile.active else 1))
+    else:
+        toggle = ("⏸ Stop looking" if profile.active else "▶️ Look again",
+                  cb.make(P_ACTIVE, role, 0 if profile.active else 1))
+    return buttons([*[items[i:i + 3] for i in range(0, len(items), 3)],
+                     [toggle, ("🗑 Delete", cb.make(P_DELETE, role))]])
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A ✏️ button: load the stored profile and ask just that question (its owner's own profile only)."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    data = cb.parse(query.data)
+    role = data.args[0] if data.args else ""
+    key = data.args[1] if len(data.args) > 1 else ""
+    svc = services(context)
+    try:
+        profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return
+    if profile is None:
+        await query.answer("You don't have that profile.", show_alert=True)
+        return
+    await query.answer()
+    if key not in FIELD_STATE:  # "edit my profile": show the card with its ✏️ buttons
+        await say(update, context, profile_card(profile), profile_markup(profile))
+        return
+    draft = draft_from_profile(profile)
+    draft.update(topics_done=True, stages_done=True, partners_done=True, at=svc.clock().isoformat())
+    context.user_data[DRAFT] = draft
+    context.user_data[EDITING] = key
+    await ask(update, context, FIELD_STATE[key])
+
+
+async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pause / resume (mentor) or stop / restart looking (mentee): on the presser's own profile only."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    data = cb.parse(query.data)
+    role, active = (data.args[0] if data.args else ""), data.int_arg(1) == 1
+    try:
+        profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return
+    if profile is None:
+        await query.answer("You don't have that profile.", show_alert=True)
+        return
+    if role == MENTOR:
+        await query.answer("Resumed: you can get requests again." if active else "Paused: no new requests.")
+        await edit(update, profile_card(profile), profile_markup(profile))
+        if active:
+            await tell_waiting(context)
+    else:
+        await query.answer("OK" if active else "OK, you're off the waiting list.")
+        await edit(update, profile_card(profile), profile_markup(profile))
+        if active:
+            await show_mentee_home(context, query.from_user.id)
+
+
+async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    role = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
+    if role not in ROLES:
+        await query.answer()
+        return
+    await query.answer()
+    await say(update, context, f"Delete your {'mentor' if role == MENTOR else 'buddy-seeker'} profile? Any "
+                                "current buddy match in that role will end.",
+               buttons([[("Yes, delete it", cb.make(P_DELETE_YES, role)), ("No, keep it", P_KEEP)]]))
+
+
+async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    role = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
+    if role not in ROLES:
+        await query.answer()
+        return
+    try:
+        notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return
+    await query.answer()
+    await edit(update, "Deleted. Thank you for taking part.")
+    for chat_id, text in notices:
+        await notify(context, chat_id, text)
+    if role == MENTOR:
+        await tell_waiting(context)
+
+
+async def on_cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"No, keep it" and stale Cancel buttons outside the profile questions."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await edit(update, "OK, nothing changed.")

@@ -1,0 +1,111 @@
+"""/privacy, /mydata and /forget: what the bot keeps, everything it keeps about you, and deleting it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.core import callbacks as cb
+from bot.core.messages import send_html
+from bot.core.services import services
+from bot.privacy.gather import PRIVACY_NOTICE, export_everything, forget_everything
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("privacy", "What I keep about you, and why"),
+    BotCommand("mydata", "Send me everything you keep about me"),
+    BotCommand("forget", "Delete everything you keep about me"),
+]
+FORGET_YES, FORGET_NO = "fy", "fn"
+PRIVATE_ONLY = "For your privacy, please use this command in a private chat with me."
+TRY_AGAIN = "Sorry, I can't reach my records just now. Please try again in a minute."
+
+
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_chat:
+        await send_html(context, update.effective_chat.id, PRIVACY_NOTICE)
+
+
+async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    if chat.type != "private":
+        await send_html(context, chat.id, PRIVATE_ONLY)
+        return
+    svc = services(context)
+    try:
+        document = await export_everything(svc.database, user.id, dict(context.user_data or {}))
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
+        return
+    document["exported_at"] = utcnow().isoformat()
+    data = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    await context.bot.send_document(chat.id, io.BytesIO(data), filename="partnerbot-my-data.json",
+                                    caption="Here is everything I keep about you.")
+
+
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type != "private":
+        await send_html(context, chat.id, PRIVATE_ONLY)
+        return
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, delete my data", callback_data=cb.make(FORGET_YES)),
+                                    InlineKeyboardButton("No, keep it", callback_data=cb.make(FORGET_NO))]])
+    await send_html(context, chat.id,
+                    "This deletes everything I keep about you: your questions, votes, mentor profile, requests and "
+                    "matches. Your review answers stay only as anonymous totals. If you have a mentor buddy, I'll "
+                    "tell them the match has ended, not why.\n\n<b>This can't be undone.</b> Delete your data?",
+                    markup)
+
+
+async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    user_id = query.from_user.id  # the person pressing, never an id from the button
+    svc = services(context)
+    try:
+        notices = await forget_everything(svc.database, user_id)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return
+    context.application.drop_user_data(user_id)  # also removes it from the database
+    await query.answer()
+    try:
+        await query.edit_message_text("Done: I've deleted everything I kept about you. Send /start any time "
+                                      "to begin again.")
+    except BadRequest:
+        await send_html(context, user_id, "Done: I've deleted everything I kept about you.")
+    for chat_id, text in notices:
+        try:
+            await send_html(context, chat_id, text)
+        except (Forbidden, BadRequest):
+            log.info("Could not deliver a forget notice")
+
+
+async def on_forget_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_text("OK, nothing has been deleted.")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("privacy", on_privacy))
+    application.add_handler(CommandHandler("mydata", on_mydata))
+    application.add_handler(CommandHandler("forget", on_forget))
+    application.add_handler(CallbackQueryHandler(on_forget_yes, pattern=cb.pattern(FORGET_YES)))
+    application.add_handler(CallbackQueryHandler(on_forget_no, pattern=cb.pattern(FORGET_NO)))

@@ -1,0 +1,148 @@
+"""Asking in chat: any text in a private chat is a question; in a group only /ask, a mention or a
+reply to the bot. Also the buttons under an answer: follow-ups, the template, 👍 / 👎."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.core import callbacks as cb
+from bot.core.messages import send_html
+from bot.core.services import Services, services
+from bot.questions import answers
+from bot.questions.asking import StorageUnavailable, bound_question, log_question, record_vote
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [BotCommand("ask", "Ask a question (in groups: /ask your question)")]
+
+ASK_HOW = "Type your question after /ask, for example:\n<code>/ask how do we choose the right partners?</code>"
+GONE = "Sorry, that answer is no longer in my knowledge base. Try /topics, or ask me again in your own words."
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Match ``text`` and reply with an answer, suggestions or an honest decline."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None:
+        return
+    svc = services(context)
+    question = bound_question(text)
+    if not question:
+        await message.reply_html(ASK_HOW)
+        return
+    prefix = answers.LONG_MESSAGE_NOTE if len(" ".join(text.split())) > len(question) else ""
+    outcome = svc.matcher.ask(question)
+    reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
+    if outcome.kind == "answer" and outcome.best is not None:
+        entry = outcome.best.entry
+        await send_html(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb),
+                        reply_to=reply_to)
+        return
+    log_id = await log_question(svc.database, user_id=user.id if user else None, text=question,
+                                outcome=outcome.kind, best_score=outcome.score,
+                                best_entry_id=outcome.best.entry.id if outcome.best else None, now=svc.clock())
+    has_panel = svc.settings.panel_chat_id is not None
+    panel_log_id = log_id if has_panel and chat.type == ChatType.PRIVATE else None
+    if outcome.kind == "suggest" and outcome.suggestions:
+        entries = [match.entry for match in outcome.suggestions]
+        await send_html(context, chat.id, prefix + answers.suggest_text(panel_log_id is not None),
+                        answers.suggestions_markup(entries, panel_log_id=panel_log_id), reply_to=reply_to)
+        return
+    unavailable = has_panel and log_id is None
+    await send_html(context, chat.id, prefix + answers.decline_text(has_panel, unavailable),
+                    answers.decline_markup(panel_log_id=panel_log_id), reply_to=reply_to)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message and update.effective_message.text:
+        await answer_question(update, context, update.effective_message.text)
+
+
+async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await answer_question(update, context, " ".join(context.args or []))
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group, answer only a mention of the bot or a reply to one of its messages."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    bot = context.bot
+    replied = message.reply_to_message
+    is_reply_to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
+    mention = f"@{bot.username}".lower() if bot.username else None
+    mentioned = mention is not None and mention in message.text.lower()
+    if not (is_reply_to_bot or mentioned):
+        return
+    text = message.text
+    if mention:
+        start = text.lower().find(mention)
+        if start >= 0:
+            text = text[:start] + text[start + len(mention):]
+    await answer_question(update, context, text)
+
+
+async def on_open_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or update.effective_chat is None:
+        return
+    svc = services(context)
+    args = cb.parse(query.data).args
+    entry = svc.kb.get(args[0]) if args else None
+    if entry is None:
+        await query.answer()
+        await send_html(context, update.effective_chat.id, GONE)
+        return
+    await query.answer()
+    await send_html(context, update.effective_chat.id, answers.entry_text(entry), answers.entry_markup(entry, svc.kb))
+
+
+async def on_template(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or update.effective_chat is None:
+        return
+    svc = services(context)
+    data = cb.parse(query.data)
+    entry = svc.kb.get(data.args[0]) if data.args else None
+    path = svc.kb.template_path(entry) if entry else None
+    if entry is None or path is None:
+        await query.answer("Sorry, that template is no longer available.", show_alert=True)
+        return
+    await query.answer("Sending the template…")
+    with path.open("rb") as handle:
+        await context.bot.send_document(update.effective_chat.id, handle, filename=path.name,
+                                        caption=f"📄 {answers.escape(entry.question)}")
+
+
+async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    svc: Services = services(context)
+    data = cb.parse(query.data)
+    entry_id, helpful = (data.args[0] if data.args else ""), data.int_arg(1) == 1
+    if svc.kb.get(entry_id) is None:
+        await query.answer("That answer is no longer in my knowledge base.")
+        return
+    try:
+        new = await record_vote(svc.database, user_id=query.from_user.id, entry_id=entry_id, helpful=helpful,
+                                now=svc.clock())
+    except StorageUnavailable:
+        await query.answer("Sorry, I couldn't save that. Please try again in a minute.", show_alert=True)
+        return
+    thanks = "Thanks! Glad it helped." if helpful else "Thanks for telling me. The team will look at this answer."
+    await query.answer(thanks if new else "Thanks, I've updated your feedback.")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("ask", on_ask))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+                                           on_private_text))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS,
+                                           on_group_text))
+    application.add_handler(CallbackQueryHandler(on_open_entry, pattern=cb.pattern(cb.OPEN_ENTRY)))
+    application.add_handler(CallbackQueryHandler(on_template, pattern=cb.pattern(cb.TEMPLATE)))
+    application.add_handler(CallbackQueryHandler(on_vote, pattern=cb.pattern(cb.VOTE)))

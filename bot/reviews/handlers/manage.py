@@ -1,0 +1,123 @@
+"""/partnerships: list a chat's partnerships, and pause, resume or stop their check-ins."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import ContextTypes
+
+from bot.core import callbacks as cb
+from bot.core.messages import send_html
+from bot.core.services import services
+from bot.questions.answers import short
+from bot.reviews.errors import NotAllowed
+from bot.reviews.handlers.common import (
+    ADMINS_ONLY,
+    CHANGE,
+    MANAGE,
+    MAX_LISTED,
+    NOT_HERE,
+    TRY_AGAIN,
+    alert,
+    button,
+    drop_buttons,
+    is_admin,
+    markup,
+)
+from bot.reviews.partnerships import PartnershipView, get_partnership, pause, resume, stop
+from bot.reviews.partnerships import list_partnerships as partnerships_in
+from bot.reviews.schedule import describe_schedule, format_local
+from knowledge.render import escape
+
+
+# -- /partnerships: change, pause, resume, stop --------------------------------------------------------
+def _partnership_line(number: int, view: PartnershipView) -> str:
+    p = view.partnership
+    line = f"{number}. <b>{escape(p.name)}</b>: {escape(describe_schedule(view.schedule))}."
+    if p.partners:
+        line += f"\n   Partners: {escape(short(p.partners, 200))}"
+    if p.status == "paused":
+        reason = f" ({escape(p.paused_reason)})" if p.paused_reason else ""
+        line += f"\n   ⏸ Paused{reason}."
+    elif view.next_local is not None:
+        line += f"\n   Next: {format_local(view.next_local)}"
+    return line
+
+
+async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        views = await partnerships_in(services(context).database, chat_id=chat.id)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
+        return
+    if not views:
+        await send_html(context, chat.id, "There are no partnership check-ins here yet. Send /partnership to "
+                                          "set one up.")
+        return
+    more = len(views) - MAX_LISTED
+    views = views[:MAX_LISTED]  # Telegram allows 100 buttons under a message: three per partnership
+    rows: list[list[InlineKeyboardButton]] = []
+    for number, view in enumerate(views, start=1):
+        pid = view.partnership.id
+        toggle = (button(f"▶️ Resume {number}", MANAGE, pid, "resume") if view.partnership.status == "paused"
+                  else button(f"⏸ Pause {number}", MANAGE, pid, "pause"))
+        rows.append([button(f"✏️ Change {number}", CHANGE, pid), toggle,
+                     button(f"⏹ Stop {number}", MANAGE, pid, "stop")])
+    text = "<b>Partnership check-ins here</b>\n" + "\n".join(_partnership_line(n, v) for n, v in
+                                                             enumerate(views, start=1))
+    if more > 0:
+        text += f"\n<i>…and {more} more: stop the ones you no longer need, or see `partnerbot reviews list`.</i>"
+    await send_html(context, chat.id, text, markup(rows))
+
+
+async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    if query is None or chat is None or user is None:
+        return
+    data = cb.parse(query.data)
+    partnership_id, action = data.int_arg(0), data.args[1] if len(data.args) > 1 else ""
+    if not await is_admin(context, chat, user.id):
+        await alert(update, ADMINS_ONLY)
+        return
+    svc = services(context)
+    try:
+        partnership = None if partnership_id is None else await get_partnership(
+            svc.database, partnership_id, chat_id=chat.id)
+        if partnership is None or partnership.status == "stopped":
+            await alert(update, NOT_HERE)
+            return
+        name = escape(partnership.name)
+        if action == "stop":
+            await query.answer()
+            await send_html(context, chat.id, f"Stop the check-ins for <b>{name}</b>? The history stays in /reviews.",
+                            markup([[button("Yes, stop them", MANAGE, partnership_id, "stopok"),
+                                      button("No, keep them", MANAGE, partnership_id, "keep")]]))
+            return
+        if action == "keep":
+            await query.answer("Kept.")
+            await drop_buttons(update)
+            return
+        if action == "pause":
+            await pause(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
+            text = f"⏸ Check-ins for <b>{name}</b> are paused. Resume them from /partnerships."
+        elif action == "resume":
+            _, upcoming = await resume(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
+            text = f"▶️ Check-ins for <b>{name}</b> are back on. Next: {format_local(upcoming.local)}."
+        elif action == "stopok":
+            await stop(svc.database, partnership.id or 0, chat_id=chat.id, now=svc.clock())
+            text = f"⏹ Check-ins for <b>{name}</b> are stopped. The history stays in /reviews."
+        else:
+            await query.answer()
+            return
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)
+        return
+    except NotAllowed:
+        await alert(update, NOT_HERE)
+        return
+    await query.answer()
+    await drop_buttons(update)
+    await send_html(context, chat.id, text)
