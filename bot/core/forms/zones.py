@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from rapidfuzz import fuzz, process
 
-from bot.forms.typed import normalise
+from bot.core.forms.typed import normalise
 
 #: Abbreviations and everyday names; several zones where the abbreviation is used for more than one.
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.forms.typed import Option, Reading, choose, normalise
+from bot.core.forms.typed import Option, Reading, choose, normalise
 
 _PLACES: dict[str, str] = {
     "north_east": "Northumberland, County Durham, Durham, Tyne and Wear, Newcastle, Newcastle upon Tyne, "
