@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.forms.places import read_region
-from bot.forms.questions import reads_as_question
-from bot.forms.typed import Option, choose, parse_number, parse_weekday, parse_yes_no
-from bot.forms.when import NotUnderstood, clock_change_note, parse_date, parse_time
-from bot.forms.zones import resolve_zone
+from bot.core.forms.places import read_region
+from bot.core.forms.questions import reads_as_question
+from bot.core.forms.typed import Option, choose, parse_number, parse_weekday, parse_yes_no
+from bot.core.forms.when import NotUnderstood, clock_change_note, parse_date, parse_time
+from bot.core.forms.zones import resolve_zone
 
 ORG_TYPES = [Option("community", "Community group"), Option("charity", "Charity"),
              Option("social_enterprise", "Social enterprise"), Option("statutory", "Statutory body"),
