@@ -338,7 +338,7 @@ async def test_a_score_typed_as_a_word_is_taken_and_a_half_done_check_in_can_be_
     await until(bot, 3115, typed(bot, pat, "four"), "Question 2 of 7")
     # She leaves it; later she sends /reviews, which offers to carry on.
     shift(bot, hours=3)
-    listing = await until(bot, 3115, typed(bot, pat, "/reviews"), "Carry on")
+    listing = await until(bot, 3115, typed(bot, pat, "/reviews"), "Tap Carry on")
     await until(bot, 3115, tapped(bot, pat, listing, "Carry on"), "Question 2 of 7")
     await until(bot, 3115, typed(bot, pat, "3"), "Question 3 of 7")
     # And from the nudge's own button.

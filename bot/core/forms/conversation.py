@@ -139,6 +139,15 @@ class Form(ConversationHandler):  # type: ignore[type-arg]
             await send_html(context, chat.id, f"OK, I've stopped the {self.title}. Nothing was changed.")
         return END
 
+    def open_for(self, *, chat_id: int, user_id: int, state: object, user_data: dict[str, Any] | None,
+                 now: datetime) -> None:
+        """Open this form in another chat than the update's: "Answer privately" on a group's nudge puts the
+        person's check-in in their private chat, where their typed answers then arrive."""
+        key = (chat_id, user_id) if self.per_chat else (user_id,)
+        self._conversations[key] = state  # a TrackingDict: persisted like any other state change
+        if user_data is not None:
+            user_data.setdefault(TOUCHED, {})[self._touch_key(key)] = now.isoformat()
+
     def is_active(self, update: Update) -> bool:
         try:
             return self._get_key(update) in self._conversations
@@ -190,6 +199,10 @@ async def on_cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def on_stale_cancel_or_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(FINISHED, show_alert=True)
+
+
+def form_named(application: Application, name: str) -> Form:  # type: ignore[type-arg]
+    return next(form for form in application.bot_data.get(FORMS_KEY, []) if form.name == name)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

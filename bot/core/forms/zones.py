@@ -8,6 +8,7 @@ zone), loaded on first use. When a name points at more than one zone and none cl
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -95,6 +96,10 @@ def resolve_zone(text: str, *, home_country: str = "GB") -> ZoneReading:
     raw = text.strip().replace(" ", "_")
     if raw.lower() in _iana():
         return ZoneReading(_iana()[raw.lower()])
+    if "/" in raw:  # a typo in an IANA name: "Europe/Londn"
+        close = difflib.get_close_matches(raw.lower(), list(_iana()), n=3, cutoff=0.85)
+        if close:
+            return _choices([_iana()[name] for name in close])
     if not value:
         return ZoneReading()
     cities, countries, country_zones = _geonames()
