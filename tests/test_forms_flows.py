@@ -366,3 +366,23 @@ async def test_messages_over_the_rate_limit_are_answered_once_the_person_slows_d
         assert len(answers) >= len(questions)
     finally:
         await stop_bot(bot)
+
+
+async def test_messages_beyond_the_waiting_queue_are_named_as_not_answered(fake_telegram: FakeTelegram,
+                                                                          db_url: str) -> None:
+    from bot.core.ratelimit import SlidingWindowLimiter
+    from bot.core.throttle import LIMITER_KEY, QUEUE_LIMIT
+
+    bot = await start_bot(fake_telegram, settings_for(fake_telegram, db_url, rate_limit_per_minute=1))
+    try:
+        bot.application.bot_data[LIMITER_KEY] = SlidingWindowLimiter(1, 0.3)
+        rhys = bot.fake.person(3117, "Rhys")
+        total = 1 + QUEUE_LIMIT + 2
+        for n in range(total):
+            bot.fake.say(rhys, f"/start {n}")
+        told = await wait_for(bot, 3117, "haven't answered these", after=0, timeout=30)
+        assert "“/start 11”" in told.text and "“/start 12”" in told.text and "“/start 10”" not in told.text
+        welcomes = [s for s in bot.fake.api.outbox if s.chat_id == 3117 and "Hello" in s.text]
+        assert len(welcomes) == 1 + QUEUE_LIMIT
+    finally:
+        await stop_bot(bot)
