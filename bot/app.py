@@ -28,6 +28,7 @@ from bot.panel import handlers as panel
 from bot.privacy import handlers as privacy
 from bot.questions.handlers import ask as questions
 from bot.questions.handlers import inline, topics
+from bot.questions.handlers import jobs as question_jobs
 from bot.reviews import handlers as reviews
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ HTTP_CONNECTIONS = 16
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    throttle, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline)
+    throttle, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline, question_jobs)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:

@@ -584,13 +584,4 @@ def _related(a: str, b: str) -> bool:
     return common == shorter and shorter >= 5 and abs(len(a) - len(b)) <= 2
 
 
-def build_matcher(kb: KnowledgeBase | None = None) -> Matcher:
-    """A matcher over ``kb``, or over the knowledge base on disk when none is given."""
-    if kb is None:
-        from knowledge.loader import load_knowledge_base
-
-        kb = load_knowledge_base()
-    return Matcher(kb)
-
-
-__all__ = ["Match", "Matcher", "Outcome", "build_matcher"]
+__all__ = ["Match", "Matcher", "Outcome"]

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from bot.panel.store import add_reply, create_question, save_draft
-from bot.questions.asking import forget_old_identities, log_question
+from bot.questions.asking import log_question
 from bot.questions.gaps import group_questions
+from bot.questions.retention import forget_old_identities
 from db.engine import Database
 from db.migrate import upgrade_database
 from db.types import utcnow

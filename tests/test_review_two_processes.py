@@ -21,7 +21,7 @@ from bot.app import LOCAL_TOKEN
 from bot.core.local_api import LocalBotApi
 from bot.core.local_request import LocalRequest
 from bot.reviews.dispatch import DispatchReport, dispatch_due, due_at
-from bot.reviews.jobs import make_sender
+from bot.reviews.handlers.jobs import make_sender
 from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
 from tests.review_support import migrated

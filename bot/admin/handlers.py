@@ -1,4 +1,4 @@
-"""Admin commands in chat (only for ADMIN_IDS) and the housekeeping jobs.
+"""Admin commands in chat (only for ADMIN_IDS).
 
 /gaps shows what people asked that the bot could not answer, /drafts sends the panel answers saved for
 the curators, /reload picks up an edited knowledge base without a restart. Anyone who is not an admin
@@ -18,10 +18,10 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.startup import StartupError, build_matcher, load_kb
+from bot.core.startup import StartupError, load_kb
 from bot.panel.store import drafts_yaml, list_drafts
-from bot.questions.asking import forget_old_identities
 from bot.questions.gaps import find_gaps
+from knowledge.engine import Matcher
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
                                           f"<code>{escape(str(exc))}</code>")
         return
-    svc.kb, svc.matcher = kb, build_matcher(kb)
+    svc.kb, svc.matcher = kb, Matcher(kb)
     await send_html(context, chat.id, f"Reloaded: {len(kb)} entries in {len(kb.themes)} themes. "
                                       "Old buttons keep working where their entries still exist.")
 
@@ -102,21 +102,7 @@ async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                     caption="Panel answers saved as drafts: edit, then add to knowledge/themes/.")
 
 
-async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job: logged questions lose the asker's identity after 30 days (see /privacy)."""
-    svc = services(context)
-    try:
-        count = await forget_old_identities(svc.database, svc.clock())
-    except SQLAlchemyError as exc:
-        log.warning("Retention job skipped: database unavailable (%s)", type(exc).__name__)
-        return
-    if count:
-        log.info("Retention: %d old question(s) made anonymous", count)
-
-
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("gaps", on_gaps))
     application.add_handler(CommandHandler("reload", on_reload))
     application.add_handler(CommandHandler("drafts", on_drafts))
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(retention, interval=6 * 3600, first=60, name="retention")

@@ -14,6 +14,7 @@ from typing import Any
 from bot.core.config import Settings
 from db.engine import Database
 from db.types import utcnow
+from knowledge.engine import Matcher
 from knowledge.loader import KnowledgeBase
 
 SERVICES_KEY = "services"
@@ -29,7 +30,7 @@ class Services:
     settings: Settings
     database: Database
     kb: KnowledgeBase
-    matcher: Any = None  # knowledge.engine.Matcher, built from kb
+    matcher: Matcher  # built from kb; /reload replaces both together
     #: The current instant; tests replace it to move time on (72-hour timeouts, 30-day retention).
     clock: Callable[[], datetime] = field(default=utcnow)
 

@@ -15,6 +15,7 @@ from bot.core.config import Settings, mask_url
 from bot.core.services import Services
 from db.engine import Database
 from db.migrate import upgrade_database
+from knowledge.engine import Matcher
 from knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -58,20 +59,11 @@ def load_kb() -> KnowledgeBase:
         raise StartupError(f"Knowledge base: {exc}") from None
 
 
-def build_matcher(kb: KnowledgeBase) -> object | None:
-    """The question matcher for ``kb`` (None until the engine module exists)."""
-    try:
-        from knowledge.engine import Matcher
-    except ImportError:  # pragma: no cover - only while the engine is being written
-        return None
-    return Matcher(kb)
-
-
 async def prepare(settings: Settings) -> Services:
     """Everything a running bot needs, checked in the order a person would fix it."""
     kb = load_kb()
     database = await open_database(settings)
-    return Services(settings=settings, database=database, kb=kb, matcher=build_matcher(kb))
+    return Services(settings=settings, database=database, kb=kb, matcher=Matcher(kb))
 
 
 class _NoRetryTracebacks(logging.Filter):

@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot.core.groups import HandlerGroup
 from bot.core.messages import send_html
 from bot.core.ratelimit import SlidingWindowLimiter
 from bot.core.services import services
@@ -120,4 +121,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     limit = application.bot_data["services"].settings.rate_limit_per_minute
     application.bot_data[LIMITER_KEY] = SlidingWindowLimiter(limit, 60.0)
     application.bot_data[TAP_LIMITER_KEY] = SlidingWindowLimiter(limit * TAPS_PER_MESSAGE, 60.0)
-    application.add_handler(TypeHandler(Update, throttle), group=-10)
+    application.add_handler(TypeHandler(Update, throttle), group=HandlerGroup.THROTTLE)

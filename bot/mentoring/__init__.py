@@ -1,7 +1,7 @@
 """The rules of mentor buddies, free of Telegram: profiles, who may mentor whom, scores and reasons,
 requests and answers, the waiting list, follow-ups, and the privacy hooks.
 
-Why plain Python: the same rules serve the chat (``handlers/``, ``jobs.py``), the admins' command line
+Why plain Python: the same rules serve the chat and its scheduled jobs (``handlers/``), the admins' command line
 (``cli.py``, ``csv_import.py``) and the whole-cohort assignment (``matching.py``), and
 they are tested without a bot. Everything that must survive a restart is a row (db/mentoring_models.py);
 scheduled follow-ups are due times on rows that the scheduler claims, never timers held in memory.
@@ -22,5 +22,6 @@ The rules are split by concern; import each name from the module that defines it
 - ``cohort``: the admins' whole-cohort view;
 - ``matching``: the whole-cohort assignment; ``csv_import``: importing people from a CSV file.
 
-Beside the rules: ``handlers/`` (the chat), ``jobs.py`` (scheduled work), ``cli.py`` (``partnerbot mentors``).
+Beside the rules: ``handlers/`` (the chat and, in ``handlers/jobs.py``, the scheduled work) and ``cli.py``
+(``partnerbot mentors``).
 """

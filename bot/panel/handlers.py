@@ -20,19 +20,17 @@ from telegram.ext import (
 )
 
 from bot.core import callbacks as cb
+from bot.core.groups import HandlerGroup
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.panel import store as panel
-from bot.questions.answers import short
 from bot.questions.asking import get_logged_question
 from db.models import PanelQuestion
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
 
-#: Handler group for panel replies: before every other feature's message handlers, so a reply in the panel
-#: group is always taken as an answer (and never as a question to the bot, or a message to relay).
-PANEL_GROUP = -5
 TRY_AGAIN = "Sorry, I couldn't do that just now. Please try again in a minute."
 NOT_YOURS = "That button belongs to someone else's question."
 
@@ -263,7 +261,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     if panel_chat is not None:
         # Before the group question handler: a reply in the panel group is an answer, not a question.
         application.add_handler(MessageHandler(filters.Chat(panel_chat) & filters.REPLY & filters.TEXT
-                                               & ~filters.COMMAND, on_panel_reply), group=PANEL_GROUP)
+                                               & ~filters.COMMAND, on_panel_reply), group=HandlerGroup.PANEL_REPLY)
     application.add_handler(CallbackQueryHandler(on_ask_panel, pattern=cb.pattern(cb.ASK_PANEL)))
     application.add_handler(CallbackQueryHandler(on_panel_consent, pattern=cb.pattern(cb.PANEL_CONSENT)))
     application.add_handler(CallbackQueryHandler(on_panel_cancel, pattern=cb.pattern(cb.PANEL_CANCEL)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.mentoring import privacy as mentoring_privacy
-from bot.questions import asking
+from bot.questions import privacy as questions_privacy
 from bot.reviews import privacy as reviews_privacy
 from db.engine import Database
 
@@ -32,7 +32,7 @@ class Feature:
 def features() -> list[Feature]:
     """Every feature that stores personal data, in the order /mydata shows them."""
     return [
-        Feature("questions", asking.export_user_data, asking.forget_user),
+        Feature("questions", questions_privacy.export_user_data, questions_privacy.forget_user),
         Feature("mentoring", mentoring_privacy.export_user_data, mentoring_privacy.forget_user),
         Feature("reviews", reviews_privacy.export_user_data, reviews_privacy.forget_user),
     ]

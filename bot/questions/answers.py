@@ -9,23 +9,15 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from knowledge.loader import KnowledgeBase
 from knowledge.render import escape, to_html
 from knowledge.schema import Entry
 from knowledge.sources import human_source
 
-BUTTON_CHARS = 60
 LONG_MESSAGE_NOTE = "That's a long message, so I read the first 1,000 characters.\n\n"
 TOPICS_HINT = ("I know about partnership working: finding partners, consortia and joint bids, agreements and "
                "MoUs, governance, culture and conflict, reviewing a partnership, and more.")
-
-
-def short(text: str, limit: int = BUTTON_CHARS) -> str:
-    """A button label: one line, cut at a word with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def entry_text(entry: Entry) -> str:

@@ -1,4 +1,4 @@
-"""The rules of asking, free of Telegram: what is logged, votes, popular entries, retention.
+"""The rules of asking, free of Telegram: what is logged, votes, popular entries (retention: retention.py).
 
 Answers come from memory (the Matcher); the database only records what curators need. So when the
 database is down, people still get answers; only the record-keeping waits (see ``log_question``).
@@ -7,20 +7,16 @@ database is down, people still get answers; only the record-keeping waits (see `
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from db.engine import Database
-from db.models import MAX_QUESTION_CHARS, AnswerVote, PanelQuestion, PanelReply, QuestionLog
+from db.models import MAX_QUESTION_CHARS, AnswerVote, QuestionLog
 
 log = logging.getLogger(__name__)
-
-#: Questions logged for curators lose the asker's identity after this long.
-IDENTITY_RETENTION = timedelta(days=30)
-
 
 class StorageUnavailable(Exception):
     """The database could not save something; the person is asked to try again in a minute."""
@@ -82,50 +78,3 @@ async def popular_entry_ids(database: Database, limit: int = 10) -> list[str]:
             return [entry_id for entry_id, _count in rows.all()]
     except (SQLAlchemyError, OSError):
         return []
-
-
-async def forget_old_identities(database: Database, now: datetime) -> int:
-    """Retention: unlink askers from logged questions older than 30 days, and from panel questions
-    closed more than 30 days ago. Returns how many rows were made anonymous."""
-    cutoff = now - IDENTITY_RETENTION
-    async with database.session() as session:
-        logs = await session.exec(update(QuestionLog).where(
-            col(QuestionLog.asked_at) < cutoff, col(QuestionLog.user_id).is_not(None)).values(user_id=None))
-        panel = await session.exec(update(PanelQuestion).where(
-            col(PanelQuestion.closed_at) < cutoff, col(PanelQuestion.asker_id).is_not(None))
-            .values(asker_id=None, asker_name=None))
-        await session.commit()
-        return (logs.rowcount or 0) + (panel.rowcount or 0)
-
-
-async def export_user_data(database: Database, user_id: int) -> dict[str, object]:
-    """Everything the question features keep about a person (for /mydata)."""
-    async with database.session() as session:
-        logs = (await session.exec(select(QuestionLog).where(QuestionLog.user_id == user_id))).all()
-        votes = (await session.exec(select(AnswerVote).where(AnswerVote.user_id == user_id))).all()
-        panel = (await session.exec(select(PanelQuestion).where(PanelQuestion.asker_id == user_id))).all()
-        replies = {q.id: (await session.exec(select(PanelReply).where(PanelReply.question_id == q.id))).all()
-                   for q in panel}
-    return {
-        "questions_not_answered": [{"asked_at": row.asked_at.isoformat(), "text": row.text, "outcome": row.outcome}
-                                   for row in logs],
-        "answer_feedback": [{"entry": v.entry_id, "helpful": v.helpful, "at": v.voted_at.isoformat()} for v in votes],
-        "panel_questions": [{"number": q.id, "asked_at": q.asked_at.isoformat(), "text": q.text,
-                             "name_shown_to_panel": q.asker_name, "status": q.status,
-                             "replies": [{"at": r.replied_at.isoformat(), "text": r.text, "helpful": r.helpful}
-                                         for r in replies[q.id]]} for q in panel],
-    }
-
-
-async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]:
-    """Delete a person's logged questions, votes and panel questions (with their replies)."""
-    async with database.session() as session:
-        for model, column in ((QuestionLog, QuestionLog.user_id), (AnswerVote, AnswerVote.user_id)):
-            for row in (await session.exec(select(model).where(column == user_id))).all():
-                await session.delete(row)
-        for question in (await session.exec(select(PanelQuestion).where(PanelQuestion.asker_id == user_id))).all():
-            for reply in (await session.exec(select(PanelReply).where(PanelReply.question_id == question.id))).all():
-                await session.delete(reply)
-            await session.delete(question)
-        await session.commit()
-    return []

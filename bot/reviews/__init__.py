@@ -24,6 +24,6 @@ The rules live in small modules; import each name from the module that defines i
 * :mod:`bot.reviews.history`: the history of a partnership's check-ins, and as CSV;
 * :mod:`bot.reviews.privacy`: export and forget a person's data.
 
-Beside the rules: :mod:`bot.reviews.handlers` (the chat), :mod:`bot.reviews.jobs` (the dispatch job and the
+Beside the rules: :mod:`bot.reviews.handlers` (the chat, and in ``handlers.jobs`` the dispatch job and the
 Telegram sender), :mod:`bot.reviews.chart` (the history chart), :mod:`bot.reviews.cli` (``partnerbot reviews``).
 """

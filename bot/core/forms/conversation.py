@@ -33,6 +33,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.core.forms.questions import reads_as_question
+from bot.core.groups import HandlerGroup
 from bot.core.messages import send_html
 from bot.core.services import SERVICES_KEY, services
 
@@ -46,7 +47,6 @@ FORMS_KEY = "forms"          # bot_data: every Form, so the janitor can check th
 ANSWERER_KEY = "form_question_answerer"  # bot_data: the questions feature's "answer if confident"
 CANCEL_DATA = "fx"           # the Cancel button of every form
 BACK_DATA = "fb"             # the Back button of every form
-JANITOR_GROUP = -6           # after the rate limiter (-10) and mentoring's early groups, before the forms
 
 FINISHED = "That form has finished, so this button does nothing now."
 NOTHING_TO_CANCEL = "There's nothing to cancel: you're not in the middle of anything."
@@ -207,7 +207,7 @@ def form_named(application: Application, name: str) -> Form:  # type: ignore[typ
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """The janitor (early), and /cancel, Cancel and Back when no form is open (late)."""
-    application.add_handler(TypeHandler(Update, expire_stale_forms), group=JANITOR_GROUP)
+    application.add_handler(TypeHandler(Update, expire_stale_forms), group=HandlerGroup.FORM_JANITOR)
 
 
 def register_late(application: Application) -> None:  # type: ignore[type-arg]

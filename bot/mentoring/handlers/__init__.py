@@ -15,8 +15,9 @@ the person is doing:
 - ``profile_form``: the profile questions as a form (ConversationHandler): asking, typed and tapped
   answers, Back, saving;
 - ``profile``: the profile card, editing one field, pause / resume, delete;
-- ``suggestions``: the mentee's home, asking a mentor, the request, withdrawing it;
-- ``answers``: the mentor's accept / decline / pause, and introducing the buddies;
+- ``suggestions``: the mentee's home, asking a mentor, withdrawing the request;
+- ``mentor_request``: what a mentor sees when asked (the request and its buttons);
+- ``mentor_answers``: the mentor's accept / decline / pause, and introducing the buddies;
 - ``followups``: check-in, review, rating and comment, ending a match;
 - ``relay``: passing replies between buddies without usernames;
 - ``linking``: linking imported people when they first talk to the bot;
@@ -30,8 +31,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.core import callbacks as cb
 from bot.core.forms.conversation import register_form
+from bot.core.groups import HandlerGroup
 from bot.mentoring.handlers import profile_form
-from bot.mentoring.handlers.answers import on_answer
 from bot.mentoring.handlers.commands import on_mentor, on_mentor_offer, on_profile
 from bot.mentoring.handlers.common import (
     ACCEPT,
@@ -50,27 +51,27 @@ from bot.mentoring.handlers.common import (
     SUGGEST,
 )
 from bot.mentoring.handlers.followups import on_checkin, on_end, on_review, rating_form
+from bot.mentoring.handlers.jobs import deliver, expire_requests, send_followups
 from bot.mentoring.handlers.linking import on_any_update
+from bot.mentoring.handlers.mentor_answers import on_answer
 from bot.mentoring.handlers.profile import delete_form, on_active, on_edit
 from bot.mentoring.handlers.relay import on_relay
 from bot.mentoring.handlers.suggestions import on_ask, on_cancel_request, on_suggest
-from bot.mentoring.jobs import deliver, expire_requests, send_followups
 
 COMMANDS = [
     BotCommand("mentor", "Find a mentor buddy who has been through it"),
     BotCommand("mentor_offer", "Offer to be a mentor buddy"),
     BotCommand("profile", "See or change your mentoring profile"),
 ]
-LINK_GROUP, RELAY_GROUP = -9, -7  # after the rate limiter (-10)
 FINISHED_QUESTION = "That question has finished. Send /profile to see or change your details."
 ALREADY_ANSWERED = "That was already answered, so this button does nothing now. Send /profile to see your details."
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     # Groups of their own, so these never shadow another feature's handlers (one handler runs per group).
-    application.add_handler(TypeHandler(Update, on_any_update), group=LINK_GROUP)
+    application.add_handler(TypeHandler(Update, on_any_update), group=HandlerGroup.MENTOR_LINK)
     private_reply = filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(private_reply, on_relay), group=RELAY_GROUP)
+    application.add_handler(MessageHandler(private_reply, on_relay), group=HandlerGroup.MENTOR_RELAY)
     # The forms: the profile questions (/mentor, /mentor_offer, the ✏️ buttons), deleting, the rating comment.
     register_form(application, profile_form.form([
         CommandHandler("mentor", on_mentor), CommandHandler("mentor_offer", on_mentor_offer),

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.forms.conversation import END as FORM_END
+from bot.core.keyboards import short
 from bot.core.services import services
 from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, TRY_AGAIN, buttons, say, user_of
 from bot.mentoring.handlers.profile import profile_card, profile_markup
@@ -22,7 +23,6 @@ from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.lists import MENTEE, MENTOR, ROLES
 from bot.mentoring.profiles import profiles_of
 from bot.mentoring.requests import mentor_matches
-from bot.questions.answers import short
 from knowledge.render import escape
 
 

@@ -28,8 +28,8 @@ from bot.mentoring.handlers.common import (
     for_match,
     notify,
 )
+from bot.mentoring.handlers.jobs import tell_waiting
 from bot.mentoring.handlers.suggestions import show_mentee_home
-from bot.mentoring.jobs import tell_waiting
 from bot.mentoring.relay import add_relay
 from db.mentoring_models import MAX_COMMENT_CHARS
 from knowledge.render import escape

@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.services import services
-from bot.mentoring.jobs import deliver
+from bot.mentoring.handlers.jobs import deliver
 from bot.mentoring.profiles import link_person
 
 LINK_CHECK_SECONDS = 600.0

@@ -32,9 +32,9 @@ from bot.mentoring.handlers.common import (
     notify,
     say,
 )
+from bot.mentoring.handlers.jobs import tell_waiting
 from bot.mentoring.handlers.profile_form import FIELD_STATE, start_edit
 from bot.mentoring.handlers.suggestions import show_mentee_home
-from bot.mentoring.jobs import tell_waiting
 from bot.mentoring.lists import MENTOR, ORG_TYPES, ROLES, STAGES, TOPICS, label, split_slugs
 from bot.mentoring.profiles import delete_profile, profiles_of, set_active
 from knowledge.render import escape

@@ -51,8 +51,8 @@ from bot.mentoring.handlers.common import (
     say,
     user_of,
 )
+from bot.mentoring.handlers.jobs import tell_waiting
 from bot.mentoring.handlers.suggestions import show_mentee_home
-from bot.mentoring.jobs import tell_waiting
 from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS
 from knowledge.render import escape
 

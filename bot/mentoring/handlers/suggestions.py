@@ -1,5 +1,6 @@
 """What a mentee sees and does before having a buddy: their home (a buddy, a pending request,
-suggestions or the waiting list), asking a mentor, the request the mentor receives, and withdrawing it.
+suggestions or the waiting list), asking a mentor, and withdrawing the request (what the mentor receives is
+in mentor_request.py).
 
 Why a module of its own: the mentee's home is shown from many places (after the questions, a decline,
 a timeout, a rematch), so it lives below them all; the rules re-check every request on the server.
@@ -13,33 +14,29 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.services import services
 from bot.mentoring.followups import DIFFERENT
 from bot.mentoring.handlers.common import (
-    ACCEPT,
     ASK,
     CANCEL,
     CHECKIN,
-    DECLINE,
     END,
     P_ACTIVE,
-    PAUSE,
     SUGGEST,
     TRY_AGAIN,
-    area,
     buttons,
-    chip,
     contact_line,
     edit,
     for_match,
     notify,
 )
-from bot.mentoring.lists import MENTEE, ORG_TYPES, REGIONS, STAGES, TOPICS, label, split_slugs
+from bot.mentoring.handlers.mentor_request import send_request
+from bot.mentoring.lists import MENTEE, ORG_TYPES, REGIONS, label
 from bot.mentoring.relay import add_relay
-from bot.mentoring.requests import cancel_request, request_mentor, set_mentor_message
-from bot.mentoring.store import MentoringError, Parties
+from bot.mentoring.requests import cancel_request, request_mentor
+from bot.mentoring.store import MentoringError
 from bot.mentoring.suggestions import Suggestion, mentee_status
-from bot.questions.answers import short
 from knowledge.render import escape
 
 
@@ -92,35 +89,6 @@ async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
     else:
         await notify(context, user_id, WAITING_TEXT,
                       buttons([[("⏸ Stop looking", cb.make(P_ACTIVE, MENTEE, 0))]]))
-
-
-def request_text(parties: Parties, hours: int) -> str:
-    profile = parties.mentee_profile
-    assert profile is not None
-    stage = split_slugs(profile.stages)
-    return (f"🤝 <b>{escape(parties.mentee_name)}</b> would like you as their mentor buddy.\n"
-            f"{escape(label(ORG_TYPES, profile.org_type))} · {area(profile.region)}\n"
-            f"Needs help with: {chip(TOPICS, split_slugs(profile.topics))}\n"
-            + (f"Partnership stage: {chip(STAGES, stage)}\n" if stage else "")
-            + (f"<blockquote>{escape(profile.story)}</blockquote>\n" if profile.story else "")
-            + f"<i>Why you: {escape(parties.match.why)}</i>\n\n"
-            f"Please answer within {hours} hours. Your contact details are shared only if you accept.")
-
-
-def request_markup(match_id: int) -> InlineKeyboardMarkup:
-    return buttons([[("✅ Accept", cb.make(ACCEPT, match_id)), ("❌ Decline", cb.make(DECLINE, match_id))],
-                     [("⏸ Pause me", cb.make(PAUSE, match_id))]])
-
-
-async def send_request(context: ContextTypes.DEFAULT_TYPE, parties: Parties) -> bool:
-    """Send a pending request to its mentor and remember the message; False if they can't be reached."""
-    svc = services(context)
-    sent = await notify(context, parties.mentor.telegram_id,
-                         request_text(parties, svc.settings.mentor_request_timeout_hours),
-                         request_markup(parties.match.id or 0))
-    if sent is not None:
-        await set_mentor_message(svc.database, parties.match.id or 0, sent.message_id, svc.clock())
-    return sent is not None
 
 
 async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,8 +10,9 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
+from bot.core.keyboards import short
 from bot.core.services import services
-from bot.questions.answers import entry_text, short
+from bot.questions.answers import entry_text
 from bot.questions.asking import bound_question, popular_entry_ids
 from knowledge.render import TELEGRAM_LIMIT, split_html, to_plain
 from knowledge.schema import Entry

@@ -7,9 +7,9 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.questions.answers import short
 from knowledge.loader import KnowledgeBase
 from knowledge.render import escape
 

@@ -1,7 +1,7 @@
 """Review nudges in chat: /partnership (set up or change a schedule), /partnerships (pause, resume,
 stop), the nudge itself (answer, answer privately, snooze, skip), the check-in questions, the summary
 with tips, /reviews (history and chart) and /reviews_csv. The rules are in the modules of :mod:`bot.reviews`;
-the dispatch job and the Telegram sender in :mod:`bot.reviews.jobs`.
+the dispatch job and the Telegram sender in :mod:`.jobs`.
 
 In a group only the group's administrators (asked of Telegram with getChatMember, never assumed) may
 set up, change, pause, stop, snooze or skip; every member answers for themselves.
@@ -29,9 +29,9 @@ from bot.core.forms.conversation import register_form
 from bot.reviews.handlers.checkin import checkin_form, on_nudge
 from bot.reviews.handlers.common import CSV, DISPATCH_JOB, HISTORY, MANAGE, NUDGE, SETUP
 from bot.reviews.handlers.history import on_history_button, on_reviews, on_reviews_csv
+from bot.reviews.handlers.jobs import dispatch_job
 from bot.reviews.handlers.manage import list_partnerships, on_manage
 from bot.reviews.handlers.setup import STALE, setup_form
-from bot.reviews.jobs import dispatch_job
 from bot.reviews.questions import missing_tip_entries
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.questions.answers import short
 from bot.reviews.checkins import unfinished_checkins
 from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, RESUME, TRY_AGAIN, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv

@@ -9,9 +9,9 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.questions.answers import short
 from bot.reviews.errors import NotAllowed
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,

@@ -10,9 +10,9 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.questions.answers import short
 from bot.reviews.checkins import Summary
 from bot.reviews.handlers.common import HISTORY, button, markup, score
 from bot.reviews.questions import LOW_SCORE, QUESTIONS

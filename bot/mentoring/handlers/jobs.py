@@ -17,13 +17,14 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.keyboards import short
 from bot.core.services import services
 from bot.mentoring.followups import CONNECTED, DIFFERENT, NOT_YET, claim_due_checkins, claim_due_reviews
 from bot.mentoring.handlers.common import ASK, CHECKIN, REVIEW, SUGGEST, buttons, notify
-from bot.mentoring.handlers.suggestions import send_request, show_mentee_home, suggestions_markup, suggestions_text
+from bot.mentoring.handlers.mentor_request import send_request
+from bot.mentoring.handlers.suggestions import show_mentee_home, suggestions_markup, suggestions_text
 from bot.mentoring.requests import claim_timeouts, claim_unsent_requests
 from bot.mentoring.suggestions import claim_undelivered_proposals, claim_waiting_with_mentors
-from bot.questions.answers import short
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,31 @@
+"""The question feature's scheduled work: the 30-day retention of unanswered questions (the rule is in
+``bot/questions/retention.py``)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.ext import Application, ContextTypes
+
+from bot.core.services import services
+from bot.questions.retention import forget_old_identities
+
+log = logging.getLogger(__name__)
+
+
+async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: logged questions lose the asker's identity after 30 days (see /privacy)."""
+    svc = services(context)
+    try:
+        count = await forget_old_identities(svc.database, svc.clock())
+    except SQLAlchemyError as exc:
+        log.warning("Retention job skipped: database unavailable (%s)", type(exc).__name__)
+        return
+    if count:
+        log.info("Retention: %d old question(s) made anonymous", count)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(retention, interval=6 * 3600, first=60, name="retention")
