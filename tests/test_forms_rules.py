@@ -154,3 +154,10 @@ def test_a_time_moved_by_the_clocks_going_forward_is_explained() -> None:
 
 def test_an_ordinary_time_needs_no_note() -> None:
     assert clock_change_note(time(9), datetime(2027, 3, 28, 9, 0, tzinfo=ZoneInfo("Europe/London"))) is None
+
+
+def test_several_names_for_one_value_are_not_a_tie() -> None:
+    options = [Option("5", "Yes"), Option("3", "Partly"), Option("1", "No"), Option("5", "yes", ("yep",)),
+               Option("3", "partly", ("sort of",))]
+    assert choose("yes", options).value == "5" and choose("partly", options).value == "3"
+    assert choose("sort of", options).value == "3" and choose("No", options).value == "1"

@@ -68,14 +68,20 @@ def choose(text: str, options: Sequence[Option], *, cutoff: float = CUTOFF) -> R
     typed = _meaningful(text)
     if not typed:
         return Reading()
-    exact = [o for o in options if typed in {_meaningful(n) for n in o.names()} or typed == normalise(o.value)]
+    exact = {o.value for o in options if typed in {_meaningful(n) for n in o.names()} or typed == normalise(o.value)}
     if len(exact) == 1:
-        return Reading(exact[0].value)
+        return Reading(exact.pop())
     if len(typed) >= 3:
-        prefixed = [o for o in options if any(_meaningful(n).startswith(typed) for n in o.names())]
+        prefixed = {o.value for o in options if any(_meaningful(n).startswith(typed) for n in o.names())}
         if len(prefixed) == 1:
-            return Reading(prefixed[0].value)
-    scored = sorted(((_score(typed, o), o) for o in options), key=lambda pair: pair[0], reverse=True)
+            return Reading(prefixed.pop())
+    # One score per value (several options may name the same value: "Yes", "yep", "definitely").
+    best_of: dict[str, tuple[float, Option]] = {}
+    for option in options:
+        score = _score(typed, option)
+        if option.value not in best_of or score > best_of[option.value][0]:
+            best_of[option.value] = (score, option)
+    scored = sorted(best_of.values(), key=lambda pair: pair[0], reverse=True)
     if not scored or scored[0][0] < cutoff:
         close = tuple(o for s, o in scored if s >= cutoff - 15)[:4]
         return Reading(candidates=close)

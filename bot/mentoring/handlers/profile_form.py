@@ -255,6 +255,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         if decided is None:
             return await _ask_confirm(update, context, draft)
         return await _confirmed(update, context, decided)
+    if state == TOWN and normalise(text) in {"skip", "none", "no", "n a", "-", "rather not say"}:
+        return await _apply(update, context, TOWN, ("skip", ""))
     if state in TEXT_FIELDS:
         if reads_as_question(text):
             if await answered_as_question(update, context, text):
