@@ -90,7 +90,7 @@ async def test_the_group_walkthrough_gets_three_answers_and_one_summary(db_url: 
     text = await _chat(db_url, lines)
     assert "(Dee is now an admin of the group)" in text and "bot → group: ✅ Saved. Riverside Consortium" in text
     assert text.count("bot → group: 🗓 Check-in time: Riverside Consortium") == 1  # the nudge, after ::time +8d
-    assert text.count("📋 Check-in summary") == 1 and "3 answered" in text
+    assert text.count("📋 Check-in summary") == 1 and "3 people answered" in text
     assert "Back to your check-in" in text  # Fay's question mid check-in was answered first
 
 

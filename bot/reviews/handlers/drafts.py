@@ -109,7 +109,8 @@ def prompt_for(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], step: 
         choices = draft.get("zone_choices") or []
         if choices:
             return Prompt("<b>Which time zone did you mean?</b> Tap one, or type a city.",
-                          [[button(label, SETUP, "z", zone)] for zone, label in choices], typed=True)
+                          [[button(label, SETUP, "z", index)] for index, (_zone, label) in enumerate(choices)],
+                          typed=True)
         zone = draft.get("tz") or svc.settings.default_timezone
         return Prompt(f"<b>Which time zone?</b> Tap to keep <b>{escape(zone)}</b>, or type a city, a country or "
                       "an abbreviation (Dublin, Spain, GMT).", [[button(f"✅ {zone}", SETUP, "z")]], typed=True)
@@ -176,6 +177,10 @@ def apply(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], step: str, 
             raise ReviewInputError(str(exc)) from None
         return STEP_ZONE
     if step == STEP_ZONE:
+        choices = draft.get("zone_choices") or []
+        if value.isdigit() and int(value) < len(choices):  # a button among the choices offered
+            draft["tz"], draft["zone_choices"] = choices[int(value)][0], []
+            return STEP_START
         return _apply_zone(draft, value or draft.get("tz") or svc.settings.default_timezone)
     if step == STEP_START:
         today = svc.clock().astimezone(ZoneInfo(draft["tz"])).date()
