@@ -17,6 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.admin import handlers as admin
+from bot.console import handlers as console
 from bot.core import basics, buttons, health, throttle
 from bot.core.errors import on_error
 from bot.core.persistence import DatabasePersistence
@@ -42,8 +43,8 @@ HTTP_CONNECTIONS = 16
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    throttle, buttons, health, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline,
-    question_jobs)
+    throttle, buttons, health, basics, topics, mentoring, reviews, privacy, admin, console, panel, questions,
+    inline, question_jobs)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:

@@ -6,7 +6,7 @@ again, never phone numbers, and free text bounded in length before it is stored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -113,6 +113,20 @@ class PersistedState(SQLModel, table=True):
     data: str  # JSON
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
+
+class QuestionDay(SQLModel, table=True):
+    """How many questions were answered, suggested or declined on a day: counts only, no text, no person.
+
+    The console's usage chart needs every question, answered ones too; a counter keeps that to numbers.
+    """
+
+    __tablename__ = "question_day"
+    __table_args__ = (UniqueConstraint("day", "outcome", name="uq_question_day_outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    outcome: str = Field(max_length=16)  # "answer", "suggest" or "decline"
+    count: int = 0
 
 class InboxUpdate(SQLModel, table=True):
     """An update fetched from Telegram, recorded before Telegram is told it was received.

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from db.engine import DatabaseVanished
 from db.models import AnswerVote
 from tests.conftest import ADMIN_ID, TEST_TOKEN, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
@@ -64,7 +65,7 @@ async def test_a_vanished_database_file_is_noticed_and_nothing_is_acknowledged(
         await job.run(bot.application)  # told once
         assert await bot.fake.quiet(ADMIN_ID, after=mark, seconds=0.3) == [notice]
         async with bot.services.database.session() as session:  # every later statement is refused too
-            with pytest.raises(Exception, match="deleted|replaced"):
+            with pytest.raises(DatabaseVanished, match=r"deleted|replaced"):
                 await session.exec(select(AnswerVote))
     finally:
         await stop_bot(bot)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from bot.console import privacy as console_privacy
 from bot.mentoring import privacy as mentoring_privacy
 from bot.questions import privacy as questions_privacy
 from bot.reviews import privacy as reviews_privacy
@@ -87,6 +88,8 @@ def features() -> list[Feature]:
                 mentoring_privacy.describe_user_data),
         Feature("reviews", reviews_privacy.export_user_data, reviews_privacy.forget_user,
                 reviews_privacy.describe_user_data),
+        Feature("console", console_privacy.export_user_data, console_privacy.forget_user,
+                console_privacy.describe_user_data),
         Feature("conversations", export_state, forget_state, describe_state),
     ]
 

@@ -1,7 +1,7 @@
 """fixed anonymous round summaries; an inbox of fetched updates
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import db.types  # noqa: F401  (UTCDateTime)
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
