@@ -1,13 +1,16 @@
 """Watching the database while the bot runs: when its SQLite file is deleted or replaced, the admins hear
-about it at once (the bot already refuses to save anything, see :class:`db.engine.DatabaseVanished`)."""
+about it at once (the bot already refuses to save anything, see :class:`db.engine.DatabaseVanished`);
+and handled updates are cleared from the inbox after a day."""
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ContextTypes
 
+from bot.core.inbox import INBOX_KEY, Inbox
 from bot.core.services import services
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,19 @@ async def check_database(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("Could not tell an admin about the database (%s)", type(exc).__name__)
 
 
+async def purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handled updates (their ids only) are kept a day to drop repeat deliveries, then deleted."""
+    inbox: Inbox | None = context.application.bot_data.get(INBOX_KEY)
+    if inbox is None:
+        return
+    try:
+        await inbox.purge(services(context).clock())
+    except SQLAlchemyError as exc:
+        log.warning("Could not clear old updates from the inbox (%s)", type(exc).__name__)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     if application.job_queue is not None:
+        application.job_queue.run_repeating(purge_inbox, interval=3600, first=60, name="inbox-purge")
         application.job_queue.run_repeating(check_database, interval=CHECK_EVERY_SECONDS, first=5,
                                             name="database-health")
