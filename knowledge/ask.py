@@ -12,10 +12,11 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from knowledge.engine import Matcher, Outcome
-from knowledge.loader import KnowledgeError, load_knowledge_base
+from knowledge.loader import TEMPLATES_DIR, THEMES_DIR, KnowledgeError, load_knowledge_base
 from knowledge.sources import human_source
 
 PANEL_HINT = ("Browse what I know with /topics, or send your question to our human panel and I will pass "
@@ -57,10 +58,11 @@ def answer_lines(matcher: Matcher, lines: Iterable[str], out: TextIO) -> None:
         out.flush()
 
 
-def ask_main(question: str | None, as_json: bool) -> int:
+def ask_main(question: str | None, as_json: bool, themes_dir: Path = THEMES_DIR,
+             templates_dir: Path = TEMPLATES_DIR) -> int:
     """Answer ``question`` (or, with ``as_json`` and no question, every line of stdin); the exit status."""
     try:
-        matcher = Matcher(load_knowledge_base())
+        matcher = Matcher(load_knowledge_base(themes_dir, templates_dir))
     except KnowledgeError as exc:
         print(f"Knowledge base: {exc}", file=sys.stderr)
         return 2
