@@ -13,6 +13,7 @@ import pytest
 from bot.console.auth import create_signin
 from bot.console.web import COOKIE, PAGES
 from bot.questions.asking import count_question
+from bot.reviews.checkins import close_expired_checkins
 from bot.reviews.partnerships import create_partnership
 from bot.reviews.schedule import Schedule
 from db.models import AnswerVote, KnowledgeDraft, QuestionLog
@@ -301,7 +302,8 @@ async def _checkin(web: ConsoleHarness, partnership_id: int, when: date, answers
     async with web.services.database.session() as session:
         occurrence = ReviewOccurrence(partnership_id=partnership_id, slot_date=when,
                                       slot_at=START - timedelta(days=(START.date() - when).days),
-                                      due_at=START - timedelta(days=(START.date() - when).days), status="sent")
+                                      due_at=START - timedelta(days=(START.date() - when).days), status="sent",
+                                      sent_at=START - timedelta(days=(START.date() - when).days))
         session.add(occurrence)
         await session.flush()
         for person in range(answers):
@@ -309,6 +311,8 @@ async def _checkin(web: ConsoleHarness, partnership_id: int, when: date, answers
                                      user_id=100 + person, scores=json.dumps({"purpose": 2 + person % 2}),
                                      completed_at=START))
         await session.commit()
+    # The round closes as the bot closes it (48 hours on), which fixes its anonymous summary.
+    await close_expired_checkins(web.services.database, START + timedelta(days=60))
 
 
 async def test_partnerships_show_schedules_nudges_pauses_and_no_small_group_figures(web: ConsoleHarness) -> None:

@@ -27,3 +27,11 @@ async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]
         await session.exec(delete(ConsoleSession).where(ConsoleSession.admin_id == user_id))  # type: ignore[call-overload]
         await session.commit()
     return []
+
+
+async def describe_user_data(database: Database, user_id: int) -> list[str]:
+    """What /forget will delete here, in plain words: only admins ever have console sign-ins."""
+    async with database.session() as session:
+        links = (await session.exec(select(ConsoleSignIn).where(ConsoleSignIn.admin_id == user_id))).all()
+        sessions = (await session.exec(select(ConsoleSession).where(ConsoleSession.admin_id == user_id))).all()
+    return ["your web console sign-ins (you will be signed out)"] if links or sessions else []

@@ -19,16 +19,7 @@ from db.mentoring_models import MentoringPerson, MentorMatch
 from db.models import AnswerVote, QuestionDay
 from knowledge.loader import KnowledgeBase
 
-#: The smallest number of answers whose averages may be shown for one check-in (privacy: with fewer, a
-#: figure could tell partners how one named person answered). The console's own rule until the privacy
-#: feature's minimum-group-size setting (issue 14) is on main; then :func:`figures_allowed` should call it.
-DEFAULT_MIN_GROUP_SIZE = 3
 OUTCOMES = ("answer", "suggest", "decline")
-
-
-def figures_allowed(respondents: int, minimum: int = DEFAULT_MIN_GROUP_SIZE) -> bool:
-    """Whether a check-in had enough answers for its figures to be shown (k-anonymity, k = ``minimum``)."""
-    return respondents >= minimum
 
 
 # -- feedback --------------------------------------------------------------------------------------
@@ -114,10 +105,11 @@ class PartnershipRow:
     latest: list[dict[str, Any]]
 
 
-async def partnerships(database: Database, *, latest: int = 3) -> list[PartnershipRow]:
+async def partnerships(database: Database, *, min_group: int, latest: int = 3) -> list[PartnershipRow]:
     """Every partnership (stopped ones too) with its schedule, next nudge and latest check-ins.
 
-    A check-in's averages appear only when enough people answered (:func:`figures_allowed`)."""
+    Figures come from each round's fixed summary under the same k rule as /reviews (``min_group``), so the
+    console never shows a group round's averages below k."""
     from bot.reviews.history import history
     from bot.reviews.partnerships import list_partnerships
     from bot.reviews.questions import QUESTION_BY_KEY
@@ -127,12 +119,12 @@ async def partnerships(database: Database, *, latest: int = 3) -> list[Partnersh
     for view in await list_partnerships(database, include_stopped=True):
         p = view.partnership
         checkins = []
-        for row in (await history(database, p.id or 0))[-latest:][::-1]:
-            shown = figures_allowed(row.respondents)
+        for row in (await history(database, p.id or 0, min_group=min_group))[-latest:][::-1]:
+            shown = bool(row.averages) and not row.withheld
             checkins.append({
                 "when": format_local(row.slot_local), "status": row.status, "respondents": row.respondents,
                 "figures": ({QUESTION_BY_KEY[k].label: v for k, v in row.averages.items()} if shown else None),
-                "stage": row.stage if shown else None})
+                "stage": row.stage if shown else None, "open": row.open})
         out.append(PartnershipRow(
             id=p.id or 0, name=p.name, partners=p.partners, schedule=describe_schedule(view.schedule),
             status=p.status, paused_reason=p.paused_reason,

@@ -358,8 +358,9 @@ async def mentors_match(request: Request) -> Response:
 @signed_in
 async def partnerships_page(request: Request) -> Response:
     console = _console(request)
-    rows = await views.partnerships(console.services.database)
-    return render(request, "partnerships.html", rows=rows, minimum=views.DEFAULT_MIN_GROUP_SIZE)
+    minimum = console.services.settings.review_min_group
+    rows = await views.partnerships(console.services.database, min_group=minimum)
+    return render(request, "partnerships.html", rows=rows, minimum=minimum)
 
 
 @signed_in

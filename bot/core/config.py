@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     web_base_url: str | None = None
     #: The folder holding themes/ and templates/ (default: the knowledge base shipped with the bot).
     knowledge_dir: Path | None = None
+    #: The k rule: a group's check-in figures and comments are shown only once this many people answered.
+    review_min_group: int = 3
 
     @field_validator("telegram_bot_token", "webhook_secret", "webhook_url", "panel_chat_id", "web_port",
                      "web_base_url", "knowledge_dir", mode="before")
@@ -86,6 +88,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone (use an IANA name such as Europe/London)"
                              ) from None
         return value
+
+    @field_validator("review_min_group", mode="before")
+    @classmethod
+    def _k_at_least_three(cls, value: object) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number (use 3 or more)") from None
+        if number < 3:
+            raise ValueError(f"{number} is too small: a group's check-in figures need at least 3 people "
+                             "so that nobody's answers can be worked out (use 3 or more)")
+        return number
 
     @field_validator("log_level")
     @classmethod

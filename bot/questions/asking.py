@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from bot.core.text import clean_line
 from db.engine import Database
 from db.models import MAX_QUESTION_CHARS, AnswerVote, QuestionDay, QuestionLog
 
@@ -23,8 +24,9 @@ class StorageUnavailable(Exception):
 
 
 def bound_question(text: str) -> str:
-    """A question as it is matched and stored: stripped and cut to 1,000 characters."""
-    return " ".join(text.split())[:MAX_QUESTION_CHARS]
+    """A question as it is matched and stored: cleaned (no NUL, control, bidi or invisible characters, so
+    PostgreSQL can always store it), one line, cut to 1,000 characters."""
+    return clean_line(text, MAX_QUESTION_CHARS)
 
 
 async def count_question(database: Database, outcome: str, now: datetime) -> None:

@@ -103,7 +103,7 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
                                             only_chat_ids=_only_local_chat(context.application))
-        summaries = await close_expired_checkins(svc.database, now)
+        summaries = await close_expired_checkins(svc.database, now, svc.settings.review_min_group)
     except SQLAlchemyError as exc:
         log.warning("Review nudges skipped this minute: database unavailable (%s)", type(exc).__name__)
         return
