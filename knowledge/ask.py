@@ -12,10 +12,11 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from knowledge.engine import Matcher, Outcome
-from knowledge.loader import KnowledgeError, load_knowledge_base
+from knowledge.loader import TEMPLATES_DIR, THEMES_DIR, KnowledgeError, load_knowledge_base
 from knowledge.pointers import RealHelp, decline_lines
 from knowledge.smalltalk import reply
 from knowledge.sources import human_source
@@ -65,10 +66,11 @@ def answer_lines(matcher: Matcher, lines: Iterable[str], out: TextIO) -> None:
         out.flush()
 
 
-def ask_main(question: str | None, as_json: bool, help_: RealHelp | None = None) -> int:
+def ask_main(question: str | None, as_json: bool, themes_dir: Path = THEMES_DIR,
+             templates_dir: Path = TEMPLATES_DIR, help_: RealHelp | None = None) -> int:
     """Answer ``question`` (or, with ``as_json`` and no question, every line of stdin); the exit status."""
     try:
-        matcher = Matcher(load_knowledge_base())
+        matcher = Matcher(load_knowledge_base(themes_dir, templates_dir))
     except KnowledgeError as exc:
         print(f"Knowledge base: {exc}", file=sys.stderr)
         return 2

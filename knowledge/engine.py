@@ -67,6 +67,10 @@ from knowledge.segments import segments
 from knowledge.smalltalk import Talk, small_talk
 from knowledge.sources import human_source
 
+# bm25s sets its own logger to DEBUG when imported, so every index build would be printed whatever LOG_LEVEL
+# says; hand the level back to the application's logging settings.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
+
 # ------------------------------------------------------------------------------------------------
 # Calibrated constants
 # ------------------------------------------------------------------------------------------------
@@ -385,8 +389,6 @@ class Matcher:
             doc.extend(indexed.answer_terms)
             docs.append(doc)
         self._vocab = frozenset(term for doc in docs for term in doc)
-        # bm25s logs every index it builds at DEBUG; a bot run with LOG_LEVEL=DEBUG needs none of that.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if docs:
             self._bm25.index(docs, show_progress=False)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.core.config import Settings, mask_url
 from bot.core.services import Services
 from db.engine import Database
-from db.migrate import upgrade_database
+from db.migrate import current_revision, upgrade_database
 from knowledge.engine import Matcher
 from knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge_base
 
@@ -38,6 +38,8 @@ async def open_database(settings: Settings, *, migrate: bool = True, timeout: fl
     try:
         database = Database(settings.database_url)
         if migrate:
+            database.created_empty = not database.existed or await asyncio.wait_for(
+                current_revision(database), timeout) is None
             await asyncio.wait_for(upgrade_database(database), timeout)
         else:
             async with database.engine.connect():
@@ -49,6 +51,12 @@ async def open_database(settings: Settings, *, migrate: bool = True, timeout: fl
         reason = "no answer in time" if isinstance(exc, TimeoutError) else describe_db_error(exc)
         raise StartupError(f"Setting DATABASE_URL: cannot open the database at {where}: {reason}") from None
     return database
+
+
+def new_database_notice(settings: Settings) -> str:
+    """What ``run`` says when it starts on a database with nothing in it (first run, or data gone)."""
+    return (f"Created a new, empty database at {mask_url(settings.database_url)}. If this bot has run before, "
+            "its data is not there: stop it and check DATABASE_URL (and the file) before people use it.")
 
 
 def load_kb(settings: Settings | None = None) -> KnowledgeBase:

@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import ANSWERER_KEY
 from bot.core.messages import send_html
 from bot.core.services import Services, services
 from bot.core.text import clean_line
@@ -62,6 +63,21 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     await send_html(context, chat.id, prefix + answers.decline_text(svc.settings.real_help(), outcome.outside,
                                                                     unavailable),
                     answers.decline_markup(panel_log_id=panel_log_id), reply_to=reply_to)
+
+
+async def answer_if_confident(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """For a question typed into a form: answer it only when the knowledge base is confident (True when sent).
+    Anything less is left to the form, which asks whether the text was meant as its answer."""
+    chat = update.effective_chat
+    question = bound_question(text)
+    if chat is None or not question:
+        return False
+    outcome = services(context).matcher.ask(question)
+    if outcome.kind != "answer" or outcome.best is None:
+        return False
+    entry = outcome.best.entry
+    await send_html(context, chat.id, answers.entry_text(entry), answers.entry_markup(entry, services(context).kb))
+    return True
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -155,6 +171,7 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.bot_data[ANSWERER_KEY] = answer_if_confident  # the forms ask through this, not by import
     application.add_handler(CommandHandler("ask", on_ask))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
                                            on_private_text))
