@@ -19,8 +19,10 @@ from bot.reviews import cli as reviews_cli
 
 app = typer.Typer(help="PartnerBot: a Telegram bot for voluntary and community organisations working "
                        "in partnership.", no_args_is_help=True, pretty_exceptions_enable=False,
+                  # Plain help: typer draws rich boxes otherwise, and importing rich costs --help ~0.3 s.
+                  rich_markup_mode=None,
                   add_completion=False)
-db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Look after the database.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_cli.app, name="kb")
 app.add_typer(mentors_cli.app, name="mentors")
@@ -74,17 +76,14 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
         json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False
         ) -> None:
     """Ask the knowledge base a question, as the bot would answer it."""
-    from bot.core.startup import StartupError, load_kb
-
-    try:
-        load_kb()
-    except StartupError as exc:
-        fail(str(exc))
+    # Only the knowledge base and its matcher: no database driver, no migrations, so it answers quickly.
     from knowledge.ask import ask_main
 
     if question is None and not json_output:
         fail("Give a QUESTION, or use --json to read questions from standard input.")
-    raise typer.Exit(ask_main(question, json_output))
+    settings = settings_or_exit()
+    raise typer.Exit(ask_main(question, json_output, settings.themes_dir, settings.templates_dir,
+                              settings.real_help()))
 
 
 @app.command()
