@@ -35,6 +35,7 @@ baselines, speed and memory.
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -65,6 +66,10 @@ from knowledge.scope import outside_subject
 from knowledge.segments import segments
 from knowledge.smalltalk import Talk, small_talk
 from knowledge.sources import human_source
+
+# bm25s sets its own logger to DEBUG when imported, so every index build would be printed whatever LOG_LEVEL
+# says; hand the level back to the application's logging settings.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 # ------------------------------------------------------------------------------------------------
 # Calibrated constants
