@@ -46,7 +46,9 @@ TOPICS = ["MoU", "due dilligence", "consortium", "data sharing", "governance", "
 REGIONS = ["North West", "north-west", "London", "Yorkshire", "South West England", "Wales", "Scotland",
            "East Midlands", "NE", "West Mids"]
 ORG_TYPES = ["charity", "Charity", "community group", "social enterprise", "CIC", "statutory body"]
-WORDS = ["we", "built", "a", "consortium", "to", "bid", "for", "a", "council", "contract", "and", "learnt", "to", "share", "risk", "with", "partners", "our", "trustees", "signed", "a", "memorandum", "of", "understanding", "after", "due", "diligence", "on", "each", "other"]
+PHRASE = ("we built a consortium to bid for a council contract and learnt to share risk with partners our "
+          "trustees signed a memorandum of understanding after due diligence on each other")
+WORDS = PHRASE.split()
 
 
 def make_csv(rows: int, seed: int = 16) -> tuple[str, int]:
@@ -113,7 +115,8 @@ def section(result: dict[str, float]) -> str:
             "| measure | result | target |\n|---|---|---|\n"
             f"| first import (all new) | {result['first']:.1f} s | < {TARGET_SECONDS:.0f} s |\n"
             f"| second import (nothing changes) | {result['second']:.1f} s | |\n"
-            f"| peak Python memory during the import (tracemalloc) | {result['peak_mb']:.0f} MB | < {TARGET_MB:.0f} MB |\n"
+            f"| peak Python memory during the import (tracemalloc) | {result['peak_mb']:.0f} MB "
+            f"| < {TARGET_MB:.0f} MB |\n"
             f"| peak resident size of the whole process | {result['maxrss_mb']:.0f} MB | |\n")
 
 

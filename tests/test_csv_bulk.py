@@ -39,7 +39,7 @@ def test_a_utf16_file_is_recognised(tmp_path: Path, encoding: str) -> None:
 def test_a_broken_utf16_file_is_refused_with_one_clear_line(tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_bytes(b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x00\xd8")  # a lone surrogate half
-    with pytest.raises(ImportFileError, match="UTF-16.*CSV UTF-8"):
+    with pytest.raises(ImportFileError, match=r"UTF-16.*CSV UTF-8"):
         read_text(path)
 
 
