@@ -21,6 +21,7 @@ from bot.admin import handlers as admin
 from bot.console import handlers as console
 from bot.core import basics, buttons, health, throttle
 from bot.core.errors import on_error
+from bot.core.forms import conversation as forms
 from bot.core.inbox import INBOX_KEY, Inbox
 from bot.core.persistence import DatabasePersistence
 from bot.core.services import SERVICES_KEY, Services
@@ -124,7 +125,9 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         processor.after_handled = _handled(application, inbox)
     application.bot_data[SERVICES_KEY] = services
     application.bot_data["commands"] = bot_commands()
+    forms.register(application)  # ends forms left too long, before any feature sees the update
     for module in HANDLER_MODULES:
         module.register(application)
+    forms.register_late(application)  # /cancel, Cancel and Back when no form is open
     application.add_error_handler(on_error)
     return application

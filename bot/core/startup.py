@@ -69,12 +69,23 @@ def load_kb(settings: Settings | None = None) -> KnowledgeBase:
         raise StartupError(f"Knowledge base: {exc}") from None
 
 
+def build_matcher(kb: KnowledgeBase) -> Matcher:
+    """The question matcher for ``kb``; says once in the log when it runs on words alone."""
+    matcher = Matcher(kb)
+    if not matcher.by_meaning:
+        from knowledge.embedding import model_problem
+
+        log.warning("Matching by meaning is off (%s): answering on words alone, which understands fewer "
+                    "ways of asking.", model_problem() or "no model")
+    return matcher
+
+
 def reload_knowledge(services: Services) -> KnowledgeBase:
     """Load the knowledge base again and swap it into running ``services`` (/reload and the console).
 
     Raises StartupError, keeping the current knowledge base, when the files on disk have a problem."""
     kb = load_kb(services.settings)
-    services.kb, services.matcher = kb, Matcher(kb)
+    services.kb, services.matcher = kb, build_matcher(kb)
     return kb
 
 
@@ -82,7 +93,7 @@ async def prepare(settings: Settings) -> Services:
     """Everything a running bot needs, checked in the order a person would fix it."""
     kb = load_kb(settings)
     database = await open_database(settings)
-    return Services(settings=settings, database=database, kb=kb, matcher=Matcher(kb))
+    return Services(settings=settings, database=database, kb=kb, matcher=build_matcher(kb))
 
 
 class _NoRetryTracebacks(logging.Filter):
