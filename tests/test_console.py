@@ -363,3 +363,26 @@ async def test_forget_signs_an_admin_out_and_mydata_lists_their_console_use(web:
     assert (await web.client.get("/")).status_code == 401
     assert (await export_everything(web.services.database, ADMIN_ID, {}))["console"] == {
         "sign_in_links": [], "sessions": []}
+
+
+async def test_the_webhook_may_not_take_a_console_path(db_url: str) -> None:
+    from bot.console.server import ConsoleSetupError, run_bot_with_console
+    from bot.core.startup import prepare
+    from tests.conftest import make_settings
+
+    for url in ("https://bot.example.org/", "https://bot.example.org/questions", "https://bot.example.org/static/x"):
+        settings = make_settings(db_url, webhook_url=url, webhook_secret="s3cret", web_port="8099")
+        services = await prepare(settings)
+        try:
+            with pytest.raises(ConsoleSetupError, match=r"Setting WEBHOOK_URL: .* such as /telegram"):
+                await run_bot_with_console(object(), services, [])
+        finally:
+            await services.database.dispose()
+
+
+async def test_ask_shows_the_answer_as_the_bot_formats_it(web: ConsoleHarness) -> None:
+    await web.sign_in()
+    outcome = web.services.matcher.ask("what goes in a memorandum of understanding")
+    assert outcome.best is not None and "**" in outcome.best.entry.answer
+    page = await web.client.get("/ask", params={"q": "what goes in a memorandum of understanding"})
+    assert "<b>" in page.text and "**" not in page.text.split('class="answer"')[1]
