@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import views
 from bot.console.auth import create_signin
 from bot.console.web import COOKIE, PAGES
-from bot.questions.asking import count_question
+from bot.questions.usage import count_question
 from bot.reviews.checkins import close_expired_checkins
 from bot.reviews.partnerships import create_partnership
 from bot.reviews.schedule import Schedule
@@ -386,3 +387,46 @@ async def test_ask_shows_the_answer_as_the_bot_formats_it(web: ConsoleHarness) -
     assert outcome.best is not None and "**" in outcome.best.entry.answer
     page = await web.client.get("/ask", params={"q": "what goes in a memorandum of understanding"})
     assert "<b>" in page.text and "**" not in page.text.split('class="answer"')[1]
+
+
+async def test_the_bot_counts_every_question_for_the_usage_chart(bot, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Answered, "did you mean" and declined questions are tallied in memory and saved by a job: counts only."""
+    from sqlmodel import select
+
+    from db.models import QuestionDay
+
+    person = bot.fake.person(4100, "Kim")
+    for number, text in enumerate(("what goes in a memorandum of understanding", "how do I change a car tyre",
+                                   "what goes in a memorandum of understanding"), start=1):
+        bot.fake.say(person, text)
+        await bot.fake.replies(4100, count=number, timeout=20)
+    [job] = bot.application.job_queue.get_jobs_by_name("question-tally")
+    await job.run(bot.application)
+    async with bot.services.database.session() as session:
+        rows = {(r.outcome, r.count) for r in (await session.exec(select(QuestionDay))).all()}
+    assert rows == {("answer", 2), ("decline", 1)}
+    await job.run(bot.application)  # nothing new: nothing added twice
+    async with bot.services.database.session() as session:
+        assert sum(r.count for r in (await session.exec(select(QuestionDay))).all()) == 3
+
+
+async def test_a_tally_that_cannot_be_saved_is_kept_for_the_next_save(web: ConsoleHarness,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.questions import usage
+
+    tally = usage.QuestionTally()
+    for outcome in ("answer", "answer", "suggest", "not-an-outcome"):
+        tally.add(outcome, START)
+
+    async def database_down(*_args: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    real = usage.add_counts
+    monkeypatch.setattr(usage, "add_counts", database_down)
+    assert await tally.flush(web.services.database) == 0 and tally.pending == 3
+    monkeypatch.setattr(usage, "add_counts", real)
+    assert await tally.flush(web.services.database) == 3 and tally.pending == 0
+    days = await views.usage(web.services.database, START.date(), 7)
+    assert days[-1].counts == {"answer": 2, "suggest": 1, "decline": 0}

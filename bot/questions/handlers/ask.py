@@ -14,7 +14,8 @@ from bot.core.messages import send_html
 from bot.core.services import Services, services
 from bot.core.text import clean_line
 from bot.questions import answers
-from bot.questions.asking import StorageUnavailable, bound_question, count_question, log_question, record_vote
+from bot.questions.asking import StorageUnavailable, bound_question, log_question, record_vote
+from bot.questions.handlers.jobs import question_tally
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         return
     prefix = answers.LONG_MESSAGE_NOTE if len(clean_line(text)) > len(question) else ""
     outcome = svc.matcher.ask(question)
-    # Counted for the console's usage chart after the reply is on its way: an answer never waits for it.
-    context.application.create_task(count_question(svc.database, outcome.kind, svc.clock()), update=update)
+    question_tally(context).add(outcome.kind, svc.clock())  # in memory: an answer never waits for the count
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry
