@@ -16,7 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application
 from bot.core.config import Settings
-from bot.core.startup import StartupError, configure_logging, prepare
+from bot.core.startup import StartupError, configure_logging, new_database_notice, prepare
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def run_telegram(settings: Settings) -> None:
         loop.close()
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    if services.database.created_empty:
+        log.warning(new_database_notice(settings))
     application = build_application(services)
     try:
         if settings.web_port is not None:

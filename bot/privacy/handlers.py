@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import END, Form, register_form
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.privacy.gather import PRIVACY_NOTICE, describe_forget, export_everything, forget_everything
@@ -28,6 +29,8 @@ COMMANDS = [
 ]
 FORGET_YES, FORGET_NO = "fy", "fn"
 PRIVATE_ONLY = "For your privacy, please use this command in a private chat with me."
+ALREADY_ANSWERED = "That question was already answered, so this button does nothing now."
+CONFIRM = 0
 TRY_AGAIN = "Sorry, I can't reach my records just now. Please try again in a minute."
 
 
@@ -55,18 +58,18 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                     caption="Here is everything I keep about you.")
 
 
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     chat = update.effective_chat
     if chat is None:
-        return
+        return END
     if chat.type != "private":
         await send_html(context, chat.id, PRIVATE_ONLY)
-        return
+        return END
     try:
         lines = await describe_forget(services(context).database, chat.id)
     except SQLAlchemyError:
         await send_html(context, chat.id, TRY_AGAIN)
-        return
+        return END
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, delete my data", callback_data=cb.make(FORGET_YES)),
                                     InlineKeyboardButton("No, keep it", callback_data=cb.make(FORGET_NO))]])
     listed = "\n".join(f"• {escape(line)}" for line in lines)
@@ -74,19 +77,20 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     f"This deletes everything I keep about you:\n{listed}\n\nCheck-in summaries already posted "
                     "stay as anonymous totals (/privacy says what else is kept without your name).\n\n"
                     "<b>This can't be undone.</b> Delete your data?", markup)
+    return CONFIRM
 
 
-async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     if query is None or query.from_user is None:
-        return
+        return END
     user_id = query.from_user.id  # the person pressing, never an id from the button
     svc = services(context)
     try:
         forgotten = await forget_everything(svc.database, user_id)
     except SQLAlchemyError:
         await query.answer(TRY_AGAIN, show_alert=True)
-        return
+        return CONFIRM
     context.application.drop_user_data(user_id)  # also removes it from the database
     await query.answer()
     try:
@@ -104,19 +108,29 @@ async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await send_html(context, chat_id, text)
         except (Forbidden, BadRequest):
             log.info("Could not deliver a forget notice")
+    return END
 
 
-async def on_forget_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """"No, keep it" while the question is open (true then: nothing was deleted)."""
     query = update.callback_query
     if query is not None:
         await query.answer()
         with contextlib.suppress(BadRequest):
             await query.edit_message_text("OK, nothing has been deleted.")
+    return END
+
+
+def forget_form() -> Form:
+    """/forget asks first; its buttons act once, and only while the question is open."""
+    return Form(name="privacy-forget", title="/forget question", resume="", entry_points=[
+        CommandHandler("forget", on_forget)], states={CONFIRM: [
+            CallbackQueryHandler(on_forget_yes, pattern=cb.pattern(FORGET_YES)),
+            CallbackQueryHandler(on_forget_no, pattern=cb.pattern(FORGET_NO))]})
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("privacy", on_privacy))
     application.add_handler(CommandHandler("mydata", on_mydata))
-    application.add_handler(CommandHandler("forget", on_forget))
-    application.add_handler(CallbackQueryHandler(on_forget_yes, pattern=cb.pattern(FORGET_YES)))
-    application.add_handler(CallbackQueryHandler(on_forget_no, pattern=cb.pattern(FORGET_NO)))
+    register_form(application, forget_form(), stale_patterns=[rf"^({FORGET_YES}|{FORGET_NO})(:|$)"],
+                  stale_note=ALREADY_ANSWERED)

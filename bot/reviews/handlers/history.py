@@ -8,17 +8,18 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.reviews.checkins import MIN_GROUP
-from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, TRY_AGAIN, alert, button, markup, score
+from bot.reviews.checkins import MIN_GROUP, unfinished_checkins
+from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, RESUME, TRY_AGAIN, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
-from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY
+from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS
 from bot.reviews.schedule import format_local
 from knowledge.render import escape
 
@@ -98,11 +99,27 @@ async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnershi
                                             "no names.")
 
 
+async def _offer_to_carry_on(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A check-in the person left half-way, while its round is open: a button to pick it up."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    unfinished = await unfinished_checkins(services(context).database, user_id=user.id,
+                                           chat_id=None if chat.type == ChatType.PRIVATE else chat.id)
+    for progress in unfinished[:3]:
+        where = (f"question {progress.step + 1} of {len(QUESTIONS)}" if progress.step < COMMENT_STEP
+                 else "the last step")
+        await send_html(context, chat.id, f"You started the <b>{escape(progress.partnership_name)}</b> check-in of "
+                                          f"{progress.slot_local:%d %b %Y} and stopped at {where}. Tap Carry on to "
+                                          "finish it.", markup([[button("▶️ Carry on", RESUME, progress.answer_id)]]))
+
+
 async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
     try:
+        if update.effective_user is not None:
+            await _offer_to_carry_on(update, context)
         partnership_id = await _choose(update, context, HISTORY)
         if partnership_id is not None:
             await _show_history(context, chat.id, partnership_id)

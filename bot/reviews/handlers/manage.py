@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
@@ -58,19 +60,26 @@ async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                                           "set one up.")
         return
     more = len(views) - MAX_LISTED
-    views = views[:MAX_LISTED]  # Telegram allows 100 buttons under a message: three per partnership
-    rows: list[list[InlineKeyboardButton]] = []
-    for number, view in enumerate(views, start=1):
-        pid = view.partnership.id
-        toggle = (button(f"▶️ Resume {number}", MANAGE, pid, "resume") if view.partnership.status == "paused"
-                  else button(f"⏸ Pause {number}", MANAGE, pid, "pause"))
-        rows.append([button(f"✏️ Change {number}", CHANGE, pid), toggle,
-                     button(f"⏹ Stop {number}", MANAGE, pid, "stop")])
+    views = views[:MAX_LISTED]
+    # One button per partnership, named: its actions are on the menu it opens (no "Change 1 / Pause 1"
+    # numbers that shift when one is stopped).
+    rows = [[button(f"⚙️ {short(view.partnership.name, 40)}", MANAGE, view.partnership.id, "menu")]
+            for view in views]
     text = "<b>Partnership check-ins here</b>\n" + "\n".join(_partnership_line(n, v) for n, v in
                                                              enumerate(views, start=1))
     if more > 0:
         text += f"\n<i>…and {more} more: stop the ones you no longer need, or see `partnerbot reviews list`.</i>"
+    text += "\nTap one to rename it, edit its partners, change its schedule, pause or stop it."
     await send_html(context, chat.id, text, markup(rows))
+
+
+def _menu(partnership: Any) -> tuple[str, list[list[InlineKeyboardButton]]]:
+    pid, name = partnership.id, escape(partnership.name)
+    toggle = (button("▶️ Resume", MANAGE, pid, "resume") if partnership.status == "paused"
+              else button("⏸ Pause", MANAGE, pid, "pause"))
+    rows = [[button("✏️ Rename", CHANGE, pid, "name"), button("👥 Partners", CHANGE, pid, "partners")],
+            [button("🗓 Schedule", CHANGE, pid, "schedule"), toggle, button("⏹ Stop", MANAGE, pid, "stop")]]
+    return f"<b>{name}</b>: what would you like to change?", rows
 
 
 async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,6 +99,11 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await alert(update, NOT_HERE)
             return
         name = escape(partnership.name)
+        if action == "menu":
+            text, rows = _menu(partnership)
+            await query.answer()
+            await send_html(context, chat.id, text, markup(rows))
+            return
         if action == "stop":
             await query.answer()
             await send_html(context, chat.id, f"Stop the check-ins for <b>{name}</b>? The history stays in /reviews.",
