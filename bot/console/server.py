@@ -58,11 +58,11 @@ def uvicorn_server(app: Any, *, log_level: str = "warning") -> Any:
     return uvicorn.Server(config)
 
 
-async def serve_console_alone(services: Services, host: str, port: int) -> None:
+async def serve_console_alone(services: Services, sock: socket.socket) -> None:
     """``partnerbot web``: print a one-time sign-in link as the first line, then serve until Ctrl-C."""
     from bot.console.auth import create_signin
 
-    sock = listen_socket(host, port)
+    host, port = sock.getsockname()[:2]
     console = console_for(services)
     shown_host = f"[{host}]" if ":" in host else host
     token = await create_signin(services.database, None, services.clock())
