@@ -222,6 +222,8 @@ async def test_a_bad_entry_is_refused_with_reasons_and_nothing_is_written(web: C
         "theme": (NEW_ENTRY | {"theme": "../../etc"}, "choose one of the themes"),
         "bad id": (NEW_ENTRY | {"id": "Not An Id!"}, "id"),
         "nul byte": (NEW_ENTRY | {"question": "\x00\x00"}, "question"),
+        "template outside the folder": (NEW_ENTRY | {"document": "../../../etc/passwd"}, "only the file name"),
+        "missing template": (NEW_ENTRY | {"document": "no-such-template.docx"}, "not found in templates/"),
     }
     for name, (data, reason) in cases.items():
         refused = await web.client.post("/entries/new", data=data | {"csrf": csrf})
