@@ -16,7 +16,7 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import END, Form, end_all_forms_of, register_form
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.privacy.gather import PRIVACY_NOTICE, describe_forget, export_everything, forget_everything
+from bot.privacy.gather import describe_forget, export_everything, forget_everything, privacy_notice
 from db.types import utcnow
 from knowledge.render import escape
 
@@ -36,7 +36,8 @@ TRY_AGAIN = "Sorry, I can't reach my records just now. Please try again in a min
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat:
-        await send_html(context, update.effective_chat.id, PRIVACY_NOTICE)
+        await send_html(context, update.effective_chat.id,
+                        privacy_notice(services(context).settings.review_min_group))
 
 
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
