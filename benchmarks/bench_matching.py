@@ -123,7 +123,7 @@ Ranker = Callable[[str], tuple[float, str | None]]  # best score and entry id
 
 def engine(matcher: Matcher) -> Callable[[str], Reply]:
     def reply(q: str) -> Reply:
-        outcome = matcher.ask(q)
+        outcome = matcher.ask(q)  # a repeated message may come from the cache: same outcome
         return Reply(outcome.best.entry.id if outcome.kind == "answer" and outcome.best else None)
     return reply
 
@@ -214,6 +214,7 @@ def latency(matcher: Matcher, questions: list[str]) -> tuple[float, float, float
         matcher.ask(q)
     wall, cpu = [], []
     for q in questions:
+        matcher._asked.clear()  # time the work, not the cache of repeated questions
         started, started_cpu = time.perf_counter(), time.thread_time()
         matcher.ask(q)
         cpu.append((time.thread_time() - started_cpu) * 1000)
