@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -10,20 +10,11 @@ import pytest
 from bot.core.local_api import Sent
 from bot.mentoring.drafts import validate_draft
 from bot.mentoring.profiles import save_profile
-from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
-from tests.fake_telegram import FakeTelegram
+from tests.conftest import PANEL_CHAT_ID, Harness
 
-
-@pytest.fixture
-async def mbot(fake_telegram: FakeTelegram, db_url: str) -> AsyncIterator[Harness]:
-    """The real bot with a generous rate limit (a profile takes a dozen taps) and a 72-hour timeout."""
-    settings = make_settings(db_url, telegram_api_base_url=fake_telegram.base_url, panel_chat_id=PANEL_CHAT_ID,
-                             rate_limit_per_minute=1000, mentor_request_timeout_hours=72)
-    harness = await start_bot(fake_telegram, settings)
-    try:
-        yield harness
-    finally:
-        await stop_bot(harness)
+#: The mentoring tests' bot: a generous flood limit (a profile takes a dozen taps) and a 72-hour timeout.
+MENTOR_BOT = pytest.mark.bot_settings(panel_chat_id=PANEL_CHAT_ID, rate_limit_per_minute=1000,
+                                      mentor_request_timeout_hours=72)
 
 
 async def seed(bot: Harness, user_id: int, role: str, *, name: str, organisation: str, region: str = "north_west",
@@ -40,53 +31,17 @@ async def seed(bot: Harness, user_id: int, role: str, *, name: str, organisation
     return profile.person_id
 
 
-async def wait_for(bot: Harness, chat_id: int, phrase: str, *, after: int, timeout: float = 10.0) -> Sent:
-    """The first message (or edit) to ``chat_id`` since ``after`` whose text contains ``phrase``."""
-
-    def _found() -> Sent | None:
-        for sent in bot.fake.api.outbox[after:]:
-            if sent.chat_id == chat_id and phrase.lower() in sent.text.lower():
-                return sent
-        return None
-
-    ok = await bot.fake.api_wait(lambda: _found() is not None, timeout)
-    if not ok:
-        got = [s.text[:100] for s in bot.fake.api.outbox[after:] if s.chat_id == chat_id]
-        raise AssertionError(f"no message with {phrase!r} to {chat_id} within {timeout}s; got {got}")
-    found = _found()
-    assert found is not None
-    return found
-
-
-async def alert_for(bot: Harness, phrase: str, *, after_answers: int, timeout: float = 10.0) -> dict[str, Any]:
-    """The first answerCallbackQuery (an alert or toast) since ``after_answers`` containing ``phrase``."""
-
-    def _found() -> dict[str, Any] | None:
-        for answer in bot.fake.api.callback_answers[after_answers:]:
-            if phrase.lower() in str(answer.get("text", "")).lower():
-                return answer
-        return None
-
-    ok = await bot.fake.api_wait(lambda: _found() is not None, timeout)
-    if not ok:
-        raise AssertionError(f"no callback answer with {phrase!r}; got "
-                             f"{[a.get('text') for a in bot.fake.api.callback_answers[after_answers:]]}")
-    found = _found()
-    assert found is not None
-    return found
-
-
 async def tap(bot: Harness, person: dict[str, Any], sent: Sent, label: str, expect: str) -> Sent:
     """Tap a button and return the bot's next message (or edit) to this person containing ``expect``."""
     mark = bot.fake.mark()
     bot.fake.press(person, sent, label)
-    return await wait_for(bot, person["id"], expect, after=mark)
+    return await bot.fake.reply_with(person["id"], expect, after=mark)
 
 
 async def say(bot: Harness, person: dict[str, Any], text: str, expect: str) -> Sent:
     mark = bot.fake.mark()
     bot.fake.say(person, text)
-    return await wait_for(bot, person["id"], expect, after=mark)
+    return await bot.fake.reply_with(person["id"], expect, after=mark)
 
 
 async def run_job(bot: Harness, name: str) -> None:

@@ -41,7 +41,7 @@ async def test_a_flood_gets_one_polite_note_and_is_then_ignored(bot: Harness) ->
     replies = await bot.fake.replies(950, count=limit + 1, timeout=30)
     notes = [r for r in replies if "very quickly" in r.text]
     assert len(notes) == 1
-    assert len(await bot.fake.quiet(950, after=0, seconds=1.0)) == limit + 1
+    assert len(await bot.fake.quiet(950, after=0, by=person)) == limit + 1
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)

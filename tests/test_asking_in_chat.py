@@ -105,9 +105,9 @@ async def test_a_decline_is_honest_and_reaches_the_panel_with_consent(bot: Harne
     # Someone else cannot resolve it; the asker can.
     stranger = bot.fake.person(605)
     resolve = next(d for _, d in relayed.buttons() if d.startswith("px:"))
+    tapped = bot.fake.mark()
     bot.fake.api.press(stranger, 604, relayed.message_id, resolve)
-    assert await bot.fake.api_wait(lambda: any("someone else" in a.get("text", "")
-                                        for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("someone else", after=tapped)
     mark = bot.fake.mark()
     bot.fake.press(person, relayed, "My question is answered")
     [closed] = await bot.fake.replies(604, after=mark)
@@ -126,7 +126,7 @@ async def test_the_name_goes_to_the_panel_only_when_the_asker_agrees(bot: Harnes
     bot.fake.press(person, consent, "include my first name")  # a double tap sends it once
     [posted] = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
     assert "Rhiannon" in posted.text
-    assert len(await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.5)) == 1
+    assert len(await bot.fake.quiet(PANEL_CHAT_ID, after=mark, by=person)) == 1
 
 
 async def test_a_forged_panel_button_cannot_send_someone_elses_question(bot: Harness) -> None:
@@ -134,11 +134,10 @@ async def test_a_forged_panel_button_cannot_send_someone_elses_question(bot: Har
     bot.fake.say(victim, "how do i fix my wifi router at home")
     [decline] = await bot.fake.replies(607)
     log_id = cb.parse(next(d for _, d in decline.buttons() if d.startswith("pa:"))).args[0]
-    mark = bot.fake.mark()
+    mark = tapped = bot.fake.mark()
     bot.fake.api.press(attacker, 608, 1, cb.make(cb.PANEL_CONSENT, log_id, 1))
-    assert await bot.fake.api_wait(lambda: any("someone else" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
-    assert await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.5) == []
+    await bot.fake.answered("someone else", after=tapped)
+    assert await bot.fake.quiet(PANEL_CHAT_ID, after=mark, by=attacker) == []
 
 
 async def test_an_unanswered_panel_question_gets_an_apology_after_72_hours(bot: Harness) -> None:
@@ -150,13 +149,13 @@ async def test_an_unanswered_panel_question_gets_an_apology_after_72_hours(bot: 
     job = bot.application.job_queue.get_jobs_by_name("panel-timeouts")[0]
     mark = bot.fake.mark()
     await job.run(bot.application)
-    assert await bot.fake.quiet(609, after=mark, seconds=0.3) == []
+    assert await bot.fake.quiet(609, after=mark, by=bot.fake.person(609)) == []
     bot.services.clock = lambda: real_clock() + timedelta(hours=73)
     await job.run(bot.application)
     [sorry] = await bot.fake.replies(609, after=mark)
     assert "sorry" in sorry.text.lower() and "flights" in sorry.text
     await job.run(bot.application)  # told once only
-    assert len(await bot.fake.quiet(609, after=mark, seconds=0.3)) == 1
+    assert len(await bot.fake.quiet(609, after=mark, by=bot.fake.person(609))) == 1
 
 
 async def test_an_admin_saves_a_panel_answer_as_a_draft(bot: Harness) -> None:
@@ -165,12 +164,12 @@ async def test_an_admin_saves_a_panel_answer_as_a_draft(bot: Harness) -> None:
     mark = bot.fake.mark()
     bot.fake.say(bot.fake.person(701), "Twelve.", chat=bot.fake.group_chat(PANEL_CHAT_ID), reply_to=posted.message_id)
     [thanks] = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
+    tapped = bot.fake.mark()
     bot.fake.press(bot.fake.person(702), thanks, "Save to knowledge base")  # not an admin
-    assert await bot.fake.api_wait(lambda: any("only admins" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("only admins", after=tapped)
+    tapped = bot.fake.mark()
     bot.fake.press(bot.fake.person(ADMIN_ID), thanks, "Save to knowledge base")
-    assert await bot.fake.api_wait(lambda: any("Saved as draft" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("Saved as draft", after=tapped)
     async with bot.services.database.session() as session:
         drafts = (await session.exec(select(KnowledgeDraft))).all()
     assert [(d.question, d.answer) for d in drafts] == [("what is the square root of 144", "Twelve.")]
@@ -181,7 +180,7 @@ async def test_in_a_group_only_ask_mentions_and_replies_are_answered(bot: Harnes
     person = bot.fake.person(611)
     mark = bot.fake.mark()
     bot.fake.say(person, "what goes in a memorandum of understanding", chat=group)
-    assert await bot.fake.quiet(-100777, after=mark, seconds=1.0) == []
+    assert await bot.fake.quiet(-100777, after=mark, by=person) == []
     bot.fake.say(person, "/ask what goes in a memorandum of understanding", chat=group)
     [answer] = await bot.fake.replies(-100777, after=mark)
     assert "memorandum" in answer.text.lower()
@@ -216,12 +215,12 @@ async def test_votes_are_recorded_once_per_person_and_entry(bot: Harness) -> Non
     person = bot.fake.person(614)
     bot.fake.say(person, "what goes in a memorandum of understanding")
     [answer] = await bot.fake.replies(614)
+    tapped = bot.fake.mark()
     bot.fake.press(person, answer, "👍 Helpful")
-    assert await bot.fake.api_wait(lambda: any("Glad it helped" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("Glad it helped", after=tapped)
+    tapped = bot.fake.mark()
     bot.fake.press(person, answer, "👎 Not helpful")
-    assert await bot.fake.api_wait(lambda: any("updated your feedback" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("updated your feedback", after=tapped)
     async with bot.services.database.session() as session:
         votes = (await session.exec(select(AnswerVote).where(AnswerVote.user_id == 614))).all()
     assert [v.helpful for v in votes] == [False]
@@ -277,15 +276,14 @@ async def test_when_the_panel_cannot_be_reached_the_asker_can_simply_tap_again(b
     bot.fake.press(person, decline, "Ask the panel")
     [consent] = await bot.fake.replies(619, after=mark)
     bot.fake.api.fail_next["sendMessage"] = BotApiError(403, "Forbidden: bot was kicked from the supergroup chat")
-    mark = bot.fake.mark()
+    mark = tapped = bot.fake.mark()
     bot.fake.press(person, consent, "anonymously")
-    assert await bot.fake.api_wait(lambda: any("couldn't reach the panel" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
-    assert await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.3) == []
+    await bot.fake.answered("couldn't reach the panel", after=tapped)
+    assert await bot.fake.quiet(PANEL_CHAT_ID, after=mark, by=person) == []
     bot.fake.press(person, consent, "anonymously")
     [posted] = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
     assert "cucumbers" in posted.text
+    tapped = bot.fake.mark()
     bot.fake.press(person, consent, "anonymously")  # a third tap: already there, nothing posted again
-    assert await bot.fake.api_wait(lambda: any("Already sent" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
-    assert len(await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.3)) == 1
+    await bot.fake.answered("Already sent", after=tapped)
+    assert len(await bot.fake.quiet(PANEL_CHAT_ID, after=mark, by=person)) == 1

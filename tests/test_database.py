@@ -24,9 +24,15 @@ async def database(db_url: str) -> Database:
     await database.dispose()
 
 
-async def test_migrations_reach_head_and_can_run_again(database: Database) -> None:
-    assert await current_revision(database) == head_revision()
-    assert await upgrade_database(database) == head_revision()
+async def test_migrations_reach_head_and_can_run_again(empty_db_url: str) -> None:
+    database = Database(empty_db_url)
+    try:
+        assert await current_revision(database) is None
+        assert await upgrade_database(database) == head_revision()
+        assert await current_revision(database) == head_revision()
+        assert await upgrade_database(database) == head_revision()
+    finally:
+        await database.dispose()
 
 
 async def test_times_come_back_aware_in_utc_and_big_ids_fit(database: Database) -> None:

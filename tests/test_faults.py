@@ -37,9 +37,9 @@ async def test_answers_keep_coming_while_the_database_is_down_and_it_recovers(
         [answer] = await bot.fake.replies(960, after=mark)
         assert "memorandum" in answer.text.lower()
 
+        tapped = bot.fake.mark()
         bot.fake.press(person, answer, "👍 Helpful")
-        assert await bot.fake.api_wait(lambda: any("try again in a minute" in a.get("text", "")
-                                                   for a in bot.fake.api.callback_answers))
+        await bot.fake.answered("try again in a minute", after=tapped)
 
         mark = bot.fake.mark()
         bot.fake.say(person, "what's the weather like in Swansea")
@@ -52,9 +52,9 @@ async def test_answers_keep_coming_while_the_database_is_down_and_it_recovers(
         assert "try again in a minute" in sorry.text
 
     # The database is back: the same actions work again without a restart.
+    tapped = bot.fake.mark()
     bot.fake.press(person, answer, "👍 Helpful")
-    assert await bot.fake.api_wait(lambda: any("Glad it helped" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("Glad it helped", after=tapped)
     mark = bot.fake.mark()
     bot.fake.say(person, "what's the weather like in Swansea")
     [decline] = await bot.fake.replies(960, after=mark)
@@ -96,12 +96,12 @@ async def test_a_real_postgres_outage_and_recovery(bot: Harness) -> None:
         bot.fake.say(person, "how do we deal with conflict between partners")
         [during] = await bot.fake.replies(961, after=mark)
         assert "<i>From:" in during.text
+        tapped = bot.fake.mark()
         bot.fake.press(person, answer, "👍 Helpful")
-        assert await bot.fake.api_wait(lambda: any("try again in a minute" in a.get("text", "")
-                                                   for a in bot.fake.api.callback_answers))
+        await bot.fake.answered("try again in a minute", after=tapped)
+    tapped = bot.fake.mark()
     bot.fake.press(person, answer, "👍 Helpful")
-    assert await bot.fake.api_wait(lambda: any("Glad it helped" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("Glad it helped", after=tapped)
 
 
 async def test_a_panel_reply_while_the_database_is_down_is_not_lost_silently(
@@ -115,7 +115,7 @@ async def test_a_panel_reply_while_the_database_is_down_is_not_lost_silently(
         mark = bot.fake.mark()
         bot.fake.say(expert, "My answer to the question", chat=panel, reply_to=posted["message_id"])
         replies = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
-        await bot.fake.quiet(PANEL_CHAT_ID, after=mark, seconds=0.5)
+        await bot.fake.settled(expert)
     texts = [s.text for s in bot.fake.api.outbox[mark:] if s.chat_id == PANEL_CHAT_ID]
     assert "send it again" in replies[0].text
     assert len(texts) == 1, texts  # and it was not also answered as a question to the bot

@@ -5,7 +5,6 @@ Telegram refusing a nudge."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,13 +26,8 @@ def review_settings(fake: FakeTelegram, db_url: str) -> Any:
     return make_settings(db_url, telegram_api_base_url=fake.base_url, rate_limit_per_minute=1000)
 
 
-@pytest.fixture
-async def bot(fake_telegram: FakeTelegram, db_url: str) -> AsyncIterator[Harness]:
-    harness = await start_bot(fake_telegram, review_settings(fake_telegram, db_url))
-    try:
-        yield harness
-    finally:
-        await stop_bot(harness)
+#: A set-up and a check-in are many taps in a minute: these tests are not about the flood guard.
+pytestmark = pytest.mark.bot_settings(panel_chat_id=None, rate_limit_per_minute=1000)
 
 
 async def step(bot: Harness, chat_id: int, action: Any) -> Sent:
@@ -67,7 +61,7 @@ async def set_up(bot: Harness, person: dict[str, Any], chat: dict[str, Any] | No
     if chat is not None:  # the group talking among itself is not an answer
         mark = fake.mark()
         fake.say(person, "see you all at Thursday's meeting", chat)
-        assert await fake.quiet(chat_id, after=mark, seconds=0.5) == []
+        assert await fake.quiet(chat_id, after=mark, by=person) == []
     asked = await step(bot, chat_id, answer(name, asked))
     assert "Which organisations" in asked.text
     asked = await step(bot, chat_id, answer("Age UK Riverside, Riverside Food Bank", asked))
@@ -122,9 +116,9 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     assert "Saved" in saved.text and "Mon 18 Jan 2027, 10:00" in saved.text
     [view] = await list_partnerships(bot.services.database, chat_id=801)
     assert view.next_due == datetime(2027, 1, 18, 10, 0, tzinfo=UTC) and view.partnership.name.startswith("Riverside")
+    tapped = bot.fake.mark()
     bot.fake.press(person, confirm, "Save")  # a second tap on the old Save does nothing
-    assert await bot.fake.api_wait(lambda: any("That step is finished" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("That step is finished", after=tapped)
     # Plain text after the set-up is a question again, not a partnership name.
     answer = await step(bot, 801, lambda: bot.fake.say(person, "what goes in a memorandum of understanding"))
     assert "memorandum" in answer.text.lower()
@@ -203,9 +197,9 @@ async def test_snooze_and_skip_from_the_nudge(bot: Harness) -> None:
     skipped = await step(bot, 803, lambda: bot.fake.press(person, again, "Skip this one"))
     assert "Skipped" in skipped.text and "Sun 28 Feb 2027, 09:30" in skipped.text
     # The old nudge's buttons a month later: a clear answer, nothing changes.
+    tapped = bot.fake.mark()
     bot.fake.press(person, again, "Snooze 1 week")
-    assert await bot.fake.api_wait(lambda: any("already been snoozed or skipped" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("already been snoozed or skipped", after=tapped)
 
 
 async def test_group_set_up_is_for_admins_and_members_answer_for_themselves(bot: Harness) -> None:
@@ -222,25 +216,25 @@ async def test_group_set_up_is_for_admins_and_members_answer_for_themselves(bot:
 
     # A member cannot pause or stop it, even with the buttons in front of them; the admin can.
     listing = await step(bot, GROUP, lambda: bot.fake.say(member, "/partnerships", group))
+    tapped = bot.fake.mark()
     bot.fake.press(member, listing, "Stop 1")
-    assert await bot.fake.api_wait(lambda: any("Only this group's admins" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("Only this group's admins", after=tapped)
     assert (await get_partnership(bot.services.database, view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
 
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     await run_dispatch(bot)
     [nudge] = nudges_to(bot, GROUP)
     assert "Answer privately" in str(nudge.buttons()) and "Everyone answers for themselves" in nudge.text
+    tapped = bot.fake.mark()
     bot.fake.press(member, nudge, "Snooze 1 day")  # members cannot snooze
-    assert await bot.fake.api_wait(lambda: any("admins can snooze" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("admins can snooze", after=tapped)
 
     # The admin answers in the group; the member privately; another member's buttons are not theirs.
     first_q = await step(bot, GROUP, lambda: bot.fake.press(admin, nudge, "Answer here"))
     assert "For Dee" in first_q.text
+    tapped = bot.fake.mark()
     bot.fake.press(other, first_q, "1")
-    assert await bot.fake.api_wait(lambda: any("someone else's answers" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("someone else's answers", after=tapped)
     private_q = await step(bot, 805, lambda: bot.fake.press(member, nudge, "Answer privately"))
     assert "Question 1 of 7" in private_q.text
     question = first_q
@@ -394,7 +388,7 @@ async def test_cancel_and_old_set_up_buttons(bot: Harness) -> None:
     asked = await step(bot, 814, lambda: bot.fake.say(person, "Short name"))
     cancelled = await step(bot, 814, lambda: bot.fake.say(person, "/cancel"))
     assert "cancelled" in cancelled.text
+    tapped = bot.fake.mark()
     bot.fake.press(person, asked, "Skip")  # a button from the abandoned set-up
-    assert await bot.fake.api_wait(lambda: any("Send /partnership" in a.get("text", "")
-                                               for a in bot.fake.api.callback_answers))
+    await bot.fake.answered("Send /partnership", after=tapped)
     assert await list_partnerships(bot.services.database, chat_id=814) == []
