@@ -17,7 +17,7 @@ from db.engine import Database
 from db.migrate import upgrade_database
 from db.types import utcnow
 from tests.conftest import ADMIN_ID, Harness
-from tests.test_run_process import clean_env, partnerbot_command
+from tests.process_support import clean_env, partnerbot_command
 
 
 def test_similar_questions_are_grouped_and_the_most_asked_comes_first() -> None:
@@ -49,6 +49,7 @@ async def _seed(url: str) -> None:
     await database.dispose()
 
 
+@pytest.mark.slow
 async def test_kb_gaps_and_drafts_from_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'gaps.db'}"
     await _seed(url)

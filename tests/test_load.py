@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import Harness
 from tests.load_support import run_load
 
+pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
+
 
 async def test_500_people_10_messages_each_all_get_replies(bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import col, update
 
 from bot.core.local_api import LocalBotApi
@@ -25,8 +26,10 @@ from db.review_models import ReviewOccurrence
 from db.types import utcnow
 from tests.conftest import TEST_TOKEN
 from tests.fake_telegram import FakeTelegram
+from tests.process_support import partnerbot_command
 from tests.review_support import add_weekly, migrated, occurrences
-from tests.test_run_process import partnerbot_command
+
+pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
 
 HELD, SIBLING, LATER = 9101, 9102, 9103
 

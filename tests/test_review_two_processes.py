@@ -26,8 +26,9 @@ from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
 from tests.review_support import migrated
 
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
-                                reason="needs PostgreSQL: set TEST_DATABASE_URL")
+pytestmark = [pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                                 reason="needs PostgreSQL: set TEST_DATABASE_URL"),
+              pytest.mark.slow]  # a load of 1,000 nudges: CI runs it, `-m 'not slow'` skips it
 
 COUNT = 1000
 NOW = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)

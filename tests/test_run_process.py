@@ -6,29 +6,17 @@ the fake Telegram server on 127.0.0.1 (never the real one).
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_TOKEN
 from tests.fake_telegram import FakeTelegram
+from tests.process_support import clean_env, partnerbot_command
 
-
-def partnerbot_command() -> list[str]:
-    script = shutil.which("partnerbot", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "bot.cli"]
-
-
-def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_"))}
-    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", "LOG_LEVEL": "INFO"})
-    env.update(values)
-    return env
+pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
 
 
 def run_once(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -12,9 +12,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TEST_TOKEN
 from tests.fake_telegram import FakeTelegram
-from tests.test_run_process import clean_env, partnerbot_command
+from tests.process_support import clean_env, partnerbot_command
+
+pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
 
 SECRET = "s3cret_Token-for-tests"
 
