@@ -24,7 +24,7 @@ from bot.reviews.dispatch import DispatchReport, dispatch_due, due_at
 from bot.reviews.handlers.jobs import make_sender
 from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
-from tests.review_support import migrated
+from tests.reviews.review_support import migrated
 
 pytestmark = [pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
                                  reason="needs PostgreSQL: set TEST_DATABASE_URL"),

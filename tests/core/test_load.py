@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from tests.conftest import Harness
-from tests.load_support import run_load
+from tests.core.load_support import run_load
 
 pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
 

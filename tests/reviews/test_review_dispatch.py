@@ -16,7 +16,7 @@ from bot.reviews.partnerships import change_schedule, get_partnership, list_part
 from bot.reviews.schedule import Schedule
 from db.engine import Database
 from db.review_models import Partnership
-from tests.review_support import Recorder, add_weekly, migrated, occurrences, pending_due
+from tests.reviews.review_support import Recorder, add_weekly, migrated, occurrences, pending_due
 
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # Monday 4 January 2027, 08:00 in London
 MONDAY = 0

@@ -15,7 +15,7 @@ from bot.reviews.partnerships import get_partnership, list_partnerships
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
-from tests.review_support import nudges_to, occurrences, pending_due, run_dispatch, set_clock
+from tests.reviews.review_support import nudges_to, occurrences, pending_due, run_dispatch, set_clock
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)  # Sunday 10 January 2027, midday in London
 GROUP = -100555

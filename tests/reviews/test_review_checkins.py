@@ -21,7 +21,7 @@ from bot.reviews.partnerships import get_partnership
 from bot.reviews.privacy import export_user_data, forget_user
 from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS, missing_tip_entries
 from db.engine import Database
-from tests.review_support import Recorder, add_weekly, migrated, occurrences
+from tests.reviews.review_support import Recorder, add_weekly, migrated, occurrences
 
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 SENT_AT = datetime(2027, 1, 4, 9, 1, tzinfo=UTC)

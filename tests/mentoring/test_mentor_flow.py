@@ -17,7 +17,7 @@ from bot.mentoring.suggestions import mentee_status
 from db.mentoring_models import MentoringProfile, MentorMatch
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
-from tests.mentor_support import MENTOR_BOT, button_data, run_job, say, seed, tap
+from tests.mentoring.mentor_support import MENTOR_BOT, button_data, run_job, say, seed, tap
 
 pytestmark = MENTOR_BOT
 

@@ -49,7 +49,7 @@ async def test_terminal_chat_sends_only_its_own_persons_nudges(db_url: str) -> N
 
     from bot.terminal import LOCAL_USER_ID
     from db.types import utcnow
-    from tests.review_support import add_weekly, occurrences
+    from tests.reviews.review_support import add_weekly, occurrences
 
     services = await prepare(make_settings(db_url, telegram_bot_token=None))
     now = utcnow()

@@ -27,7 +27,7 @@ from db.types import utcnow
 from tests.conftest import TEST_TOKEN
 from tests.fake_telegram import FakeTelegram
 from tests.process_support import partnerbot_command
-from tests.review_support import add_weekly, migrated, occurrences
+from tests.reviews.review_support import add_weekly, migrated, occurrences
 
 pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
 
