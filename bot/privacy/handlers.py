@@ -7,7 +7,6 @@ import io
 import json
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -15,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import storage_guard
 from bot.privacy.gather import PRIVACY_NOTICE, export_everything, forget_everything
 from db.types import utcnow
 
@@ -27,7 +27,6 @@ COMMANDS = [
 ]
 FORGET_YES, FORGET_NO = "fy", "fn"
 PRIVATE_ONLY = "For your privacy, please use this command in a private chat with me."
-TRY_AGAIN = "Sorry, I can't reach my records just now. Please try again in a minute."
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -35,6 +34,7 @@ async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await send_html(context, update.effective_chat.id, PRIVACY_NOTICE)
 
 
+@storage_guard
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -43,11 +43,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context, chat.id, PRIVATE_ONLY)
         return
     svc = services(context)
-    try:
-        document = await export_everything(svc.database, user.id, dict(context.user_data or {}))
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN)
-        return
+    document = await export_everything(svc.database, user.id, dict(context.user_data or {}))
     document["exported_at"] = utcnow().isoformat()
     data = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
     await context.bot.send_document(chat.id, io.BytesIO(data), filename="partnerbot-my-data.json",
@@ -70,17 +66,14 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     markup)
 
 
+@storage_guard
 async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
     user_id = query.from_user.id  # the person pressing, never an id from the button
     svc = services(context)
-    try:
-        notices = await forget_everything(svc.database, user_id)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    notices = await forget_everything(svc.database, user_id)
     context.application.drop_user_data(user_id)  # also removes it from the database
     await query.answer()
     try:

@@ -119,3 +119,27 @@ async def test_a_panel_reply_while_the_database_is_down_is_not_lost_silently(
     texts = [s.text for s in bot.fake.api.outbox[mark:] if s.chat_id == PANEL_CHAT_ID]
     assert "send it again" in replies[0].text
     assert len(texts) == 1, texts  # and it was not also answered as a question to the bot
+
+
+@pytest.mark.bot_settings(rate_limit_per_minute=1000)
+async def test_every_feature_says_try_again_and_every_job_skips_while_the_database_is_down(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The one storage guard: commands of each feature answer "try again in a minute"; each job logs a skip."""
+    from bot.core.storage import TRY_AGAIN
+    from tests.conftest import ADMIN_ID
+
+    person, admin = bot.fake.person(963), bot.fake.person(ADMIN_ID)
+    with database_down(monkeypatch):
+        for who, command in ((person, "/mentor"), (person, "/profile"), (person, "/partnerships"),
+                             (person, "/mydata"), (admin, "/gaps"), (admin, "/drafts")):
+            mark = bot.fake.mark()
+            bot.fake.say(who, command)
+            reply = await bot.fake.reply_with(who["id"], "try again in a minute", after=mark)
+            assert reply.text == TRY_AGAIN, command
+        caplog.clear()
+        for name in ("mentor-timeouts", "mentor-followups", "mentor-deliveries", "review-dispatch", "panel-timeouts",
+                     "retention"):
+            [job] = bot.application.job_queue.get_jobs_by_name(name)
+            await job.run(bot.application)
+        skipped = [r.getMessage() for r in caplog.records if "skipped: database unavailable" in r.getMessage()]
+        assert len(skipped) == 6, skipped

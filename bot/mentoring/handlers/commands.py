@@ -8,14 +8,14 @@ private chat.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.services import services
-from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, TRY_AGAIN, buttons, say, user_of
+from bot.core.storage import storage_guard
+from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, buttons, say, user_of
 from bot.mentoring.handlers.profile import profile_card, profile_markup
 from bot.mentoring.handlers.profile_questions import start_profile
 from bot.mentoring.handlers.suggestions import show_mentee_home
@@ -29,6 +29,7 @@ def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == "private"
 
 
+@storage_guard
 async def on_mentor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mentor: the mentee's home: suggestions, the pending request, the buddy, or the questions."""
     if not _private(update):
@@ -36,17 +37,14 @@ async def on_mentor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     user_id, _, _ = user_of(update)
-    try:
-        profiles = await profiles_of(svc.database, user_id)
-    except SQLAlchemyError:
-        await say(update, context, TRY_AGAIN)
-        return
+    profiles = await profiles_of(svc.database, user_id)
     if MENTEE not in profiles:
         await start_profile(update, context, MENTEE)
         return
     await show_mentee_home(context, user_id)
 
 
+@storage_guard
 async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mentor_offer: become a mentor, or see your mentor status."""
     if not _private(update):
@@ -54,12 +52,8 @@ async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     user_id, _, _ = user_of(update)
-    try:
-        profiles = await profiles_of(svc.database, user_id)
-        matches = await mentor_matches(svc.database, user_id) if MENTOR in profiles else []
-    except SQLAlchemyError:
-        await say(update, context, TRY_AGAIN)
-        return
+    profiles = await profiles_of(svc.database, user_id)
+    matches = await mentor_matches(svc.database, user_id) if MENTOR in profiles else []
     profile = profiles.get(MENTOR)
     if profile is None:
         await start_profile(update, context, MENTOR)
@@ -78,6 +72,7 @@ async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await say(update, context, "\n".join(lines), buttons(rows))
 
 
+@storage_guard
 async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/profile: each profile with buttons to change any field, pause or delete."""
     if not _private(update):
@@ -85,11 +80,7 @@ async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     user_id, _, _ = user_of(update)
-    try:
-        profiles = await profiles_of(svc.database, user_id)
-    except SQLAlchemyError:
-        await say(update, context, TRY_AGAIN)
-        return
+    profiles = await profiles_of(svc.database, user_id)
     if not profiles:
         await say(update, context, "You don't have a mentoring profile yet. Send /mentor to find a buddy, or "
                                     "/mentor_offer to become one.")

@@ -13,13 +13,13 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.mentoring.cleaning import clean_story
 from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
 from bot.mentoring.handlers.common import (
     COMMENT_FOR,
     RATE,
     SKIP_COMMENT,
-    TRY_AGAIN,
     buttons,
     contact_line,
     edit,
@@ -33,6 +33,7 @@ from db.mentoring_models import MAX_COMMENT_CHARS
 from knowledge.render import escape
 
 
+@storage_guard
 async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentee's answer to "Have you connected?" (also "I need a different buddy" from /mentor)."""
     query = update.callback_query
@@ -64,6 +65,7 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await tell_waiting(context)
 
 
+@storage_guard
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentee's answer to "Continue or close?", then a 1-5 rating."""
     query = update.callback_query
@@ -90,6 +92,7 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                   buttons([[(str(n), cb.make(RATE, match_id, n)) for n in range(1, 6)]]))
 
 
+@storage_guard
 async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or context.user_data is None:
@@ -97,12 +100,8 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = cb.parse(query.data)
     match_id, rating = data.int_arg(0), data.int_arg(1)
-    try:
-        ok = match_id is not None and rating is not None and await rate_match(
-            svc.database, match_id, query.from_user.id, rating=rating)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    ok = match_id is not None and rating is not None and await rate_match(
+        svc.database, match_id, query.from_user.id, rating=rating)
     if not ok:
         await query.answer("That buddy match isn't yours.", show_alert=True)
         return
@@ -144,6 +143,7 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     raise ApplicationHandlerStop
 
 
+@storage_guard
 async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.core.storage import storage_guard
 from bot.mentoring.drafts import draft_from_profile
 from bot.mentoring.handlers.common import (
     P_ACTIVE,
@@ -22,7 +22,6 @@ from bot.mentoring.handlers.common import (
     P_DELETE_YES,
     P_EDIT,
     P_KEEP,
-    TRY_AGAIN,
     area,
     buttons,
     chip,
@@ -73,6 +72,7 @@ def profile_markup(profile: Any) -> InlineKeyboardMarkup:
                      [toggle, ("🗑 Delete", cb.make(P_DELETE, role))]])
 
 
+@storage_guard
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A ✏️ button: load the stored profile and ask just that question (its owner's own profile only)."""
     query = update.callback_query
@@ -81,11 +81,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     role = data.args[0] if data.args else ""
     key = data.args[1] if len(data.args) > 1 else ""
     svc = services(context)
-    try:
-        profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
         return
@@ -100,6 +96,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ask(update, context, FIELD_STATE[key])
 
 
+@storage_guard
 async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pause / resume (mentor) or stop / restart looking (mentee): on the presser's own profile only."""
     query = update.callback_query
@@ -108,11 +105,7 @@ async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = cb.parse(query.data)
     role, active = (data.args[0] if data.args else ""), data.int_arg(1) == 1
-    try:
-        profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
         return
@@ -142,6 +135,7 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                buttons([[("Yes, delete it", cb.make(P_DELETE_YES, role)), ("No, keep it", P_KEEP)]]))
 
 
+@storage_guard
 async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
@@ -151,11 +145,7 @@ async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if role not in ROLES:
         await query.answer()
         return
-    try:
-        notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
     await query.answer()
     await edit(update, "Deleted. Thank you for taking part.")
     for chat_id, text in notices:

@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.reviews.checkins import Progress, finish_answering, record_score, start_answering
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.handlers.common import (
@@ -21,7 +22,6 @@ from bot.reviews.handlers.common import (
     COMMENT_TIMEOUT,
     NOT_HERE,
     NOTHING,
-    TRY_AGAIN,
     alert,
     button,
     drop_buttons,
@@ -46,6 +46,7 @@ STAGE_HINTS = {
 
 
 # -- the nudge's buttons ----------------------------------------------------------------------------------
+@storage_guard
 async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
     if query is None or chat is None or user is None:
@@ -87,9 +88,6 @@ async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     except NudgeClosed as exc:
         await alert(update, str(exc))
-        return
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
         return
     await query.answer()
     await drop_buttons(update)
@@ -140,6 +138,7 @@ def _await_comment(context: ContextTypes.DEFAULT_TYPE, chat_id: int, answer_id: 
                                           "at": services(context).clock().isoformat()}
 
 
+@storage_guard
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
@@ -158,9 +157,6 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     except NudgeClosed as exc:
         await alert(update, str(exc))
-        return
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
         return
     await query.answer()
     chat = update.effective_chat

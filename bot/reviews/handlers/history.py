@@ -6,7 +6,6 @@ import asyncio
 import re
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -14,7 +13,8 @@ from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, TRY_AGAIN, alert, button, markup, score
+from bot.core.storage import storage_guard
+from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
 from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY
@@ -93,46 +93,40 @@ async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnershi
                                             "no names.")
 
 
+@storage_guard
 async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        partnership_id = await _choose(update, context, HISTORY)
-        if partnership_id is not None:
-            await _show_history(context, chat.id, partnership_id)
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN)
+    partnership_id = await _choose(update, context, HISTORY)
+    if partnership_id is not None:
+        await _show_history(context, chat.id, partnership_id)
 
 
+@storage_guard
 async def on_reviews_csv(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        partnership_id = await _choose(update, context, CSV)
-        if partnership_id is not None:
-            await _send_csv(context, chat.id, partnership_id)
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN)
+    partnership_id = await _choose(update, context, CSV)
+    if partnership_id is not None:
+        await _send_csv(context, chat.id, partnership_id)
 
 
+@storage_guard
 async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
     data = cb.parse(query.data)
     partnership_id = data.int_arg(0)
-    try:
-        partnership = None if partnership_id is None else await get_partnership(
-            services(context).database, partnership_id, chat_id=chat.id)
-        if partnership is None:
-            await alert(update, NOT_HERE)
-            return
-        await query.answer()
-        if data.action == CSV:
-            await _send_csv(context, chat.id, partnership_id or 0)
-        else:
-            await _show_history(context, chat.id, partnership_id or 0)
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
+    partnership = None if partnership_id is None else await get_partnership(
+        services(context).database, partnership_id, chat_id=chat.id)
+    if partnership is None:
+        await alert(update, NOT_HERE)
+        return
+    await query.answer()
+    if data.action == CSV:
+        await _send_csv(context, chat.id, partnership_id or 0)
+    else:
+        await _show_history(context, chat.id, partnership_id or 0)

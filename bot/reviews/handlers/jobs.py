@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes
 
 from bot.core.services import SCHEDULED_ONLY_TO_KEY, services
+from bot.core.storage import job_guard
 from bot.reviews.checkins import close_expired_checkins
 from bot.reviews.dispatch import Claimed, Outcome, Sender, dispatch_due
 from bot.reviews.handlers.common import NUDGE, button, markup
@@ -96,17 +96,14 @@ def _only_local_chat(application: Application) -> list[int] | None:  # type: ign
     return application.bot_data.get(SCHEDULED_ONLY_TO_KEY)
 
 
+@job_guard("Review nudges")
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every minute: claim, send and mark due nudges; then close 48-hour-old check-ins with a summary."""
     svc = services(context)
     now = svc.clock()
-    try:
-        report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
-                                            only_chat_ids=_only_local_chat(context.application))
-        summaries = await close_expired_checkins(svc.database, now)
-    except SQLAlchemyError as exc:
-        log.warning("Review nudges skipped this minute: database unavailable (%s)", type(exc).__name__)
-        return
+    report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
+                                        only_chat_ids=_only_local_chat(context.application))
+    summaries = await close_expired_checkins(svc.database, now)
     if report.claimed:
         log.info("Review nudges: %d claimed, %d sent (%d late), %d to retry, %d failed, %d uncertain",
                  report.claimed, report.sent, report.late, report.retried, report.failed, report.uncertain)

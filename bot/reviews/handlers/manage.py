@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
@@ -10,6 +9,7 @@ from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import storage_guard
 from bot.reviews.errors import NotAllowed
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,
@@ -17,7 +17,6 @@ from bot.reviews.handlers.common import (
     MANAGE,
     MAX_LISTED,
     NOT_HERE,
-    TRY_AGAIN,
     alert,
     button,
     drop_buttons,
@@ -44,15 +43,12 @@ def _partnership_line(number: int, view: PartnershipView) -> str:
     return line
 
 
+@storage_guard
 async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        views = await partnerships_in(services(context).database, chat_id=chat.id)
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN)
-        return
+    views = await partnerships_in(services(context).database, chat_id=chat.id)
     if not views:
         await send_html(context, chat.id, "There are no partnership check-ins here yet. Send /partnership to "
                                           "set one up.")
@@ -73,6 +69,7 @@ async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await send_html(context, chat.id, text, markup(rows))
 
 
+@storage_guard
 async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
     if query is None or chat is None or user is None:
@@ -112,9 +109,6 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await query.answer()
             return
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
-        return
     except NotAllowed:
         await alert(update, NOT_HERE)
         return

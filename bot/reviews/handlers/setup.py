@@ -13,12 +13,12 @@ from telegram.ext import ContextTypes
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.reviews.errors import NotAllowed, ReviewInputError
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,
     NOT_HERE,
     SETUP,
-    TRY_AGAIN,
     alert,
     button,
     drop_buttons,
@@ -82,6 +82,7 @@ async def setup_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         f"I'll send the nudges to {where}.\n\n<b>What's the partnership called?</b>", typed=True))
 
 
+@storage_guard
 async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "Change" button of /partnerships: the schedule is asked again; the name and partners stay."""
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
@@ -91,12 +92,8 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not await is_admin(context, chat, user.id):
         await alert(update, ADMINS_ONLY)
         return
-    try:
-        partnership = None if partnership_id is None else await get_partnership(
-            services(context).database, partnership_id, chat_id=chat.id)
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
-        return
+    partnership = None if partnership_id is None else await get_partnership(
+        services(context).database, partnership_id, chat_id=chat.id)
     if partnership is None or partnership.status == "stopped":
         await alert(update, NOT_HERE)
         return
