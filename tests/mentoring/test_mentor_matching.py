@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 
 from bot.mentoring.lists import REGIONS, TOPICS
-from bot.mentoring.matching import assign_cohort, assign_greedy, score_matrix
+from bot.mentoring.matching import assign_cohort, score_matrix
 from bot.mentoring.scoring import MatchProfile, constraint_problem, score_pair, story_key
+from tests.mentoring.greedy import assign_greedy
 
 TOPIC_SLUGS = [t.slug for t in TOPICS]
 REGION_SLUGS = [r.slug for r in REGIONS][:3]
