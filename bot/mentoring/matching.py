@@ -7,8 +7,8 @@ one 0 (that is, "not matched"). BIG is larger than any possible sum of scores, s
 beats any gain in score, and among equally many matches the total score decides.
 
 Scores are computed for the whole cohort at once with numpy and rapidfuzz's ``cdist``, and agree with
-``bot.mentoring.score_pair`` pair by pair (a test checks it), so what an admin sees is what a mentee
-would be told. A first-come greedy assignment is here too, for the benchmark's comparison.
+``bot.mentoring.scoring.score_pair`` pair by pair (a test checks it), so what an admin sees is what a mentee
+would be told. The first-come greedy baseline it is compared with lives in the tests (tests/mentoring/greedy.py).
 """
 
 from __future__ import annotations
