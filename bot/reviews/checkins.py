@@ -27,7 +27,7 @@ from bot.reviews.questions import (
     tips_for,
 )
 from db.engine import Database
-from db.review_models import MAX_COMMENT, Partnership, ReviewAnswer, ReviewOccurrence
+from db.review_models import MAX_COMMENT, Partnership, PartnershipStatus, ReviewAnswer, ReviewOccurrence
 
 #: A group check-in is summarised when everyone who started has finished, or after this long.
 CHECKIN_WINDOW = timedelta(hours=48)
@@ -60,7 +60,7 @@ async def start_answering(database: Database, occurrence_id: int, *, chat_id: in
         found = await live_occurrence(session, occurrence_id, chat_id)
         if found.occurrence.status not in LIVE_STATUSES:
             raise NudgeClosed("This check-in was snoozed or skipped, so there is nothing to answer yet.")
-        if found.partnership.status == "stopped":
+        if found.partnership.status == PartnershipStatus.STOPPED:
             raise NudgeClosed("This partnership's reviews have been stopped.")
         answer = (await session.exec(select(ReviewAnswer).where(ReviewAnswer.occurrence_id == occurrence_id,
                                                                  ReviewAnswer.user_id == user_id))).first()

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY, aggregate, answer_scores
 from db.engine import Database
-from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
+from db.review_models import OccurrenceStatus, Partnership, ReviewAnswer, ReviewOccurrence
 
 
 # -- history, CSV -----------------------------------------------------------------------------------
@@ -40,7 +40,8 @@ async def history(database: Database, partnership_id: int) -> list[HistoryRow]:
         zone = ZoneInfo(partnership.timezone)
         occurrences = (await session.exec(select(ReviewOccurrence).where(
             ReviewOccurrence.partnership_id == partnership_id,
-            col(ReviewOccurrence.status).not_in(("pending", "cancelled", "sending")))
+            col(ReviewOccurrence.status).not_in((OccurrenceStatus.PENDING, OccurrenceStatus.CANCELLED,
+                                                  OccurrenceStatus.SENDING)))
             .order_by(col(ReviewOccurrence.slot_at), col(ReviewOccurrence.id)))).all()
         answers = (await session.exec(select(ReviewAnswer).where(
             ReviewAnswer.partnership_id == partnership_id))).all()

@@ -16,7 +16,7 @@ from telegram.ext import Application, ContextTypes
 from bot.core.services import SCHEDULED_ONLY_TO_KEY, services
 from bot.core.storage import job_guard
 from bot.reviews.checkins import close_expired_checkins
-from bot.reviews.dispatch import Claimed, Outcome, Sender, dispatch_due
+from bot.reviews.dispatch import Claimed, Outcome, Sender, SendOutcome, dispatch_due
 from bot.reviews.handlers.common import NUDGE, button, markup
 from bot.reviews.handlers.summaries import post_summary
 from bot.reviews.partnerships import is_group_chat
@@ -68,25 +68,27 @@ def make_sender(bot: Any, now: datetime) -> Sender:
                 warnings.simplefilter("ignore")
                 raw = exc.retry_after
             wait = raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
-            return Outcome("retry", retry_at=now + timedelta(seconds=float(wait) + 1), reason="Telegram: too many "
-                                                                                              "requests")
+            return Outcome(SendOutcome.RETRY, retry_at=now + timedelta(seconds=float(wait) + 1),
+                           reason="Telegram: too many requests")
         except ChatMigrated as exc:
-            return Outcome("migrated", new_chat_id=exc.new_chat_id, reason="the group became a supergroup")
+            return Outcome(SendOutcome.MIGRATED, new_chat_id=exc.new_chat_id, reason="the group became a supergroup")
         except Forbidden as exc:
-            return Outcome("blocked", reason=f"Telegram refused: {exc.message}"[:200])
+            return Outcome(SendOutcome.BLOCKED, reason=f"Telegram refused: {exc.message}"[:200])
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                return Outcome("blocked", reason="Telegram refused: chat not found")
-            return Outcome("failed", reason=f"Telegram refused: {exc.message}"[:200])
+                return Outcome(SendOutcome.BLOCKED, reason="Telegram refused: chat not found")
+            return Outcome(SendOutcome.FAILED, reason=f"Telegram refused: {exc.message}"[:200])
         except TimedOut as exc:
             if _never_connected(exc):
-                return Outcome("retry", retry_at=now + timedelta(minutes=1), reason="could not reach Telegram")
-            return Outcome("uncertain", reason="Telegram did not answer in time (the nudge may have arrived)")
+                return Outcome(SendOutcome.RETRY, retry_at=now + timedelta(minutes=1),
+                               reason="could not reach Telegram")
+            return Outcome(SendOutcome.UNCERTAIN, reason="Telegram did not answer in time (the nudge may have arrived)")
         except NetworkError as exc:
             if _never_connected(exc):
-                return Outcome("retry", retry_at=now + timedelta(minutes=1), reason="could not reach Telegram")
-            return Outcome("uncertain", reason=f"network error after sending: {exc.message}"[:200])
-        return Outcome("sent", message_id=message.message_id)
+                return Outcome(SendOutcome.RETRY, retry_at=now + timedelta(minutes=1),
+                               reason="could not reach Telegram")
+            return Outcome(SendOutcome.UNCERTAIN, reason=f"network error after sending: {exc.message}"[:200])
+        return Outcome(SendOutcome.SENT, message_id=message.message_id)
 
     return send
 

@@ -26,6 +26,7 @@ from bot.reviews.handlers.common import (
 from bot.reviews.partnerships import PartnershipView, get_partnership, pause, resume, stop
 from bot.reviews.partnerships import list_partnerships as partnerships_in
 from bot.reviews.schedule import describe_schedule, format_local
+from db.review_models import PartnershipStatus
 from knowledge.render import escape
 
 
@@ -35,7 +36,7 @@ def _partnership_line(number: int, view: PartnershipView) -> str:
     line = f"{number}. <b>{escape(p.name)}</b>: {escape(describe_schedule(view.schedule))}."
     if p.partners:
         line += f"\n   Partners: {escape(short(p.partners, 200))}"
-    if p.status == "paused":
+    if p.status == PartnershipStatus.PAUSED:
         reason = f" ({escape(p.paused_reason)})" if p.paused_reason else ""
         line += f"\n   ⏸ Paused{reason}."
     elif view.next_local is not None:
@@ -58,7 +59,8 @@ async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     rows: list[list[InlineKeyboardButton]] = []
     for number, view in enumerate(views, start=1):
         pid = view.partnership.id
-        toggle = (button(f"▶️ Resume {number}", MANAGE, pid, "resume") if view.partnership.status == "paused"
+        paused = view.partnership.status == PartnershipStatus.PAUSED
+        toggle = (button(f"▶️ Resume {number}", MANAGE, pid, "resume") if paused
                   else button(f"⏸ Pause {number}", MANAGE, pid, "pause"))
         rows.append([button(f"✏️ Change {number}", CHANGE, pid), toggle,
                      button(f"⏹ Stop {number}", MANAGE, pid, "stop")])
@@ -83,7 +85,7 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         partnership = None if partnership_id is None else await get_partnership(
             svc.database, partnership_id, chat_id=chat.id)
-        if partnership is None or partnership.status == "stopped":
+        if partnership is None or partnership.status == PartnershipStatus.STOPPED:
             await alert(update, NOT_HERE)
             return
         name = escape(partnership.name)

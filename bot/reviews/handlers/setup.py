@@ -41,6 +41,7 @@ from bot.reviews.handlers.drafts import (
 )
 from bot.reviews.partnerships import change_schedule, create_partnership, get_partnership
 from bot.reviews.schedule import Schedule, describe_schedule, format_local
+from db.review_models import PartnershipStatus
 from knowledge.render import escape
 
 
@@ -94,7 +95,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     partnership = None if partnership_id is None else await get_partnership(
         services(context).database, partnership_id, chat_id=chat.id)
-    if partnership is None or partnership.status == "stopped":
+    if partnership is None or partnership.status == PartnershipStatus.STOPPED:
         await alert(update, NOT_HERE)
         return
     new_draft(context, chat.id, mode="change", step=STEP_CADENCE, pid=partnership.id, name=partnership.name,
@@ -163,7 +164,7 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[
     clear_draft(context, chat.id)
     await query.answer("Saved")
     await drop_buttons(update)
-    paused = " It is paused: resume it from /partnerships." if partnership.status == "paused" else ""
+    paused = " It is paused: resume it from /partnerships." if partnership.status == PartnershipStatus.PAUSED else ""
     await send_html(context, chat.id,
                     f"✅ Saved. <b>{escape(partnership.name)}</b>: check-ins "
                     f"{escape(describe_schedule(schedule))}.\nFirst one: "
