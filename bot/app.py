@@ -14,13 +14,15 @@ from typing import Any
 from telegram import BotCommand
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.admin import handlers as admin
-from bot.core import basics, throttle
+from bot.console import handlers as console
+from bot.core import basics, buttons, throttle
 from bot.core.errors import on_error
 from bot.core.persistence import DatabasePersistence
 from bot.core.services import SERVICES_KEY, Services
+from bot.core.telegram_bot import PartnerBot, UpdateRecorder
 from bot.core.update_processor import PerPersonUpdateProcessor
 from bot.mentoring import handlers as mentoring
 from bot.panel import handlers as panel
@@ -41,7 +43,8 @@ HTTP_CONNECTIONS = 16
 
 #: Conversation modules in the order their handlers are tried; each has COMMANDS and register().
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    throttle, basics, topics, mentoring, reviews, privacy, admin, panel, questions, inline, question_jobs)
+    throttle, buttons, basics, topics, mentoring, reviews, privacy, admin, console, panel, questions, inline,
+    question_jobs)
 
 
 def bot_commands(modules: Iterable[ModuleType] = HANDLER_MODULES) -> list[BotCommand]:
@@ -59,14 +62,26 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     await application.bot_data[SERVICES_KEY].database.dispose()
 
 
-def build_application(services: Services, *, request: BaseRequest | None = None,
-                      rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+def build_application(services: Services, *, request: BaseRequest | None = None, rate_limiter: bool = True,
+                      inbox: UpdateRecorder | None = None) -> Application:  # type: ignore[type-arg]
     """Assemble the bot: defaults, transport, handlers, error handler and shared services."""
     settings = services.settings
+    if request is None:
+        # A few kept-alive connections serve ~30 messages/s; httpcore's pool scans every connection for
+        # each request, so hundreds of them cost more than they give.
+        request = HTTPXRequest(connection_pool_size=HTTP_CONNECTIONS, pool_timeout=30.0)
+        updates_request: BaseRequest = HTTPXRequest()
+    else:
+        updates_request = request
+    base = settings.telegram_api_base_url
+    telegram_bot = PartnerBot(
+        settings.token or LOCAL_TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
+        request=request, get_updates_request=updates_request,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+        rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None, inbox=inbox)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
-        .token(settings.token or LOCAL_TOKEN)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .bot(telegram_bot)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .persistence(DatabasePersistence(services.database))
@@ -74,16 +89,6 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         # not hold up everyone else's answers); each person's own updates stay in order.
         .concurrent_updates(PerPersonUpdateProcessor(CONCURRENT_UPDATES))
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    else:
-        base = settings.telegram_api_base_url
-        builder = (builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-                   # A few kept-alive connections serve ~30 messages/s; httpcore's pool scans every
-                   # connection for each request, so hundreds of them cost more than they give.
-                   .connection_pool_size(HTTP_CONNECTIONS).pool_timeout(30.0))
-    if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data["commands"] = bot_commands()

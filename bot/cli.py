@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.admin import cli as admin_cli
+from bot.console import cli as console_cli
 from bot.core.commands import fail, run_async, settings_or_exit
 from bot.mentoring import cli as mentors_cli
 from bot.reviews import cli as reviews_cli
@@ -28,7 +29,7 @@ app.add_typer(reviews_cli.app, name="reviews")
 
 @app.command()
 def run() -> None:
-    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set)."""
+    """Run the bot on Telegram (long polling, or a webhook when WEBHOOK_URL is set), and the console with WEB_PORT."""
     from bot.runner import run_telegram
 
     settings = settings_or_exit()
@@ -102,6 +103,9 @@ def db_upgrade() -> None:
 
     revision = run_async(_main)
     typer.echo(f"Database {mask_url(settings.database_url)} is at revision {revision}.")
+
+
+app.command("web")(console_cli.web)
 
 
 def main() -> None:

@@ -34,7 +34,17 @@ def run_telegram(settings: Settings) -> None:
         raise typer.Exit(2) from None
     application = build_application(services)
     try:
-        if settings.webhook_url:
+        if settings.web_port is not None:
+            from bot.console.server import PortInUse, run_bot_with_console
+
+            try:
+                loop.run_until_complete(run_bot_with_console(application, services, Update.ALL_TYPES))
+            except PortInUse as exc:
+                typer.echo(f"Setting WEB_PORT: {exc}", err=True)
+                raise typer.Exit(2) from None
+            except KeyboardInterrupt:
+                pass
+        elif settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             log.info("Starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
             application.run_webhook(

@@ -6,7 +6,7 @@ again, never phone numbers, and free text bounded in length before it is stored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -112,3 +112,36 @@ class PersistedState(SQLModel, table=True):
     key: str = Field(max_length=200)  # the user id, or the conversation key as JSON
     data: str  # JSON
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class QuestionDay(SQLModel, table=True):
+    """How many questions were answered, suggested or declined on a day: counts only, no text, no person.
+
+    The console's usage chart needs every question, answered ones too; a counter keeps that to numbers.
+    """
+
+    __tablename__ = "question_day"
+    __table_args__ = (UniqueConstraint("day", "outcome", name="uq_question_day_outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    outcome: str = Field(max_length=16)  # "answer", "suggest" or "decline"
+    count: int = 0
+
+class InboxUpdate(SQLModel, table=True):
+    """An update fetched from Telegram, recorded before Telegram is told it was received.
+
+    Long polling acknowledges an update by asking for the next offset; the bot writes each update here
+    first, so a crash between fetching and handling loses nothing: at start, rows not yet ``handled_at``
+    are handled again. The primary key (Telegram's update_id) makes a redelivered update a no-op.
+    Rows are deleted a day after they are handled (the update holds the person's message).
+    """
+
+    __tablename__ = "inbox_update"
+
+    update_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    #: Whose update it is, so /forget can delete it and /mydata show it.
+    user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    payload: str  # the update as Telegram sent it (JSON)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    handled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))

@@ -115,3 +115,23 @@ class ReviewAnswer(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=MAX_COMMENT)
     started_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ReviewRoundSummary(SQLModel, table=True):
+    """The fixed, anonymous record of one closed check-in round (what was posted, and what the history shows).
+
+    Written once when the round closes, never changed afterwards: a person who later uses /forget has
+    their own answers deleted, but the group's record stays as it was posted. Figures and comments are
+    stored only when at least ``min_group`` people answered (the k rule, SECURITY.md); below that only
+    the count is kept. Comments carry no names.
+    """
+
+    __tablename__ = "review_round_summary"
+
+    occurrence_id: int = Field(foreign_key="review_occurrence.id", primary_key=True, ondelete="CASCADE")
+    partnership_id: int = Field(foreign_key="review_partnership.id", index=True, ondelete="CASCADE")
+    closed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    respondents: int = 0
+    averages: str = "{}"  # JSON: question key -> average, empty below k
+    stage: str | None = Field(default=None, max_length=16)
+    comments: str = "[]"  # JSON list of strings, empty below k

@@ -17,11 +17,10 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.startup import StartupError, load_kb
+from bot.core.startup import StartupError, reload_knowledge
 from bot.core.storage import storage_guard
 from bot.panel.store import drafts_yaml, list_drafts
 from bot.questions.gaps import find_gaps
-from knowledge.engine import Matcher
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -71,12 +70,11 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
     try:
-        kb = load_kb()
+        kb = reload_knowledge(svc)
     except StartupError as exc:
         await send_html(context, chat.id, f"I kept the current knowledge base: the new one has a problem.\n"
                                           f"<code>{escape(str(exc))}</code>")
         return
-    svc.kb, svc.matcher = kb, Matcher(kb)
     await send_html(context, chat.id, f"Reloaded: {len(kb)} entries in {len(kb.themes)} themes. "
                                       "Old buttons keep working where their entries still exist.")
 

@@ -45,8 +45,18 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=20, ge=1, le=1000)
     mentor_request_timeout_hours: int = Field(default=72, ge=1, le=24 * 30)
     panel_timeout_hours: int = Field(default=72, ge=1, le=24 * 30)
+    #: The web console: served by ``partnerbot run`` when WEB_PORT is set (``partnerbot web`` always).
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_listen: str = "127.0.0.1"
+    #: The console's address as admins open it (behind a reverse proxy: its https:// address).
+    web_base_url: str | None = None
+    #: The folder holding themes/ and templates/ (default: the knowledge base shipped with the bot).
+    knowledge_dir: Path | None = None
+    #: The k rule: a group's check-in figures and comments are shown only once this many people answered.
+    review_min_group: int = 3
 
-    @field_validator("telegram_bot_token", "webhook_secret", "webhook_url", "panel_chat_id", mode="before")
+    @field_validator("telegram_bot_token", "webhook_secret", "webhook_url", "panel_chat_id", "web_port",
+                     "web_base_url", "knowledge_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -78,6 +88,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone (use an IANA name such as Europe/London)"
                              ) from None
         return value
+
+    @field_validator("review_min_group", mode="before")
+    @classmethod
+    def _k_at_least_three(cls, value: object) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number (use 3 or more)") from None
+        if number < 3:
+            raise ValueError(f"{number} is too small: a group's check-in figures need at least 3 people "
+                             "so that nobody's answers can be worked out (use 3 or more)")
+        return number
 
     @field_validator("log_level")
     @classmethod
@@ -114,6 +136,23 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL that Telegram can reach")
         return value
 
+    @field_validator("web_base_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise ValueError("must be the console's address, such as https://bot.example.org")
+        return value
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _knowledge_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not (Path(value) / "themes").is_dir():
+            raise ValueError(f"{str(value)!r} has no themes/ folder (it should hold themes/ and templates/)")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -143,6 +182,26 @@ class Settings(BaseSettings):
             return None
         path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
         return Path(path) if path and path != ":memory:" else None
+
+    @property
+    def themes_dir(self) -> Path:
+        from knowledge.loader import THEMES_DIR
+
+        return self.knowledge_dir / "themes" if self.knowledge_dir else THEMES_DIR
+
+    @property
+    def templates_dir(self) -> Path:
+        from knowledge.loader import TEMPLATES_DIR
+
+        return self.knowledge_dir / "templates" if self.knowledge_dir else TEMPLATES_DIR
+
+    @property
+    def console_base_url(self) -> str:
+        """Where sign-in links point: WEB_BASE_URL, else this machine's WEB_PORT (8080 when unset)."""
+        if self.web_base_url:
+            return self.web_base_url
+        host = self.web_listen if self.web_listen not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.web_port or 8080}"
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids

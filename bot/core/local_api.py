@@ -306,7 +306,8 @@ class LocalBotApi:
         text = str(params.get(key) or "")
         if key == "text" and not text.strip():
             raise BotApiError(400, "Bad Request: message text is empty")
-        length = check_html(text) if params.get("parse_mode", "").upper() == "HTML" else len(text)
+        length = (check_html(text) if params.get("parse_mode", "").upper() == "HTML"
+                  else len(text.encode("utf-16-le")) // 2)  # Telegram counts UTF-16 code units
         if length > limit:
             raise BotApiError(400, "Bad Request: message is too long")
         return text

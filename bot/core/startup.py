@@ -51,17 +51,28 @@ async def open_database(settings: Settings, *, migrate: bool = True, timeout: fl
     return database
 
 
-def load_kb() -> KnowledgeBase:
-    """Load the knowledge base, or raise StartupError naming the broken file and entry."""
+def load_kb(settings: Settings | None = None) -> KnowledgeBase:
+    """Load the knowledge base (from KNOWLEDGE_DIR when set), or raise StartupError naming the broken file."""
     try:
-        return load_knowledge_base()
+        if settings is None:
+            return load_knowledge_base()
+        return load_knowledge_base(settings.themes_dir, settings.templates_dir)
     except KnowledgeError as exc:
         raise StartupError(f"Knowledge base: {exc}") from None
 
 
+def reload_knowledge(services: Services) -> KnowledgeBase:
+    """Load the knowledge base again and swap it into running ``services`` (/reload and the console).
+
+    Raises StartupError, keeping the current knowledge base, when the files on disk have a problem."""
+    kb = load_kb(services.settings)
+    services.kb, services.matcher = kb, Matcher(kb)
+    return kb
+
+
 async def prepare(settings: Settings) -> Services:
     """Everything a running bot needs, checked in the order a person would fix it."""
-    kb = load_kb()
+    kb = load_kb(settings)
     database = await open_database(settings)
     return Services(settings=settings, database=database, kb=kb, matcher=Matcher(kb))
 

@@ -10,23 +10,21 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.core.text import clean_line as text_clean_line
+from bot.core.text import clean_text
 from db.mentoring_models import MAX_NAME_CHARS, MAX_USERNAME_CHARS
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 USERNAME_PATTERN = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
 
 def clean_line(text: str | None, limit: int = MAX_NAME_CHARS) -> str:
-    """One line of text as stored: control and invisible characters removed, spaces collapsed, bounded."""
-    text = unicodedata.normalize("NFC", text or "")
-    return " ".join(_CONTROL.sub(" ", text).split())[:limit]
+    """One line of text as stored: the shared cleaner (:mod:`bot.text`), bounded."""
+    return text_clean_line(text, limit)
 
 
 def clean_story(text: str | None) -> str:
-    """A story keeps its line breaks (at most one blank line) but loses control characters."""
-    text = unicodedata.normalize("NFC", text or "").replace("\r\n", "\n").replace("\r", "\n")
-    lines = [" ".join(_CONTROL.sub(" ", line).split()) for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    """A story keeps its line breaks (at most one blank line) but loses control and invisible characters."""
+    return clean_text(text, multiline=True)
 
 
 def normalise_org(name: str) -> str:

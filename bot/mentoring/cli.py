@@ -51,7 +51,8 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
 
 @app.command("list")
 def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Every mentor and mentee: organisation, area, topics, capacity and load, and status."""
+    """Every mentor and mentee: organisation, area, whole topics, capacity and load, and status."""
+    from bot.mentoring.lists import TOPICS, label
 
     rows = _run(list_profiles)
     if json_output:
@@ -68,14 +69,18 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
             extra = "waiting" if row["waiting"] else ""
         linked = "" if row["linked"] else " (not yet talked to the bot)"
         typer.echo(f"{row['role']:6}  {row['id']!s:20}  {row['name'][:30]:30}  {row['organisation'][:30]:30}  "
-                   f"{row['region']:16}  {status:11} {extra}{linked}  topics: {', '.join(row['topics'])}")
+                   f"{row['region']:16}  {status:11} {extra}{linked}  topics: "
+                   f"{'; '.join(label(TOPICS, slug) for slug in row['topics'])}")
 
 
 @app.command("match")
 def match_command(json_output: Annotated[bool, typer.Option("--json", help="Print the assignment as JSON.")] = False,
                   apply: Annotated[bool, typer.Option("--apply", help="Send these suggestions to the mentees "
                                                                       "(through the running bot).")] = False) -> None:
-    """Assign every waiting mentee to a mentor at once: as many as possible, then the best total score."""
+    """Assign every waiting mentee to a mentor at once: as many as possible, then the best total score.
+
+    Only people the bot can reach (who have opened it, or were imported by numeric id) are matched; the
+    others are listed apart with the reason."""
     from bot.mentoring.matching import assign_cohort
     from db.types import utcnow
 
@@ -93,7 +98,9 @@ def match_command(json_output: Annotated[bool, typer.Option("--json", help="Prin
     if json_output:
         typer.echo(json.dumps({"assignments": [{"mentee": ref(a.mentee_id), "mentor": ref(a.mentor_id),
                                                 "score": a.score} for a in result.assignments],
-                               "unmatched": [ref(pid) for pid in result.unmatched]}, ensure_ascii=False))
+                               "unmatched": [ref(pid) for pid in result.unmatched],
+                               "left_out": [{"person": ref(pid), "reason": reason}
+                                            for pid, reason in cohort.left_out.items()]}, ensure_ascii=False))
     else:
         typer.echo(f"{len(result.assignments)} of {len(cohort.mentees)} waiting mentees matched "
                    f"(total score {result.total_score}).")
@@ -101,6 +108,10 @@ def match_command(json_output: Annotated[bool, typer.Option("--json", help="Prin
             typer.echo(f"  {ref(a.mentee_id)!s} -> {ref(a.mentor_id)!s}  score {a.score}: {a.why}")
         if result.unmatched:
             typer.echo("No compatible mentor with a free place: " + ", ".join(str(ref(p)) for p in result.unmatched))
+        if cohort.left_out:
+            typer.echo("Not included:")
+            for pid, reason in cohort.left_out.items():
+                typer.echo(f"  {ref(pid)!s}: {reason}")
     if apply:
         typer.echo(f"Recorded {sent} suggestion(s). The running bot sends them to the mentees within a minute "
                    "(people who haven't started the bot yet get theirs when they do).", err=True)

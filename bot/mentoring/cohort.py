@@ -8,7 +8,7 @@ see everyone at once; the chat never does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,8 @@ class Cohort:
     mentors: list[MatchProfile]
     refs: dict[int, int | str]
     excluded_pairs: set[tuple[int, int]]
+    #: People left out because the bot cannot reach them yet, with the reason in words.
+    left_out: dict[int, str] = field(default_factory=dict)
 
 
 def person_ref(person: MentoringPerson) -> int | str:
@@ -40,8 +42,16 @@ def person_ref(person: MentoringPerson) -> int | str:
     return int(ref) if ref.isdigit() else ref
 
 
+NOT_STARTED = "has not opened the bot yet, so the bot cannot message them"
+
+
 async def load_cohort(database: Database) -> Cohort:
-    """Mentees looking for a buddy (none pending, proposed or matched) and every active mentor."""
+    """Mentees looking for a buddy (none pending, proposed or matched) and every active mentor, among the
+    people the bot can reach; the others are in ``left_out`` with the reason.
+
+    Why only those: the chat suggests only mentors who have opened the bot, and an admin's proposal to an
+    unreachable mentee or of an unreachable mentor would sit undelivered while the chat offers others.
+    """
     async with database.session() as session:
         people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
         profiles = (await session.exec(select(MentoringProfile).where(col(MentoringProfile.active).is_(True))
@@ -51,10 +61,15 @@ async def load_cohort(database: Database) -> Cohort:
         loads = await mentor_loads(session)
         ended = (await session.exec(select(MentorMatch.mentee_id, MentorMatch.mentor_id).where(
             col(MentorMatch.status).in_(ENDED_PAIR)))).all()
-    mentees = [MatchProfile.of(p) for p in profiles if p.role == MENTEE and p.person_id not in busy]
-    mentors = [MatchProfile.of(p, loads.get(p.person_id, 0)) for p in profiles if p.role == MENTOR]
+    reachable = {pid for pid, person in people.items() if person.telegram_id is not None}
+    left_out = {p.person_id: NOT_STARTED for p in profiles if p.person_id not in reachable
+                and (p.role == MENTOR or p.person_id not in busy)}
+    mentees = [MatchProfile.of(p) for p in profiles
+               if p.role == MENTEE and p.person_id not in busy and p.person_id in reachable]
+    mentors = [MatchProfile.of(p, loads.get(p.person_id, 0)) for p in profiles
+               if p.role == MENTOR and p.person_id in reachable]
     refs = {pid: person_ref(person) for pid, person in people.items() if pid is not None}
-    return Cohort(mentees, mentors, refs, {(a, b) for a, b in ended})
+    return Cohort(mentees, mentors, refs, {(a, b) for a, b in ended}, left_out)
 
 
 async def record_proposals(database: Database, pairs: Iterable[tuple[int, int, float, str]], now: datetime) -> int:

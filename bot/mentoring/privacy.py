@@ -59,6 +59,29 @@ async def export_user_data(database: Database, user_id: int) -> dict[str, Any]:
         }
 
 
+async def describe_user_data(database: Database, user_id: int) -> list[str]:
+    """What /forget will delete here, in a few plain lines (shown before the person confirms)."""
+    async with database.session() as session:
+        person = await person_by_telegram(session, user_id)
+        if person is None:
+            return []
+        profiles = (await session.exec(select(MentoringProfile).where(MentoringProfile.person_id == person.id))).all()
+        matches = (await session.exec(select(MentorMatch).where(or_(
+            col(MentorMatch.mentee_id) == person.id, col(MentorMatch.mentor_id) == person.id)))).all()
+    lines = []
+    if profiles:
+        roles = " and ".join(sorted({"mentor" if p.role == MENTOR else "mentee" for p in profiles}))
+        lines.append(f"your buddy profile ({roles})")
+    else:
+        lines.append("your name and username kept for mentor buddies")
+    live = sum(m.status in ("pending", "accepted") for m in matches)
+    if matches:
+        lines.append(f"{len(matches)} buddy request{'s' if len(matches) != 1 else ''} and match"
+                     f"{'es' if len(matches) != 1 else ''}" + ("; I'll tell the other person it has ended, "
+                                                                "not why" if live else ""))
+    return lines
+
+
 async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]:
     """Delete the person's mentoring data: profiles, matches (with their relay anchors) and the person.
 

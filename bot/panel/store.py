@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.core.text import clean_text
 from db.engine import Database
 from db.models import MAX_NAME_CHARS, KnowledgeDraft, PanelQuestion, PanelReply
 
@@ -69,7 +70,7 @@ async def question_for_panel_message(database: Database, panel_chat_id: int,
 
 async def add_reply(database: Database, question_id: int, text: str, now: datetime) -> PanelReply:
     async with database.session() as session:
-        reply = PanelReply(question_id=question_id, text=text[:MAX_REPLY_CHARS], replied_at=now)
+        reply = PanelReply(question_id=question_id, text=clean_text(text)[:MAX_REPLY_CHARS], replied_at=now)
         session.add(reply)
         await session.commit()
         return reply

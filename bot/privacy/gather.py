@@ -7,39 +7,95 @@ listed in ``FEATURES``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from bot.console import privacy as console_privacy
 from bot.mentoring import privacy as mentoring_privacy
 from bot.questions import privacy as questions_privacy
 from bot.reviews import privacy as reviews_privacy
 from db.engine import Database
+from db.models import InboxUpdate, PersistedState
 
 Export = Callable[[Database, int], Awaitable[dict[str, Any]]]
 Forget = Callable[[Database, int], Awaitable[list[tuple[int, str]]]]
+Describe = Callable[[Database, int], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
 class Feature:
-    """A part of the bot that keeps personal data."""
+    """A part of the bot that keeps personal data: /mydata shows what ``export`` returns, /forget first
+    names what ``describe`` lists and then runs ``forget``."""
 
     name: str
     export: Export
     forget: Forget
+    describe: Describe
+
+
+# -- conversation state and received messages (kept by the bot itself, not by one feature) -------------
+def _is_theirs(key: str, user_id: int) -> bool:
+    try:
+        parts = json.loads(key)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(parts, list) and user_id in parts
+
+
+async def _state_rows(database: Database, user_id: int) -> list[PersistedState]:
+    async with database.session() as session:
+        rows = (await session.exec(select(PersistedState))).all()
+    return [r for r in rows if (r.kind == "user" and r.key == str(user_id))
+            or (r.kind.startswith("conversation:") and _is_theirs(r.key, user_id))]
+
+
+async def export_state(database: Database, user_id: int) -> dict[str, Any]:
+    """Half-finished conversations and the messages received from the person and not yet cleared."""
+    rows = await _state_rows(database, user_id)
+    async with database.session() as session:
+        inbox = (await session.exec(select(InboxUpdate).where(InboxUpdate.user_id == user_id)
+                                    .order_by(col(InboxUpdate.update_id)))).all()
+    return {"saved_conversation_steps": [{"kind": r.kind, "data": json.loads(r.data)} for r in rows],
+            "messages_received_recently": [{"received_at": u.received_at.isoformat(),
+                                            "update": json.loads(u.payload)} for u in inbox]}
+
+
+async def forget_state(database: Database, user_id: int) -> list[tuple[int, str]]:
+    rows = await _state_rows(database, user_id)
+    async with database.session() as session:
+        if rows:
+            await session.exec(delete(PersistedState).where(col(PersistedState.id).in_([r.id for r in rows])))
+        await session.exec(delete(InboxUpdate).where(col(InboxUpdate.user_id) == user_id))
+        await session.commit()
+    return []
+
+
+async def describe_state(database: Database, user_id: int) -> list[str]:
+    return ["any half-finished answers and the messages you sent me recently"]
 
 
 def features() -> list[Feature]:
     """Every feature that stores personal data, in the order /mydata shows them."""
     return [
-        Feature("questions", questions_privacy.export_user_data, questions_privacy.forget_user),
-        Feature("mentoring", mentoring_privacy.export_user_data, mentoring_privacy.forget_user),
-        Feature("reviews", reviews_privacy.export_user_data, reviews_privacy.forget_user),
+        Feature("questions", questions_privacy.export_user_data, questions_privacy.forget_user,
+                questions_privacy.describe_user_data),
+        Feature("mentoring", mentoring_privacy.export_user_data, mentoring_privacy.forget_user,
+                mentoring_privacy.describe_user_data),
+        Feature("reviews", reviews_privacy.export_user_data, reviews_privacy.forget_user,
+                reviews_privacy.describe_user_data),
+        Feature("console", console_privacy.export_user_data, console_privacy.forget_user,
+                console_privacy.describe_user_data),
+        Feature("conversations", export_state, forget_state, describe_state),
     ]
 
 
 async def export_everything(database: Database, user_id: int, conversation: dict[str, Any]) -> dict[str, Any]:
-    """The /mydata document: every feature's data plus any half-finished conversation."""
+    """The /mydata document: every feature's data plus any half-finished conversation in memory."""
     document: dict[str, Any] = {"telegram_user_id": user_id}
     for feature in features():
         document[feature.name] = await feature.export(database, user_id)
@@ -47,12 +103,44 @@ async def export_everything(database: Database, user_id: int, conversation: dict
     return document
 
 
-async def forget_everything(database: Database, user_id: int) -> list[tuple[int, str]]:
-    """Delete the person from every feature; returns notices for other people (e.g. a buddy)."""
-    notices: list[tuple[int, str]] = []
+async def describe_forget(database: Database, user_id: int) -> list[str]:
+    """The lines /forget shows before the person confirms: what goes, and what stays with a group."""
+    lines: list[str] = []
     for feature in features():
-        notices.extend(await feature.forget(database, user_id))
-    return notices
+        lines.extend(await feature.describe(database, user_id))
+    return lines
+
+
+@dataclass(frozen=True)
+class PanelPostEdit:
+    """The bot's own post in the panel chat, to be rewritten without the asker's name and words."""
+
+    chat_id: int
+    message_id: int
+    text: str
+
+
+@dataclass
+class Forgotten:
+    """What is left to do in Telegram after the database forgot a person."""
+
+    notices: list[tuple[int, str]] = field(default_factory=list)  # other people to tell (e.g. a buddy)
+    panel_edits: list[PanelPostEdit] = field(default_factory=list)
+
+
+def withdrawn_panel_post(number: int) -> str:
+    return (f"❓ <b>Question #{number}</b>: withdrawn. The person who asked it has asked me to delete their "
+            "data, so replies can no longer reach them.")
+
+
+async def forget_everything(database: Database, user_id: int) -> Forgotten:
+    """Delete the person from every feature; returns notices for others and the panel posts to edit."""
+    posts = await questions_privacy.panel_posts_of(database, user_id)
+    outcome = Forgotten(panel_edits=[PanelPostEdit(chat, message, withdrawn_panel_post(number))
+                                     for chat, message, number in posts])
+    for feature in features():
+        outcome.notices.extend(await feature.forget(database, user_id))
+    return outcome
 
 
 PRIVACY_NOTICE = (

@@ -15,8 +15,9 @@ from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.core.storage import storage_guard
-from bot.privacy.gather import PRIVACY_NOTICE, export_everything, forget_everything
+from bot.privacy.gather import PRIVACY_NOTICE, describe_forget, export_everything, forget_everything
 from db.types import utcnow
+from knowledge.render import escape
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                     caption="Here is everything I keep about you.")
 
 
+@storage_guard
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
@@ -57,13 +59,14 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat.type != "private":
         await send_html(context, chat.id, PRIVATE_ONLY)
         return
+    lines = await describe_forget(services(context).database, chat.id)
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, delete my data", callback_data=cb.make(FORGET_YES)),
                                     InlineKeyboardButton("No, keep it", callback_data=cb.make(FORGET_NO))]])
+    listed = "\n".join(f"• {escape(line)}" for line in lines)
     await send_html(context, chat.id,
-                    "This deletes everything I keep about you: your questions, votes, mentor profile, requests and "
-                    "matches. Your review answers stay only as anonymous totals. If you have a mentor buddy, I'll "
-                    "tell them the match has ended, not why.\n\n<b>This can't be undone.</b> Delete your data?",
-                    markup)
+                    f"This deletes everything I keep about you:\n{listed}\n\nCheck-in summaries already posted "
+                    "stay as anonymous totals (/privacy says what else is kept without your name).\n\n"
+                    "<b>This can't be undone.</b> Delete your data?", markup)
 
 
 @storage_guard
@@ -73,7 +76,7 @@ async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     user_id = query.from_user.id  # the person pressing, never an id from the button
     svc = services(context)
-    notices = await forget_everything(svc.database, user_id)
+    forgotten = await forget_everything(svc.database, user_id)
     context.application.drop_user_data(user_id)  # also removes it from the database
     await query.answer()
     try:
@@ -81,7 +84,12 @@ async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                                       "to begin again.")
     except BadRequest:
         await send_html(context, user_id, "Done: I've deleted everything I kept about you.")
-    for chat_id, text in notices:
+    for edit in forgotten.panel_edits:  # the bot's own panel posts lose the asker's name and words
+        try:
+            await context.bot.edit_message_text(edit.text, chat_id=edit.chat_id, message_id=edit.message_id)
+        except (Forbidden, BadRequest) as exc:
+            log.warning("Could not edit a panel post after /forget (%s)", type(exc).__name__)
+    for chat_id, text in forgotten.notices:
         try:
             await send_html(context, chat_id, text)
         except (Forbidden, BadRequest):

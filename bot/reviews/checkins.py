@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.text import clean_text
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.nudges import LIVE_STATUSES, live_occurrence
 from bot.reviews.questions import (
@@ -27,10 +28,30 @@ from bot.reviews.questions import (
     tips_for,
 )
 from db.engine import Database
-from db.review_models import MAX_COMMENT, Partnership, PartnershipStatus, ReviewAnswer, ReviewOccurrence
+from db.review_models import (
+    MAX_COMMENT,
+    Partnership,
+    PartnershipStatus,
+    ReviewAnswer,
+    ReviewOccurrence,
+    ReviewRoundSummary,
+)
 
-#: A group check-in is summarised when everyone who started has finished, or after this long.
+#: A check-in round closes after this long (or, in a group, as soon as k people have answered).
 CHECKIN_WINDOW = timedelta(hours=48)
+
+#: The k rule (SECURITY.md): a group's figures and comments are shown only when at least this many people
+#: answered, and one summary is posted per round, so no answer can be seen or worked out by difference.
+MIN_GROUP = 3
+
+
+def threshold(chat_id: int, min_group: int = MIN_GROUP) -> int:
+    """How many finished answers close a round: one in a private chat (only the person sees it), else k."""
+    return 1 if chat_id > 0 else max(min_group, MIN_GROUP)
+
+
+CLOSED = ("This check-in has closed and its summary was posted, so your answers weren't added. "
+          "Thank you all the same: the next one will count.")
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,8 @@ async def start_answering(database: Database, occurrence_id: int, *, chat_id: in
     """Begin (or carry on with) one person's answers to the check-in of a nudge seen in ``chat_id``."""
     async with database.session() as session:
         found = await live_occurrence(session, occurrence_id, chat_id)
+        if found.occurrence.closed_at is not None:
+            raise NudgeClosed(CLOSED)
         if found.occurrence.status not in LIVE_STATUSES:
             raise NudgeClosed("This check-in was snoozed or skipped, so there is nothing to answer yet.")
         if found.partnership.status == PartnershipStatus.STOPPED:
@@ -79,9 +102,20 @@ async def start_answering(database: Database, occurrence_id: int, *, chat_id: in
 
 async def _own_answer(session: AsyncSession, answer_id: int, user_id: int) -> ReviewAnswer:
     answer = await session.get(ReviewAnswer, answer_id)
-    if answer is None or answer.user_id != user_id:
+    if answer is None:  # an unfinished answer is dropped when its round closes
+        raise NudgeClosed(CLOSED)
+    if answer.user_id != user_id:
         raise NotAllowed
     return answer
+
+
+async def _refuse_if_closed(session: AsyncSession, answer: ReviewAnswer) -> None:
+    """An unfinished answer to a closed round can never count: it is deleted and the person told why."""
+    occurrence_row = await session.get(ReviewOccurrence, answer.occurrence_id)
+    if occurrence_row is not None and occurrence_row.closed_at is not None:
+        await session.delete(answer)
+        await session.commit()
+        raise NudgeClosed(CLOSED)
 
 
 async def record_score(database: Database, answer_id: int, *, user_id: int, step: int, value: str
@@ -97,6 +131,7 @@ async def record_score(database: Database, answer_id: int, *, user_id: int, step
         answer = await _own_answer(session, answer_id, user_id)
         if answer.completed_at is not None:
             raise NudgeClosed("You've already finished this check-in: thank you!")
+        await _refuse_if_closed(session, answer)
         scores = answer_scores(answer)
         scores[question.key] = value if question.kind == "stage" else int(value)
         answer.scores = json.dumps(scores)
@@ -119,7 +154,11 @@ class Change:
 
 @dataclass(frozen=True)
 class Summary:
-    """The result of one check-in: averages only (never one person's answers), changes and tips."""
+    """The fixed result of one closed round: averages only (never one person's answers), changes and tips.
+
+    ``withheld`` is true when fewer than ``min_group`` people answered in a group: then only the count is
+    given (no figures, stage, comments or tips), so nobody's answers can be seen.
+    """
 
     partnership_id: int
     occurrence_id: int
@@ -127,7 +166,6 @@ class Summary:
     name: str
     slot_local: datetime
     respondents: int
-    partial: int
     averages: dict[str, float]
     stage: str | None
     comments: list[str]
@@ -135,53 +173,80 @@ class Summary:
     changes: list[Change]
     stage_before: str | None
     tips: list[Tip]
-    updated: bool = False
+    withheld: bool = False
+    min_group: int = MIN_GROUP
 
 
-async def _answers_of(session: AsyncSession, occurrence_id: int) -> list[ReviewAnswer]:
-    return list((await session.exec(select(ReviewAnswer).where(ReviewAnswer.occurrence_id == occurrence_id)
+async def _finished_answers(session: AsyncSession, occurrence_id: int) -> list[ReviewAnswer]:
+    return list((await session.exec(select(ReviewAnswer).where(ReviewAnswer.occurrence_id == occurrence_id,
+                                                               col(ReviewAnswer.completed_at).is_not(None))
                                     .order_by(col(ReviewAnswer.id)))).all())
 
 
-async def _build_summary(session: AsyncSession, occurrence_row: ReviewOccurrence, partnership: Partnership,
-                         *, updated: bool = False) -> Summary | None:
-    answers = [a for a in await _answers_of(session, occurrence_row.id or 0) if answer_scores(a)]
-    if not answers:
-        return None
-    averages, stage = aggregate(answers)
+def record_figures(record: ReviewRoundSummary) -> tuple[dict[str, float], str | None, list[str]]:
+    """The stored averages, stage and comments of a closed round (empty when withheld)."""
+    try:
+        averages = {k: float(v) for k, v in json.loads(record.averages or "{}").items() if k in QUESTION_BY_KEY}
+        comments = [str(c) for c in json.loads(record.comments or "[]")]
+    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
+        return {}, None, []
+    return averages, record.stage, comments
+
+
+async def _fix_record(session: AsyncSession, occurrence_row: ReviewOccurrence, partnership: Partnership,
+                      min_group: int, now: datetime) -> ReviewRoundSummary:
+    """Write the round's one summary from its finished answers (figures only at >= k), and drop the
+    unfinished answers, which can no longer count."""
+    answers = await _finished_answers(session, occurrence_row.id or 0)
+    enough = len(answers) >= threshold(partnership.chat_id, min_group)
+    averages, stage = aggregate(answers) if enough else ({}, None)
+    comments = [a.comment for a in answers if a.comment] if enough else []
+    record = ReviewRoundSummary(occurrence_id=occurrence_row.id or 0, partnership_id=partnership.id or 0,
+                                closed_at=now, respondents=len(answers), averages=json.dumps(averages),
+                                stage=stage, comments=json.dumps(comments))
+    session.add(record)
+    await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.occurrence_id) == occurrence_row.id,
+                                                  col(ReviewAnswer.completed_at).is_(None)))
+    await session.commit()
+    return record
+
+
+async def _summary_of(session: AsyncSession, record: ReviewRoundSummary, occurrence_row: ReviewOccurrence,
+                      partnership: Partnership, min_group: int) -> Summary:
+    averages, stage, comments = record_figures(record)
+    withheld = record.respondents < threshold(partnership.chat_id, min_group) or not averages
+    zone = ZoneInfo(partnership.timezone)
     previous = (await session.exec(
-        select(ReviewOccurrence).where(ReviewOccurrence.partnership_id == partnership.id,
-                                       col(ReviewOccurrence.slot_at) < occurrence_row.slot_at,
-                                       col(ReviewOccurrence.id).in_(select(ReviewAnswer.occurrence_id)))
-        .order_by(col(ReviewOccurrence.slot_at).desc()))).all()
+        select(ReviewRoundSummary, ReviewOccurrence)
+        .join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewRoundSummary.occurrence_id)
+        .where(ReviewRoundSummary.partnership_id == partnership.id,
+               col(ReviewOccurrence.slot_at) < occurrence_row.slot_at, ReviewRoundSummary.averages != "{}")
+        .order_by(col(ReviewOccurrence.slot_at).desc()))).first()
     changes: list[Change] = []
     previous_local, stage_before = None, None
-    for candidate in previous:
-        before_answers = [a for a in await _answers_of(session, candidate.id or 0) if answer_scores(a)]
-        if not before_answers:
-            continue
-        before, stage_before = aggregate(before_answers)
-        previous_local = candidate.slot_at.astimezone(ZoneInfo(partnership.timezone))
+    if previous is not None and not withheld:
+        before, stage_before, _ = record_figures(previous[0])
+        previous_local = previous[1].slot_at.astimezone(zone)
         changes = [Change(QUESTION_BY_KEY[k].label, before[k], averages[k]) for k in NUMERIC_KEYS
                    if k in before and k in averages]
-        break
     return Summary(partnership_id=partnership.id or 0, occurrence_id=occurrence_row.id or 0,
                    chat_id=partnership.chat_id, name=partnership.name,
-                   slot_local=occurrence_row.slot_at.astimezone(ZoneInfo(partnership.timezone)),
-                   respondents=sum(a.completed_at is not None for a in answers),
-                   partial=sum(a.completed_at is None for a in answers), averages=averages, stage=stage,
-                   comments=[a.comment for a in answers if a.comment], previous_local=previous_local,
-                   changes=changes, stage_before=stage_before, tips=tips_for(averages, stage), updated=updated)
+                   slot_local=occurrence_row.slot_at.astimezone(zone),
+                   respondents=record.respondents, averages=averages, stage=stage, comments=comments,
+                   previous_local=previous_local, changes=changes, stage_before=stage_before,
+                   tips=[] if withheld else tips_for(averages, stage), withheld=withheld,
+                   min_group=threshold(partnership.chat_id, min_group))
 
 
 async def finish_answering(database: Database, answer_id: int, *, user_id: int, comment: str | None,
-                           now: datetime) -> Summary | None:
-    """Complete one person's check-in; returns the summary to post when it is now due (else None).
+                           now: datetime, min_group: int = MIN_GROUP) -> Summary | None:
+    """Complete one person's check-in; returns the round's summary when this answer closes it (else None).
 
-    The summary is due when everyone who started has finished (claimed once, by a conditional update of
-    ``closed_at``); a late answer after the summary was posted returns an updated summary.
+    A round closes when the number of finished answers first reaches k (one in a private chat), claimed
+    once by a conditional update of ``closed_at``; it is then fixed, and later answers are refused, so
+    there is never an "updated" summary that differs by one person.
     """
-    text = " ".join(comment.split()) if comment else None
+    text = clean_text(comment, multiline=False) if comment else None
     if text and len(text) > MAX_COMMENT:
         raise ReviewInputError(f"That's {len(text)} characters: please keep it under {MAX_COMMENT}.")
     async with database.session() as session:
@@ -190,21 +255,21 @@ async def finish_answering(database: Database, answer_id: int, *, user_id: int, 
             raise NudgeClosed("You've already finished this check-in: thank you!")
         if next_step(answer_scores(answer)) != COMMENT_STEP:
             raise NotAllowed
+        await _refuse_if_closed(session, answer)
         answer.comment, answer.completed_at = text or None, now
         session.add(answer)
         await session.commit()
         occurrence_row = await session.get(ReviewOccurrence, answer.occurrence_id)
         partnership = await session.get(Partnership, answer.partnership_id)
         assert occurrence_row is not None and partnership is not None
-        if occurrence_row.closed_at is not None:
-            return await _build_summary(session, occurrence_row, partnership, updated=True)
-        unfinished = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-            ReviewAnswer.occurrence_id == occurrence_row.id, col(ReviewAnswer.completed_at).is_(None)))).one()
-        if unfinished:
+        finished = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+            ReviewAnswer.occurrence_id == occurrence_row.id, col(ReviewAnswer.completed_at).is_not(None)))).one()
+        if finished < threshold(partnership.chat_id, min_group):
             return None
         if not await _close(session, occurrence_row.id or 0, now):
             return None
-        return await _build_summary(session, occurrence_row, partnership)
+        record = await _fix_record(session, occurrence_row, partnership, min_group, now)
+        return await _summary_of(session, record, occurrence_row, partnership, min_group)
 
 
 async def _close(session: AsyncSession, occurrence_id: int, now: datetime) -> bool:
@@ -215,8 +280,9 @@ async def _close(session: AsyncSession, occurrence_id: int, now: datetime) -> bo
     return bool(result.rowcount)
 
 
-async def close_expired_checkins(database: Database, now: datetime) -> list[Summary]:
-    """Check-ins open for CHECKIN_WINDOW: closed once, with a summary when anyone answered."""
+async def close_expired_checkins(database: Database, now: datetime, min_group: int = MIN_GROUP) -> list[Summary]:
+    """Rounds open for CHECKIN_WINDOW: closed once and fixed, with a summary when anyone finished (below k
+    in a group it gives the count only)."""
     cutoff = now - CHECKIN_WINDOW
     summaries: list[Summary] = []
     async with database.session() as session:
@@ -228,7 +294,7 @@ async def close_expired_checkins(database: Database, now: datetime) -> list[Summ
                                           <= cutoff))).all()
         for occurrence_row, partnership in rows:
             if await _close(session, occurrence_row.id or 0, now):
-                summary = await _build_summary(session, occurrence_row, partnership)
-                if summary is not None:
-                    summaries.append(summary)
+                record = await _fix_record(session, occurrence_row, partnership, min_group, now)
+                if record.respondents:
+                    summaries.append(await _summary_of(session, record, occurrence_row, partnership, min_group))
     return summaries

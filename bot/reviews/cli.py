@@ -57,8 +57,9 @@ def add(
     day: Annotated[str | None, typer.Option("--day", help="For monthly and quarterly: 1-28 or last.")] = None,
     weekday: Annotated[str | None, typer.Option("--weekday", help="For weekly and fortnightly: mon..sun.")] = None,
     partners: Annotated[str, typer.Option("--partners", help="Partner organisations, comma separated.")] = "",
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON (id, schedule, first nudge).")] = False,
 ) -> None:
-    """Add a partnership's check-in schedule; prints the new id."""
+    """Add a partnership's check-in schedule; says what it created and when the first nudge goes."""
     settings = settings_or_exit()
     cadence_value = _checked(lambda: parse_cadence(cadence), "--cadence")
     weekly = cadence_value in ("weekly", "fortnightly")
@@ -80,14 +81,24 @@ def add(
     clean_name = _checked(lambda: parse_name(name), "--name")
     partner_list = _checked(lambda: parse_partners(partners), "--partners")
 
-    async def _add(database: Any, _settings: Any) -> int:
+    async def _add(database: Any, _settings: Any) -> tuple[int, Any]:
         from db.types import utcnow
 
-        partnership, _ = await create_partnership(database, chat_id=chat_id, created_by=None, name=clean_name,
-                                                          partners=partner_list, schedule=schedule, now=utcnow())
-        return partnership.id or 0
+        partnership, first = await create_partnership(database, chat_id=chat_id, created_by=None, name=clean_name,
+                                                      partners=partner_list, schedule=schedule, now=utcnow())
+        return partnership.id or 0, first
 
-    typer.echo(with_database(_add))
+    new_id, first = with_database(_add)
+    local = first.utc.astimezone(schedule.zone)
+    if json_output:
+        typer.echo(json.dumps({"id": new_id, "name": clean_name, "chat_id": chat_id,
+                               "schedule": describe_schedule(schedule), "first_nudge_local": local.isoformat(),
+                               "first_nudge_utc": first.utc.isoformat()}, ensure_ascii=False))
+        return
+    where = "a group" if chat_id < 0 else "a private chat"
+    typer.echo(f"Added partnership {new_id}, “{clean_name}”, nudged in {where} (chat {chat_id}): "
+               f"{describe_schedule(schedule)}.")
+    typer.echo(f"First nudge: {format_local(local)} {schedule.timezone} ({first.utc:%Y-%m-%d %H:%M} UTC).")
 
 
 @app.command("list")

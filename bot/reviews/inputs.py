@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.core.text import clean_line, clean_text
 from bot.reviews.errors import ReviewInputError
 from db.review_models import MAX_PARTNERS_TEXT, MAX_PARTNERSHIP_NAME
 
@@ -22,7 +23,7 @@ MAX_FUTURE_START = timedelta(days=2 * 366)
 
 # -- input parsing (shared by the chat and the command line) --------------------------------------
 def parse_name(text: str) -> str:
-    name = " ".join(text.split())
+    name = clean_line(text)
     if not name:
         raise ReviewInputError("Please type a name for the partnership.")
     if len(name) > MAX_PARTNERSHIP_NAME:
@@ -34,8 +35,8 @@ def parse_name(text: str) -> str:
 def parse_partners(text: str) -> list[str]:
     """Organisation names separated by commas (or new lines), duplicates dropped, bounded in size."""
     names: list[str] = []
-    for raw in re.split(r"[,;\n]", text):
-        name = " ".join(raw.split())
+    for raw in re.split(r"[,;\n]", clean_text(text)):
+        name = clean_line(raw)
         if not name:
             continue
         if len(name) > MAX_PARTNER_NAME:
@@ -52,6 +53,7 @@ def parse_partners(text: str) -> list[str]:
 
 
 def parse_cadence(text: str) -> str:
+    text = clean_line(text)
     value = text.strip().lower()
     if value not in CADENCES:
         raise ReviewInputError(f"“{text}” is not a cadence: use weekly, fortnightly, monthly or quarterly.")
@@ -59,6 +61,7 @@ def parse_cadence(text: str) -> str:
 
 
 def parse_weekday(text: str) -> int:
+    text = clean_line(text)
     value = text.strip().lower()
     for index, name in enumerate(WEEKDAY_NAMES):
         if len(value) >= 3 and name.lower().startswith(value):
@@ -67,6 +70,7 @@ def parse_weekday(text: str) -> int:
 
 
 def parse_day(text: str) -> int:
+    text = clean_line(text)
     value = text.strip().lower()
     if value in {"last", "last day", "end"}:
         return LAST_DAY
@@ -81,6 +85,7 @@ _TIME_12 = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)$")
 
 
 def parse_time(text: str) -> time:
+    text = clean_line(text)
     value = text.strip().lower()
     hour = minute = -1
     if match := _TIME_24.match(value):
@@ -101,6 +106,7 @@ def _zone_names() -> dict[str, str]:
 
 
 def parse_timezone(text: str) -> str:
+    text = clean_line(text)
     """An IANA zone name, matched without regard to case; a friendly error with suggestions otherwise."""
     value = text.strip().replace(" ", "_")
     names = _zone_names()
@@ -118,6 +124,7 @@ def parse_timezone(text: str) -> str:
 
 
 def parse_date(text: str, *, not_before: date | None = None) -> date:
+    text = clean_line(text)
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
@@ -132,6 +139,7 @@ def parse_date(text: str, *, not_before: date | None = None) -> date:
 
 def parse_instant(text: str, default_zone: str) -> datetime:
     """An ISO date-time; one without an offset is read in ``default_zone``."""
+    text = clean_line(text)
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 
 from bot.reviews.questions import answer_scores
 from bot.reviews.schedule import Schedule, describe_schedule
 from db.engine import Database
-from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
+from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence, ReviewRoundSummary
 
 
 # -- privacy hooks -----------------------------------------------------------------------------------
@@ -37,13 +37,35 @@ async def export_user_data(database: Database, user_id: int) -> dict[str, Any]:
     }
 
 
+async def describe_user_data(database: Database, user_id: int) -> list[str]:
+    """What /forget will delete here (and what stays with a group), in a few plain lines."""
+    async with database.session() as session:
+        private = (await session.exec(select(Partnership.name).where(Partnership.chat_id == user_id)
+                                      .order_by(col(Partnership.id)))).all()
+        groups = (await session.exec(select(Partnership.name).where(
+            Partnership.created_by == user_id, Partnership.chat_id != user_id).order_by(col(Partnership.id)))).all()
+        answers = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+            ReviewAnswer.user_id == user_id))).one()
+    lines = []
+    if private:
+        lines.append("check-ins set up in this private chat, with their schedules and history: " + ", ".join(private))
+    if answers:
+        lines.append(f"your answers to {answers} check-in{'s' if answers != 1 else ''} (summaries already "
+                     "posted stay as the partnership's anonymous record)")
+    if groups:
+        lines.append("group check-ins you set up stay with their group, without your name: " + ", ".join(groups))
+    return lines
+
+
 async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]:
     """Delete the person's answers and their private partnerships; group partnerships they set up keep
-    running for the group but no longer name them. Nobody else needs telling, so no notices."""
+    running for the group but no longer name them. Closed rounds' summaries are fixed records
+    (``review_round_summary``) and do not change. Nobody else needs telling, so no notices."""
     async with database.session() as session:
         await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.user_id) == user_id))
         private = list((await session.exec(select(Partnership.id).where(Partnership.chat_id == user_id))).all())
         if private:
+            await session.exec(delete(ReviewRoundSummary).where(col(ReviewRoundSummary.partnership_id).in_(private)))
             await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.partnership_id).in_(private)))
             await session.exec(delete(ReviewOccurrence).where(col(ReviewOccurrence.partnership_id).in_(private)))
             await session.exec(delete(Partnership).where(col(Partnership.id).in_(private)))

@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import db.console_models
 import db.mentoring_models
 import db.models
 import db.review_models  # noqa: F401

@@ -116,7 +116,7 @@ async def test_admins_reload_the_knowledge_base_and_a_broken_one_is_refused(
     assert f"Reloaded: {len(bot.services.kb)} entries" in reloaded.text
     assert bot.services.matcher is not old_matcher
 
-    def broken() -> None:
+    def broken(*_folders: object) -> None:
         raise KnowledgeError("agreements-and-mous.yaml: entry 'mou-what-is': answer: Field required")
 
     monkeypatch.setattr(startup, "load_knowledge_base", broken)

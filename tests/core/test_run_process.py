@@ -88,11 +88,32 @@ def test_the_terminal_chat_greets_on_start_from_a_pipe(tmp_path: Path) -> None:
     assert "/help" in result.stdout
 
 
-def test_doctor_reports_what_is_ready(tmp_path: Path) -> None:
-    result = run_once(tmp_path, "doctor")
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def test_doctor_reports_what_is_ready_and_changes_nothing_on_disk(tmp_path: Path) -> None:
+    before = _tree(tmp_path)
+    result = run_once(tmp_path, "doctor", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}")
     assert "settings are valid" in result.stdout
     assert "knowledge base" in result.stdout
     assert "no TELEGRAM_BOT_TOKEN" in result.stdout
+    assert "does not exist yet" in result.stdout
+    assert _tree(tmp_path) == before, "doctor must not create folders or files"
+
+    existing = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    assert run_once(tmp_path, "db", "upgrade", DATABASE_URL=existing).returncode == 0
+    before = _tree(tmp_path)
+    checked = run_once(tmp_path, "doctor", DATABASE_URL=existing)
+    assert "(revision " in checked.stdout and checked.returncode == 0, checked.stdout
+    assert _tree(tmp_path) == before, "doctor must not write to an existing database"
+
+
+def test_doctor_flags_a_positive_panel_chat_id(tmp_path: Path) -> None:
+    result = run_once(tmp_path, "doctor", PANEL_CHAT_ID="123456789")
+    assert result.returncode == 1
+    assert "NOT READY  Setting PANEL_CHAT_ID: 123456789 is a person's id, not a group's" in result.stdout
+    assert "PANEL_CHAT_ID" not in run_once(tmp_path, "doctor", PANEL_CHAT_ID="-1001234567890").stdout
 
 
 def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:

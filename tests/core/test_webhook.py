@@ -4,9 +4,7 @@ bot's own webhook server refuses any update that does not carry that secret."""
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -16,41 +14,13 @@ import pytest
 
 from tests.conftest import TEST_TOKEN
 from tests.fake_telegram import FakeTelegram
-from tests.process_support import clean_env, partnerbot_command
+from tests.process_support import SECRET, clean_env, free_port, partnerbot_command, post_update, start_update
 
 pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
 
-SECRET = "s3cret_Token-for-tests"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _post(port: int, update: dict, secret: str | None) -> int:  # type: ignore[type-arg]
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
-                                     headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def _start_update(update_id: int, user_id: int) -> dict:  # type: ignore[type-arg]
-    user = {"id": user_id, "is_bot": False, "first_name": "Web"}
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 0, "chat": {"id": user_id, "type": "private", "first_name": "Web"},
-        "from": user, "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
-
 
 async def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=TEST_TOKEN, TELEGRAM_API_BASE_URL=fake_telegram.base_url,
                     WEBHOOK_URL="https://bot.example.org/telegram", WEBHOOK_SECRET=SECRET,
                     WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))
@@ -64,13 +34,13 @@ async def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeTelegram,
         status = 0
         for _ in range(100):  # the webhook server may take a moment to listen
             try:
-                status = await asyncio.to_thread(_post, port, _start_update(1, 31), None)
+                status = await asyncio.to_thread(post_update, port, start_update(1, 31), None)
                 break
             except (ConnectionError, urllib.error.URLError):
                 await asyncio.sleep(0.2)
         assert status == 403
-        assert await asyncio.to_thread(_post, port, _start_update(2, 32), "wrong") == 403
-        assert await asyncio.to_thread(_post, port, _start_update(3, 33), SECRET) == 200
+        assert await asyncio.to_thread(post_update, port, start_update(2, 32), "wrong") == 403
+        assert await asyncio.to_thread(post_update, port, start_update(3, 33), SECRET) == 200
         [welcome] = await fake_telegram.replies(33, timeout=20)
         assert "PartnerBot" in welcome.text
         assert fake_telegram.sent_to_any(31, 32) == []

@@ -51,3 +51,6 @@ async def run_job(bot: Harness, name: str) -> None:
 
 def button_data(sent: Sent, prefix: str) -> list[str]:
     return [data for _label, data in sent.buttons() if data.startswith(prefix)]
+
+
+HEADER = "role,name,telegram,organisation,org_type,region,topics,capacity,story\n"

@@ -356,7 +356,8 @@ async def test_buddies_without_usernames_talk_through_the_bot(bot: Harness) -> N
     assert "&lt;b&gt;works&lt;/b&gt;" in back.text
 
 
-async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(bot: Harness) -> None:
+async def test_the_whole_cohort_match_proposes_only_people_the_bot_can_reach(bot: Harness) -> None:
+    from bot.mentoring.cohort import NOT_STARTED
     from bot.mentoring.csv_import import import_rows, parse_csv
     from bot.mentoring.matching import assign_cohort
 
@@ -366,16 +367,22 @@ async def test_an_imported_mentee_gets_the_admins_proposal_on_first_contact(bot:
     assert problems == []
     await import_rows(bot.services.database, rows, bot.services.clock())
     cohort = await load_cohort(bot.services.database)
+    # Ade is known only by a username until he opens the bot: he is listed apart, with the reason.
+    assert cohort.mentees == [] and list(cohort.left_out.values()) == [NOT_STARTED]
+    assert [cohort.refs[pid] for pid in cohort.left_out] == ["@ade_imported"]
+
+    mark = bot.fake.mark()
+    ade = bot.fake.person(2102, "Ade", username="Ade_Imported")
+    bot.fake.say(ade, "/start")
+    await bot.fake.reply_with(2102, "", after=mark)
+    cohort = await load_cohort(bot.services.database)
+    assert cohort.left_out == {}
     result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
     assert len(result.assignments) == 1
     await record_proposals(bot.services.database, [(a.mentee_id, a.mentor_id, a.score, a.why)
-                                                         for a in result.assignments], bot.services.clock())
+                                                   for a in result.assignments], bot.services.clock())
     mark = bot.fake.mark()
-    await run_job(bot, "mentor-deliveries")  # Ade has not talked to the bot: nothing can be sent yet
-    assert await bot.fake.quiet(2102, after=mark, by=bot.fake.person(2102)) == []
-
-    ade = bot.fake.person(2102, "Ade", username="Ade_Imported")
-    bot.fake.say(ade, "/start")
+    await run_job(bot, "mentor-deliveries")
     proposal = await bot.fake.reply_with(2102, "organisers suggest", after=mark)
     assert "Tom" in proposal.text and "Age Concern" not in proposal.text
     await tap(bot, ade, proposal, "Ask Tom", "I've asked")

@@ -23,8 +23,8 @@ from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 from db.migrate import upgrade_database
 from db.types import utcnow
+from tests.mentoring.mentor_support import HEADER
 
-HEADER = "role,name,telegram,organisation,org_type,region,topics,capacity,story\n"
 GOOD = (HEADER
         + "mentor,Priya,@priya_m,Bolton CVS,charity,North West,due diligence;MoU,2,\"We merged, and learnt a lot.\"\n"
         + "mentor,Tom,1001,Age Concern,Charity,London,Data sharing;statutory,1,Shared data with the NHS.\n"
@@ -177,11 +177,19 @@ def test_the_import_list_and_match_commands(db_url: str, tmp_path: Path) -> None
     matched = _cli(db_url, "match", "--json")
     assert matched.exit_code == 0
     data = json.loads(matched.output)
-    assert set(data) == {"assignments", "unmatched"}
-    assert [(a["mentee"], a["mentor"]) for a in sorted(data["assignments"], key=lambda a: str(a["mentee"]))] == [
-        (2002, 1001), ("@ade_k", "@priya_m")]
+    assert set(data) == {"assignments", "unmatched", "left_out"}
+    # Only people the bot can reach are matched: those known by a username have not opened the bot yet.
+    assert [(a["mentee"], a["mentor"]) for a in data["assignments"]] == [(2002, 1001)]
     assert all(set(a) == {"mentee", "mentor", "score"} and isinstance(a["score"], float) for a in data["assignments"])
     assert data["unmatched"] == []
+    assert sorted(item["person"] for item in data["left_out"]) == ["@ade_k", "@priya_m"]
+    assert {item["reason"] for item in data["left_out"]} == {"has not opened the bot yet, so the bot cannot "
+                                                             "message them"}
+    text = _cli(db_url, "match").output
+    assert "1 of 1 waiting mentees matched" in text and "@ade_k: has not opened the bot yet" in text
+
+    listed_text = _cli(db_url, "list").output
+    assert "topics: Due diligence; Partnership agreements and MoUs" in listed_text  # whole topics, not one word
 
 
 def test_match_apply_records_proposals_once(db_url: str, tmp_path: Path) -> None:
@@ -189,9 +197,10 @@ def test_match_apply_records_proposals_once(db_url: str, tmp_path: Path) -> None
     csv_file.write_text(GOOD, encoding="utf-8")
     assert _cli(db_url, "import", str(csv_file)).exit_code == 0
     applied = _cli(db_url, "match", "--json", "--apply")
-    assert applied.exit_code == 0 and len(json.loads(applied.stdout)["assignments"]) == 2
+    assert applied.exit_code == 0 and len(json.loads(applied.stdout)["assignments"]) == 1
     # Mentees with a proposal are no longer waiting: a second run proposes nobody twice.
-    assert json.loads(_cli(db_url, "match", "--json").stdout) == {"assignments": [], "unmatched": []}
+    again = json.loads(_cli(db_url, "match", "--json").stdout)
+    assert again["assignments"] == [] and again["unmatched"] == []
 
     async def count() -> list[str]:
         db = Database(db_url)
@@ -202,7 +211,7 @@ def test_match_apply_records_proposals_once(db_url: str, tmp_path: Path) -> None
 
     import asyncio
 
-    assert asyncio.run(count()) == ["proposed", "proposed"]
+    assert asyncio.run(count()) == ["proposed"]
 
 
 def test_a_missing_file_is_one_line(db_url: str, tmp_path: Path) -> None:

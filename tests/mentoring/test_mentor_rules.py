@@ -157,7 +157,7 @@ def test_rank_keeps_three_compatible_mentors_best_first() -> None:
 
 # -- what people type -------------------------------------------------------------------------------------------
 def test_text_is_cleaned_and_bounded() -> None:
-    assert clean_line("  Ade\x00\u200b  \t Okafor\x1b[31m ") == "Ade Okafor [31m"
+    assert clean_line("  Ade\x00\u200b  \t Okafor\x1b[31m ") == "Ade Okafor[31m"
     assert len(clean_line("x" * 500)) == 100
     assert clean_story("line one\r\n\r\n\r\n\r\nline two\x07") == "line one\n\nline two"
 

@@ -10,23 +10,9 @@ from sqlmodel import select
 from bot.core import callbacks as cb
 from db.models import AnswerVote, KnowledgeDraft, QuestionLog
 from tests.conftest import ADMIN_ID, PANEL_CHAT_ID, Harness
+from tests.questions.question_support import send_to_panel
 
 OFF_TOPIC = "what's the weather like in Cardiff tomorrow"
-
-
-async def send_to_panel(bot: Harness, person: dict, text: str, consent: str = "anonymously"):  # type: ignore[no-untyped-def]
-    """Ask an off-topic question, tap "Ask the panel", answer the consent question; the panel's post."""
-    mark = bot.fake.mark()
-    bot.fake.say(person, text)
-    [decline] = await bot.fake.replies(person["id"], after=mark)
-    mark = bot.fake.mark()
-    bot.fake.press(person, decline, "Ask the panel")
-    [asked] = await bot.fake.replies(person["id"], after=mark)
-    mark = bot.fake.mark()
-    bot.fake.press(person, asked, consent)
-    [posted] = await bot.fake.replies(PANEL_CHAT_ID, after=mark)
-    await bot.fake.replies(person["id"], after=mark)
-    return posted
 
 
 def first_suggest_question(bot: Harness) -> str:

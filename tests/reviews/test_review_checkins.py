@@ -6,46 +6,31 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
 from bot.core.startup import load_kb
 from bot.reviews.chart import render_chart
-from bot.reviews.checkins import Summary, close_expired_checkins, finish_answering, record_score, start_answering
+from bot.reviews.checkins import close_expired_checkins, finish_answering, record_score, start_answering
 from bot.reviews.dispatch import dispatch_due
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.history import history, history_csv
 from bot.reviews.nudges import skip, snooze
 from bot.reviews.partnerships import get_partnership
 from bot.reviews.privacy import export_user_data, forget_user
-from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS, missing_tip_entries
-from db.engine import Database
-from tests.reviews.review_support import Recorder, add_weekly, migrated, occurrences
-
-NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
-SENT_AT = datetime(2027, 1, 4, 9, 1, tzinfo=UTC)
-GOOD = {"purpose": "5", "roles": "4", "communication": "4", "progress": "5", "weight": "5", "value": "4",
-        "stage": "flying"}
-
-
-async def nudged(database: Database, chat_id: int, when: datetime = SENT_AT) -> tuple[int, int]:
-    """A partnership whose first nudge has gone out: (partnership id, occurrence id)."""
-    pid = await add_weekly(database, chat_id=chat_id, now=NOW, weekday=0, at=time(9), start=date(2027, 1, 1))
-    await dispatch_due(database, when, Recorder())
-    sent = [o for o in await occurrences(database, pid) if o.status == "sent"]
-    return pid, sent[-1].id or 0
-
-
-async def answer_all(database: Database, occurrence_id: int, *, chat_id: int, user_id: int,
-                     values: dict[str, str], comment: str | None = None, now: datetime = SENT_AT
-                     ) -> Summary | None:
-    progress = await start_answering(database, occurrence_id, chat_id=chat_id, user_id=user_id, now=now)
-    for step, question in enumerate(QUESTIONS):
-        progress = await record_score(database, progress.answer_id, user_id=user_id, step=step,
-                                              value=values[question.key])
-    assert progress.step == COMMENT_STEP
-    return await finish_answering(database, progress.answer_id, user_id=user_id, comment=comment, now=now)
+from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS, missing_tip_entries
+from tests.reviews.review_support import (
+    GOOD,
+    NOW,
+    SENT_AT,
+    Recorder,
+    add_weekly,
+    answer_all,
+    migrated,
+    nudged,
+    occurrences,
+)
 
 
 def test_every_tip_names_an_entry_that_exists_in_the_knowledge_base() -> None:
@@ -99,31 +84,20 @@ async def test_answers_belong_to_their_person_and_values_are_checked(db_url: str
         assert again.answer_id == mine.answer_id and again.step == 0  # one answer row per person
 
 
-async def test_a_group_summary_waits_for_everyone_who_started(db_url: str) -> None:
-    async with migrated(db_url) as database:
-        _, occurrence_id = await nudged(database, -703)
-        await start_answering(database, occurrence_id, chat_id=-703, user_id=2, now=SENT_AT)
-        assert await answer_all(database, occurrence_id, chat_id=-703, user_id=1, values=GOOD) is None
-        low = {**GOOD, "purpose": "1", "comment": ""}
-        summary = await answer_all(database, occurrence_id, chat_id=-703, user_id=2, values=low, comment="x" * 10)
-        assert summary is not None and summary.respondents == 2 and summary.averages["purpose"] == 3.0
-        # A third person answering late gets an updated summary.
-        late = await answer_all(database, occurrence_id, chat_id=-703, user_id=3, values=low,
-                                now=SENT_AT + timedelta(days=5))
-        assert late is not None and late.updated and late.respondents == 3
-        assert late.averages["purpose"] == pytest.approx(2.33, abs=0.01)
-
-
-async def test_a_group_check_in_closes_after_48_hours_once(db_url: str) -> None:
+async def test_a_group_round_closes_at_k_or_after_48_hours_once(db_url: str) -> None:
     async with migrated(db_url) as database:
         _, occurrence_id = await nudged(database, -704)
         progress = await start_answering(database, occurrence_id, chat_id=-704, user_id=1, now=SENT_AT)
         await record_score(database, progress.answer_id, user_id=1, step=0, value="2")
         await answer_all(database, occurrence_id, chat_id=-704, user_id=2, values=GOOD)
+        await answer_all(database, occurrence_id, chat_id=-704, user_id=3, values=GOOD)
         assert await close_expired_checkins(database, SENT_AT + timedelta(hours=47)) == []
         [summary] = await close_expired_checkins(database, SENT_AT + timedelta(hours=48, minutes=1))
-        assert (summary.respondents, summary.partial, summary.averages["purpose"]) == (1, 1, 3.5)
+        # Two finished (the half-answered one never counts): below k, so the count only.
+        assert (summary.respondents, summary.withheld, summary.averages) == (2, True, {})
         assert await close_expired_checkins(database, SENT_AT + timedelta(hours=49)) == []
+        with pytest.raises(NudgeClosed, match="closed"):  # the half-answered one cannot carry on
+            await record_score(database, progress.answer_id, user_id=1, step=1, value="2")
         # A check-in nobody answered closes quietly.
         _, _quiet = await nudged(database, -705)
         assert await close_expired_checkins(database, SENT_AT + timedelta(hours=50)) == []
@@ -180,7 +154,7 @@ async def test_history_csv_and_chart(db_url: str) -> None:
         table = list(csv.reader(io.StringIO(history_csv(rows).decode("utf-8-sig"))))
         assert table[0][:3] == ["date", "time", "status"] and "Communication" in table[0]
         assert table[1][0] == "2027-01-04" and table[1][table[0].index("Purpose")] == "5.00"
-        assert table[1][-1].startswith("'=")  # a formula from a comment is never run by a spreadsheet
+        assert table[1][table[0].index("raised")].startswith("'=")  # a formula is never run by a spreadsheet
         png = render_chart("Riverside", [(r.slot_local.date(), r.averages) for r in rows if r.averages],
                            {k: QUESTION_BY_KEY[k].label for k in NUMERIC_KEYS})
         assert png.startswith(b"\x89PNG") and len(png) > 5000
@@ -195,6 +169,7 @@ async def test_export_and_forget(db_url: str) -> None:
         await answer_all(database, own, chat_id=710, user_id=710, values=GOOD, comment="mine")
         await answer_all(database, group_occ, chat_id=-711, user_id=710, values=GOOD)
         await answer_all(database, group_occ, chat_id=-711, user_id=712, values=GOOD, comment="theirs")
+        await answer_all(database, group_occ, chat_id=-711, user_id=713, values=GOOD)
         exported = await export_user_data(database, 710)
         assert [p["name"] for p in exported["review_partnerships"]] == ["Riverside"]
         assert len(exported["review_answers"]) == 2 and exported["review_answers"][0]["raised"] == "mine"
@@ -206,4 +181,4 @@ async def test_export_and_forget(db_url: str) -> None:
         assert await export_user_data(database, 710) == {"review_partnerships": [], "review_answers": []}
         assert await get_partnership(database, own_pid) is None  # their private partnership is gone
         [row] = [r for r in await history(database, group_pid) if r.respondents]
-        assert row.respondents == 1 and row.comments == ["theirs"]  # the group keeps the others' answers
+        assert row.respondents == 3 and row.comments == ["theirs"]  # the round's fixed summary is unchanged

@@ -28,11 +28,18 @@ ADD = ["reviews", "add", "--chat-id", "-1001", "--name", "Riverside", "--cadence
 def test_add_list_next_and_due(cli: CliRunner) -> None:
     added = cli.invoke(app, ADD)
     assert added.exit_code == 0, added.output
-    assert added.output.strip() == "1"
+    assert added.output.splitlines() == [
+        "Added partnership 1, “Riverside”, nudged in a group (chat -1001): monthly on the last day of the month "
+        "at 09:00 (Europe/London).",
+        "First nudge: Sun 31 Jan 2027, 09:00 Europe/London (2027-01-31 09:00 UTC)."]
     weekly = cli.invoke(app, ["reviews", "add", "--chat-id", "42", "--name", "Sydney", "--cadence", "fortnightly",
                               "--weekday", "sun", "--time", "02:30", "--tz", "Australia/Sydney",
-                              "--start", "2027-09-01"])
-    assert weekly.output.strip() == "2"
+                              "--start", "2027-09-01", "--json"])
+    created = json.loads(weekly.output)
+    assert created["id"] == 2 and created["schedule"].startswith("fortnightly: every other Sunday at 02:30")
+    # 02:30 local on Sun 5 Sep 2027 in Sydney (AEST, +10) is 16:30 UTC the day before.
+    assert created["first_nudge_local"] == "2027-09-05T02:30:00+10:00"
+    assert created["first_nudge_utc"] == "2027-09-04T16:30:00+00:00"
 
     listed = json.loads(cli.invoke(app, ["reviews", "list", "--json"]).output)
     assert [(p["id"], p["cadence"], p["day"], p["weekday"], p["status"]) for p in listed] == [

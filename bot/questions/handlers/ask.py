@@ -12,8 +12,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.core import callbacks as cb
 from bot.core.messages import send_html
 from bot.core.services import Services, services
+from bot.core.text import clean_line
 from bot.questions import answers
-from bot.questions.asking import StorageUnavailable, bound_question, log_question, record_vote
+from bot.questions.asking import StorageUnavailable, bound_question, count_question, log_question, record_vote
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if not question:
         await message.reply_html(ASK_HOW)
         return
-    prefix = answers.LONG_MESSAGE_NOTE if len(" ".join(text.split())) > len(question) else ""
+    prefix = answers.LONG_MESSAGE_NOTE if len(clean_line(text)) > len(question) else ""
     outcome = svc.matcher.ask(question)
+    # Counted for the console's usage chart after the reply is on its way: an answer never waits for it.
+    context.application.create_task(count_question(svc.database, outcome.kind, svc.clock()), update=update)
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry

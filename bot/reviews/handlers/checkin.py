@@ -178,7 +178,7 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id:
     svc = services(context)
     try:
         summary = await finish_answering(svc.database, answer_id, user_id=user.id, comment=comment,
-                                                 now=svc.clock())
+                                         now=svc.clock(), min_group=svc.settings.review_min_group)
     except ReviewInputError as exc:
         await send_html(context, chat.id, f"{escape(str(exc))} Here is what you wrote, to shorten:\n"
                                           f"<blockquote>{escape((comment or '')[:1000])}</blockquote>")
@@ -201,7 +201,7 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id:
         await update.callback_query.answer()
         await drop_buttons(update)
     if summary is None or summary.chat_id != chat.id:
-        note = "" if summary is not None else (" I'll post the summary when everyone who started has answered, "
+        note = "" if summary is not None else (" I'll post one summary when enough people have answered, "
                                                "or in 48 hours.")
         await send_html(context, chat.id, f"✅ Thanks, your answers are saved.{note}")
     if summary is not None:

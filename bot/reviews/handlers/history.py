@@ -14,6 +14,7 @@ from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.core.storage import storage_guard
+from bot.reviews.checkins import MIN_GROUP
 from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
@@ -40,7 +41,8 @@ async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
     return None
 
 
-def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None) -> str:
+def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None,
+                  min_group: int = MIN_GROUP) -> str:
     lines = [f"📈 <b>Check-ins: {escape(name)}</b>"]
     if not rows:
         lines.append("No check-ins yet." + (f" The first is {format_local(upcoming)}." if upcoming else ""))
@@ -51,7 +53,9 @@ def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None) 
                   }.get(row.status, f" {row.status}")
         late = " late" if row.late else ""
         scores = " · ".join(f"{QUESTION_BY_KEY[k].label} {score(v)}" for k, v in row.averages.items())
-        answered = f" · {row.respondents} answered" if row.respondents or row.partial else ""
+        answered = " · open" if row.open else f" · {row.respondents} answered" if row.respondents else ""
+        if row.withheld:
+            answered += f" (scores shown from {min_group})"
         stage = f" · {row.stage}" if row.stage else ""
         detail = f"\n  {scores}{stage}" if scores else ""
         lines.append(f"• {row.slot_local:%d %b %Y}{status}{late}{answered}{detail}")
@@ -68,10 +72,10 @@ async def _show_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partne
     if partnership is None:
         await send_html(context, chat_id, NOT_HERE)
         return
-    rows = await history(svc.database, partnership_id)
+    rows = await history(svc.database, partnership_id, min_group=svc.settings.review_min_group)
     views = await list_partnerships(svc.database, chat_id=chat_id, include_stopped=True)
     upcoming = next((v.next_local for v in views if v.partnership.id == partnership_id), None)
-    await send_html(context, chat_id, _history_text(partnership.name, rows, upcoming))
+    await send_html(context, chat_id, _history_text(partnership.name, rows, upcoming, svc.settings.review_min_group))
     points = [(row.slot_local.date(), row.averages) for row in rows if row.averages]
     if points:
         from bot.reviews.chart import render_chart
@@ -88,9 +92,10 @@ async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnershi
     if partnership is None:
         await send_html(context, chat_id, NOT_HERE)
         return
-    rows = await history(svc.database, partnership_id)
+    rows = await history(svc.database, partnership_id, min_group=svc.settings.review_min_group)
     slug = re.sub(r"[^a-z0-9]+", "-", partnership.name.lower()).strip("-")[:40] or "partnership"
-    await context.bot.send_document(chat_id, history_csv(rows), filename=f"reviews-{slug}.csv",
+    data = history_csv(rows, svc.settings.review_min_group)
+    await context.bot.send_document(chat_id, data, filename=f"reviews-{slug}.csv",
                                     caption=f"Check-ins of {escape(short(partnership.name, 60))}: averages only, "
                                             "no names.")
 

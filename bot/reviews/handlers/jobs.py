@@ -104,8 +104,8 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     now = svc.clock()
     report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
-                                        only_chat_ids=_only_local_chat(context.application))
-    summaries = await close_expired_checkins(svc.database, now)
+                                only_chat_ids=_only_local_chat(context.application))
+    summaries = await close_expired_checkins(svc.database, now, svc.settings.review_min_group)
     if report.claimed:
         log.info("Review nudges: %d claimed, %d sent (%d late), %d to retry, %d failed, %d uncertain",
                  report.claimed, report.sent, report.late, report.retried, report.failed, report.uncertain)

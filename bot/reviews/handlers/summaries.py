@@ -25,10 +25,14 @@ log = logging.getLogger(__name__)
 def summary_text(summary: Summary, kb: Any) -> tuple[str, list[tuple[str, str]]]:
     """The summary message and its tip buttons (label, entry id)."""
     when = f"{summary.slot_local:%d %b %Y}"
-    title = "Updated check-in summary" if summary.updated else "Check-in summary"
-    people = f"{summary.respondents} answered" + (f", {summary.partial} partly" if summary.partial else "")
-    lines = [f"📋 <b>{title}: {escape(summary.name)}</b> ({when})", f"<i>{people}. Scores out of 5 "
-             "(yes = 5, partly = 3, no = 1).</i>", ""]
+    people = "1 person answered" if summary.respondents == 1 else f"{summary.respondents} people answered"
+    lines = [f"📋 <b>Check-in summary: {escape(summary.name)}</b> ({when})"]
+    if summary.withheld:
+        lines += [f"<i>{people}.</i>", "", f"To keep everyone's answers private, scores and comments are shown "
+                  f"only when at least {summary.min_group} people answer. Next time, ask everyone to tap "
+                  "“Answer here”."]
+        return "\n".join(lines), []
+    lines += [f"<i>{people}. Scores out of 5 (yes = 5, partly = 3, no = 1).</i>", ""]
     for question in QUESTIONS:
         if question.key in summary.averages:
             mark = " ⚠️" if summary.averages[question.key] <= LOW_SCORE else ""
@@ -37,14 +41,14 @@ def summary_text(summary: Summary, kb: Any) -> tuple[str, list[tuple[str, str]]]
         lines.append(f"• Stage: <b>{summary.stage}</b>")
     lines.append("")
     if summary.previous_local is None:
-        lines.append("<i>This is the first check-in: next time I'll show what changed.</i>")
+        lines.append("<i>This is the first check-in with scores: next time I'll show what changed.</i>")
     else:
         lines.append(f"<b>Since last time</b> ({summary.previous_local:%d %b %Y}):")
         lines.extend(f"• {c.label}: {score(c.before)} → {score(c.after)} {c.arrow}" for c in summary.changes)
         if summary.stage_before and summary.stage and summary.stage_before != summary.stage:
             lines.append(f"• Stage: {summary.stage_before} → {summary.stage}")
     if summary.comments:
-        lines.extend(["", "<b>Raised</b>:"] + [f"• {escape(c)}" for c in summary.comments])
+        lines.extend(["", "<b>Raised</b> (no names):"] + [f"• {escape(c)}" for c in summary.comments])
     buttons: list[tuple[str, str]] = []
     if summary.tips:
         lines.extend(["", "<b>💡 Worth a look</b> for the low scores:"])

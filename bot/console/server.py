@@ -1,0 +1,128 @@
+"""Serving the console: on its own (``partnerbot web``), or inside ``partnerbot run`` beside the bot.
+
+In webhook mode the console and Telegram's webhook share one uvicorn server, as python-telegram-bot's
+custom-webhook example does with Starlette (examples/customwebhookbot/starlettebot.py): the application is
+started without its own web server and the webhook route puts each update on its update queue. With long
+polling the console's server simply runs on the same event loop as the bot. One process either way.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import socket
+import sys
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.console.web import Console, create_app
+from bot.core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class PortInUse(Exception):
+    """The console's port cannot be listened on; ``str()`` is the line to print."""
+
+
+def console_for(services: Services) -> Console:
+    settings = services.settings
+    return Console(services=services, secure_cookies=settings.console_base_url.startswith("https://"))
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen before anything is printed, so the printed link works the moment it is read."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(f"Cannot listen on {host}:{port}: {exc.strerror or exc} "
+                        "(is something else using it? choose another with --port / WEB_PORT)") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_server(app: Any, *, log_level: str = "warning") -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(app=app, log_level=log_level.lower(), access_log=False, use_colors=False,
+                            lifespan="off", proxy_headers=False, server_header=False)
+    return uvicorn.Server(config)
+
+
+async def serve_console_alone(services: Services, host: str, port: int) -> None:
+    """``partnerbot web``: print a one-time sign-in link as the first line, then serve until Ctrl-C."""
+    from bot.console.auth import create_signin
+
+    sock = listen_socket(host, port)
+    console = console_for(services)
+    shown_host = f"[{host}]" if ":" in host else host
+    token = await create_signin(services.database, None, services.clock())
+    print(f"http://{shown_host}:{port}/signin?t={token}", flush=True)
+    print(f"Open the link above to sign in (it works once, for 10 minutes). Serving the console on "
+          f"{shown_host}:{port}; press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    server = uvicorn_server(create_app(console), log_level="warning")
+    await server.serve(sockets=[sock])
+
+
+def webhook_route(application: Any, secret: str | None, path: str) -> Any:
+    """Telegram's webhook as a Starlette route: checks the secret, then queues the update."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+    from telegram import Update
+
+    async def telegram(request: Request) -> Response:
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if secret is not None and not hmac.compare_digest(given.encode(), secret.encode()):
+            return Response(status_code=HTTPStatus.FORBIDDEN)
+        try:
+            data = await request.json()
+            update = Update.de_json(data=data, bot=application.bot)
+        except (ValueError, TypeError, KeyError):
+            return Response(status_code=HTTPStatus.BAD_REQUEST)
+        await application.update_queue.put(update)
+        return Response()
+
+    return Route("/" + path.lstrip("/"), telegram, methods=["POST"])
+
+
+async def run_bot_with_console(application: Any, services: Services, allowed_updates: list[str]) -> None:
+    """``partnerbot run`` with WEB_PORT: the bot and the console in one process and one event loop.
+
+    With WEBHOOK_URL set, the webhook is a route of the console's server (one ASGI server); otherwise the
+    bot long-polls and the console's server runs beside it. Ctrl-C or SIGTERM stops both.
+    """
+    settings = services.settings
+    assert settings.web_port is not None
+    sock = listen_socket(settings.web_listen, settings.web_port)
+    routes = []
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        routes.append(webhook_route(application, secret, urlparse(settings.webhook_url).path or "/"))
+    server = uvicorn_server(create_app(console_for(services), extra_routes=routes), log_level="warning")
+    async with application:
+        if application.post_init:
+            await application.post_init(application)
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await application.bot.set_webhook(url=settings.webhook_url, allowed_updates=allowed_updates,
+                                              secret_token=secret)
+        else:
+            await application.updater.start_polling(allowed_updates=allowed_updates, drop_pending_updates=False)
+        await application.start()
+        log.info("Console on %s:%s (%s)", settings.web_listen, settings.web_port,
+                 "with the webhook" if settings.webhook_url else "beside long polling")
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
