@@ -84,6 +84,33 @@ async def _empty_postgres(url: str) -> None:
     await _migrate(url)
 
 
+async def _create_database(url: str) -> None:
+    """Create the database ``url`` names, if it does not exist yet, from the server's default database."""
+    base, _, name = url.rpartition("/")
+    engine = create_async_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            found = (await connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                              {"name": name})).first()
+            if found is None:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """TEST_DATABASE_URL, or under pytest-xdist one database per worker beside it (``<name>_gw0``, ...), so
+    that workers never empty each other's tables."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    url = f"{url}_{worker}"
+    asyncio.run(_create_database(url))
+    return url
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SQLite: one database migrated once per test run; each test gets a copy of the file."""
@@ -93,25 +120,23 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def db_url(migrated_template: Path, tmp_path: Path) -> str:
+async def db_url(postgres_url: str | None, migrated_template: Path, tmp_path: Path) -> str:
     """A migrated database with no rows, for one test: PostgreSQL when TEST_DATABASE_URL is set, else a copy of
     the migrated SQLite template."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        await _empty_postgres(url)
-        return url
+    if postgres_url:
+        await _empty_postgres(postgres_url)
+        return postgres_url
     target = tmp_path / "test.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture
-async def empty_db_url(tmp_path: Path) -> str:
+async def empty_db_url(postgres_url: str | None, tmp_path: Path) -> str:
     """A database with no tables at all, for the tests of the migrations themselves."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        await _reset_postgres(url)
-        return url
+    if postgres_url:
+        await _reset_postgres(postgres_url)
+        return postgres_url
     return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
 
 
