@@ -19,8 +19,10 @@ from bot.reviews import cli as reviews_cli
 
 app = typer.Typer(help="PartnerBot: a Telegram bot for voluntary and community organisations working "
                        "in partnership.", no_args_is_help=True, pretty_exceptions_enable=False,
+                  # Plain help: typer draws rich boxes otherwise, and importing rich costs --help ~0.3 s.
+                  rich_markup_mode=None,
                   add_completion=False)
-db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Look after the database.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_cli.app, name="kb")
 app.add_typer(mentors_cli.app, name="mentors")
@@ -40,22 +42,32 @@ def run() -> None:
 
 
 @app.command()
-def chat() -> None:
-    """Chat with the bot in this terminal: no token needed. Reads a pipe too, ending at end of input."""
+def chat(name: str = typer.Option(None, "--name", help="Your first name in the chat (default: your login name)."),
+         fresh: bool = typer.Option(False, "--fresh", help="Start on an empty database (a temporary one, thrown "
+                                                           "away at the end; ./data is not touched).")) -> None:
+    """Chat with the bot in this terminal: no token needed. Reads a pipe too, ending at end of input.
+    Type ::help in the chat for the stand-ins (::as, ::me, ::group, ::admin, ::time ...)."""
+    import tempfile
+
     from bot.core.startup import configure_logging, prepare
     from bot.terminal import run_terminal_chat
 
     settings = settings_or_exit()
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
 
-    async def _main() -> int:
-        services = await prepare(settings)
+    async def _main(database_url: str | None) -> int:
+        chosen = settings.model_copy(update={"database_url": database_url}) if database_url else settings
+        services = await prepare(chosen)
         try:
-            return await run_terminal_chat(services)
+            return await run_terminal_chat(services, name=name)
         finally:
             await services.database.dispose()
 
-    raise typer.Exit(run_async(_main))
+    if not fresh:
+        raise typer.Exit(run_async(lambda: _main(None)))
+    with tempfile.TemporaryDirectory(prefix="partnerbot-chat-") as folder:
+        code = run_async(lambda: _main(f"sqlite+aiosqlite:///{folder}/partnerbot.db"))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -64,17 +76,14 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question; omit 
         json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False
         ) -> None:
     """Ask the knowledge base a question, as the bot would answer it."""
-    from bot.core.startup import StartupError, load_kb
-
-    try:
-        load_kb()
-    except StartupError as exc:
-        fail(str(exc))
+    # Only the knowledge base and its matcher: no database driver, no migrations, so it answers quickly.
     from knowledge.ask import ask_main
 
     if question is None and not json_output:
         fail("Give a QUESTION, or use --json to read questions from standard input.")
-    raise typer.Exit(ask_main(question, json_output))
+    settings = settings_or_exit()
+    raise typer.Exit(ask_main(question, json_output, settings.themes_dir, settings.templates_dir,
+                              settings.real_help()))
 
 
 @app.command()

@@ -16,7 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application
 from bot.core.config import Settings
-from bot.core.startup import StartupError, configure_logging, prepare
+from bot.core.startup import StartupError, configure_logging, new_database_notice, prepare
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,17 @@ def run_telegram(settings: Settings) -> None:
         loop.close()
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    if services.database.created_empty:
+        log.warning(new_database_notice(settings))
     application = build_application(services)
     try:
         if settings.web_port is not None:
-            from bot.console.server import PortInUse, run_bot_with_console
+            from bot.console.server import ConsoleSetupError, run_bot_with_console
 
             try:
                 loop.run_until_complete(run_bot_with_console(application, services, Update.ALL_TYPES))
-            except PortInUse as exc:
-                typer.echo(f"Setting WEB_PORT: {exc}", err=True)
+            except ConsoleSetupError as exc:
+                typer.echo(str(exc), err=True)
                 raise typer.Exit(2) from None
             except KeyboardInterrupt:
                 pass

@@ -12,18 +12,21 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from knowledge.engine import Matcher, Outcome
-from knowledge.loader import KnowledgeError, load_knowledge_base
+from knowledge.loader import TEMPLATES_DIR, THEMES_DIR, KnowledgeError, load_knowledge_base
+from knowledge.pointers import RealHelp, decline_lines
+from knowledge.smalltalk import reply
 from knowledge.sources import human_source
-
-PANEL_HINT = ("Browse what I know with /topics, or send your question to our human panel and I will pass "
-              "their reply back to you.")
 
 
 def outcome_json(outcome: Outcome) -> dict[str, object]:
-    """The JSON shape of one reply: answered only for a confident answer, suggestions as questions."""
+    """The JSON shape of one reply: answered only for a confident answer, suggestions as questions and ids.
+
+    ``kind`` says which of answer / suggest / decline / smalltalk it was; small talk is never answered.
+    """
     answered = outcome.kind == "answer" and outcome.best is not None
     best = outcome.best
     return {
@@ -32,21 +35,27 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
         "id": best.entry.id if answered and best else None,
         "score": round(outcome.score, 2),
         "suggestions": [match.entry.question for match in outcome.suggestions],
+        "suggestion_ids": [match.entry.id for match in outcome.suggestions],
+        "kind": outcome.kind,
     }
 
 
-def outcome_text(outcome: Outcome) -> str:
-    """What a person reads: the answer and its source, "did you mean" choices, or an honest decline."""
+def outcome_text(outcome: Outcome, help_: RealHelp | None = None) -> str:
+    """What a person reads: the answer with its entry, "did you mean" choices, a small-talk reply, or a decline."""
+    help_ = help_ or RealHelp()
+    if outcome.kind == "smalltalk" and outcome.talk is not None:
+        return reply(outcome.talk)
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry
-        return f"{entry.answer.strip()}\n\nFrom: {human_source(entry.source)}"
-    choices = "\n".join(f"{n}. {match.entry.question}" for n, match in enumerate(outcome.suggestions, 1))
+        return (f"[{entry.id}] {entry.question}\n\n{entry.answer.strip()}\n\n"
+                f"From: {human_source(entry.source)}")
+    choices = "\n".join(f"{n}. [{match.entry.id}] {match.entry.question}"
+                        for n, match in enumerate(outcome.suggestions, 1))
     if outcome.kind == "suggest" and choices:
         return f"I'm not sure which of these you mean. Did you mean:\n{choices}"
-    lines = ["Sorry, I don't have an answer to that in my knowledge base."]
+    lines = decline_lines(help_, outcome.outside)
     if choices:
-        lines.append(f"The nearest questions I know are:\n{choices}")
-    lines.append(PANEL_HINT)
+        lines.insert(1, f"The nearest questions I know are:\n{choices}")
     return "\n\n".join(lines)
 
 
@@ -57,10 +66,11 @@ def answer_lines(matcher: Matcher, lines: Iterable[str], out: TextIO) -> None:
         out.flush()
 
 
-def ask_main(question: str | None, as_json: bool) -> int:
+def ask_main(question: str | None, as_json: bool, themes_dir: Path = THEMES_DIR,
+             templates_dir: Path = TEMPLATES_DIR, help_: RealHelp | None = None) -> int:
     """Answer ``question`` (or, with ``as_json`` and no question, every line of stdin); the exit status."""
     try:
-        matcher = Matcher(load_knowledge_base())
+        matcher = Matcher(load_knowledge_base(themes_dir, templates_dir))
     except KnowledgeError as exc:
         print(f"Knowledge base: {exc}", file=sys.stderr)
         return 2
@@ -70,7 +80,7 @@ def ask_main(question: str | None, as_json: bool) -> int:
     if question is None:
         print("Give a QUESTION, or use --json to read questions from standard input.", file=sys.stderr)
         return 2
-    print(outcome_text(matcher.ask(question)))
+    print(outcome_text(matcher.ask(question), help_))
     return 0
 
 

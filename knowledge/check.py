@@ -20,6 +20,9 @@ from knowledge.schema import Entry
 from knowledge.sources import SEED_TITLES, seed_file_of
 
 NEAR_DUPLICATE = 95.0
+#: An answer may not share this many consecutive words with a seed: facts carry over, sentences do not.
+COPIED_WORDS = 12
+_WORD_RUN = re.compile(r"[a-z0-9]+")
 COVERAGE_FILE = Path(__file__).resolve().parent / "COVERAGE.md"
 _COVERAGE_ID = re.compile(r"\b([a-z0-9]+(?:-[a-z0-9]+)+)\b(?![.\w-])")
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
@@ -100,7 +103,40 @@ def check_knowledge_base(themes_dir: Path = THEMES_DIR, templates_dir: Path = TE
         if entries and not report.seeds_cited.get(seed):
             report.problems.append(f"seed {seed} is cited by no entry")
     report.problems.extend(check_coverage(set(entries), seeds & set(SEED_TITLES)))
+    report.problems.extend(check_copied(entries))
     return report
+
+
+def _word_run(text: str) -> list[str]:
+    """Lower-case words with markup, punctuation and apostrophes gone: how copying is compared."""
+    return _WORD_RUN.findall(text.lower().replace("\u2019", "").replace("'", ""))
+
+
+def check_copied(entries: dict[str, tuple[Entry, str]], seeds_dir: Path = SEEDS_DIR,
+                 run: int = COPIED_WORDS) -> list[str]:
+    """Answers that share ``run`` or more consecutive words with a seed, each with the words shared.
+
+    The knowledge base is written in the project's own words from the seeds; a long shared run means a
+    sentence was copied. The seeds are read from ``shared/seeds`` when present (CI and curators have them).
+    """
+    if not seeds_dir.is_dir():
+        return []
+    grams: set[tuple[str, ...]] = set()
+    for path in sorted(seeds_dir.glob("*.txt")):
+        words = _word_run(path.read_text(encoding="utf-8", errors="replace"))
+        grams.update(tuple(words[i:i + run]) for i in range(len(words) - run + 1))
+    problems = []
+    for entry, file_name in entries.values():
+        words = _word_run(entry.answer)
+        shared = [i for i in range(len(words) - run + 1) if tuple(words[i:i + run]) in grams]
+        if shared:
+            start = shared[0]
+            end = start + run
+            while end < len(words) and tuple(words[end - run + 1:end + 1]) in grams:
+                end += 1
+            problems.append(f"{file_name}: entry {entry.id!r}: answer copies {end - start} words from a seed "
+                            f"(\"{' '.join(words[start:end])}\"); say it in our own words")
+    return problems
 
 
 def check_coverage(entry_ids: set[str], seeds: set[str], path: Path = COVERAGE_FILE) -> list[str]:

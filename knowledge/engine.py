@@ -35,15 +35,19 @@ baselines, speed and memory.
 from __future__ import annotations
 
 import heapq
+import logging
 import math
-from array import array
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+import re
+from collections import Counter, OrderedDict, defaultdict
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import bm25s
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Indel
 
+from knowledge.embedding import PhrasingVectors, get_model
 from knowledge.loader import KnowledgeBase
 from knowledge.normalise import (
     CONCEPTS,
@@ -52,12 +56,20 @@ from knowledge.normalise import (
     SYNONYM_WORDS,
     british,
     clean,
+    clip,
     traced_terms,
     unique,
     words,
 )
 from knowledge.schema import Entry
+from knowledge.scope import outside_subject
+from knowledge.segments import segments
+from knowledge.smalltalk import Talk, small_talk
 from knowledge.sources import human_source
+
+# bm25s sets its own logger to DEBUG when imported, so every index build would be printed whatever LOG_LEVEL
+# says; hand the level back to the application's logging settings.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 # ------------------------------------------------------------------------------------------------
 # Calibrated constants
@@ -132,7 +144,77 @@ BM25_B = 0.75
 #: frequency lifts it higher. The signal saturates at this ratio.
 BM25_CAP = 2.0
 
-Kind = Literal["answer", "suggest", "decline"]
+#: In a long message, a sentence that does not ask (context) counts for this share of one that asks.
+CONTEXT_WEIGHT = 0.85
+#: Entries ranked by words alone, and by meaning alone, that are blended for each segment.
+LEXICAL_POOL = 12
+#: Outcomes remembered by exact text (a few hundred KB at most).
+ASK_CACHE = 2048
+#: Asking sentences of a long message embedded on their own (besides the whole message): 1 scored the same
+#: as 2 on every set (0 lost three dev_natural messages) and saves a model run.
+EMBED_SENTENCES = 1
+SEMANTIC_POOL = 12
+#: Entries ranked by words for a context sentence (it only adds candidates the words point to).
+CONTEXT_POOL = 5
+#: The blend of the words-only score (0-100) and the closeness in meaning (cosine to the entry's nearest
+#: phrasing): cosine below SEM_FLOOR counts as nothing (unrelated sentences of this field sit at 0.2-0.4),
+#: at SEM_TOP or above as everything. Calibrated on our tuning messages (benchmarks/bench_matching.py).
+W_WORDS = 0.5
+W_MEANING = 0.5
+SEM_FLOOR = 0.3
+SEM_TOP = 0.85
+
+
+def blend(words_only: float, cosine: float) -> float:
+    """Final 0-100 score from the words-only score and the cosine closeness in meaning."""
+    meaning = min(max((cosine - SEM_FLOOR) / (SEM_TOP - SEM_FLOOR), 0.0), 1.0)
+    return W_WORDS * words_only + W_MEANING * 100.0 * meaning
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where answering, "did you mean" and declining start (see :meth:`Matcher.decide`)."""
+
+    #: At or above: answer, unless another entry is within ``margin``.
+    answer: float
+    #: At or above: answer even when another entry is close.
+    sure: float
+    #: At or above (and not answered): offer "did you mean"; below: decline.
+    suggest: float
+    #: Entries within this many points of the best are "genuinely close".
+    margin: float
+    #: When unsure but no entry is close, offer those within this many points of the best.
+    offer_within: float
+    #: Nearest entries offered with a decline must score at least this.
+    hint_floor: float
+    #: For a broad question (at most BROAD_TERMS words that count: "funding", "partnership problems"),
+    #: entries within this share of the best score are also "close", and nothing is sure enough to skip
+    #: the check below ``broad_sure``: one broad word fits several entries equally well.
+    broad_share: float = 0.0
+    broad_sure: float = 101.0
+
+
+#: Words alone (the model could not load): the calibration described at ANSWER_THRESHOLD.
+WORDS_THRESHOLDS = Thresholds(answer=ANSWER_THRESHOLD, sure=SURE_THRESHOLD, suggest=SUGGEST_THRESHOLD,
+                              margin=AMBIGUITY_MARGIN, offer_within=10.0, hint_floor=DECLINE_HINT_FLOOR)
+#: Words and meaning: calibrated on our tuning messages (``bench_matching.py --calibrate``).
+BLEND_THRESHOLDS = Thresholds(answer=42.0, sure=52.0, suggest=33.0, margin=2.0, offer_within=6.0,
+                              hint_floor=28.0, broad_share=0.06, broad_sure=90.0)
+#: A question with at most this many distinct words that count (not stop words) is "broad".
+BROAD_TERMS = 2
+
+#: Phone shorthand spelt out before the model reads a message (the words engine has its own synonyms).
+SHORTHAND = {
+    "mgmt": "management", "mgt": "management", "b4": "before", "org": "organisation", "orgs": "organisations",
+    "govt": "government", "u": "you", "ur": "your", "pls": "please", "plz": "please", "tbh": "to be honest",
+    "thx": "thanks", "cos": "because", "coz": "because", "info": "information", "vol": "volunteer",
+    "vols": "volunteers", "yr": "year", "yrs": "years", "wk": "week", "mtg": "meeting", "mtgs": "meetings",
+    "asap": "as soon as possible", "w": "with", "abt": "about", "bc": "because", "dept": "department",
+    "exec": "executive", "execs": "executives", "ppl": "people", "smth": "something", "sth": "something",
+}
+_LETTERS = re.compile(r"[A-Za-z0-9]+")
+
+Kind = Literal["answer", "suggest", "decline", "smalltalk"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +232,10 @@ class Outcome:
     kind: Kind
     best: Match | None
     suggestions: tuple[Match, ...] = ()
+    #: For kind "smalltalk": which (greeting, thanks, ...), so the reply can fit it.
+    talk: Talk | None = None
+    #: For a decline: the uncovered near-topic subject it is about ("insurance"), if any.
+    outside: str | None = None
 
     @property
     def score(self) -> float:
@@ -216,9 +302,7 @@ class Matcher:
     """Matches questions to knowledge-base entries; build once, then call :meth:`ask` or :meth:`search`."""
 
     def __init__(self, kb: KnowledgeBase, *, answer_threshold: float | None = None,
-                 suggest_threshold: float | None = None) -> None:
-        self.answer_threshold = ANSWER_THRESHOLD if answer_threshold is None else answer_threshold
-        self.suggest_threshold = SUGGEST_THRESHOLD if suggest_threshold is None else suggest_threshold
+                 suggest_threshold: float | None = None, by_meaning: bool = True) -> None:
         self._entries: list[_IndexedEntry] = []
         self._df: Counter[str] = Counter()
         self._surface: Counter[str] = Counter()
@@ -237,8 +321,36 @@ class Matcher:
         self._build_typo_index()
         self._family_cache: dict[str, tuple[tuple[str, float], ...]] = {}
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
+        self._semantic = self._build_semantic() if by_meaning else None
+        #: The latest outcomes by exact text: people send the same words often ("hi", "what is an mou"), and
+        #: an outcome is immutable, so a repeat costs a dictionary look-up instead of a model run.
+        self._asked: OrderedDict[str, Outcome] = OrderedDict()
+        base = BLEND_THRESHOLDS if self._semantic is not None else WORDS_THRESHOLDS
+        self.thresholds = replace(
+            base, answer=base.answer if answer_threshold is None else answer_threshold,
+            sure=max(base.sure, answer_threshold or 0.0),
+            suggest=base.suggest if suggest_threshold is None else suggest_threshold)
+
+    @property
+    def answer_threshold(self) -> float:
+        return self.thresholds.answer
+
+    @property
+    def suggest_threshold(self) -> float:
+        return self.thresholds.suggest
 
     # -- building ---------------------------------------------------------------------------------
+
+    def _build_semantic(self) -> PhrasingVectors | None:
+        """The entries' phrasings embedded (from the disk cache when unchanged), or None: words alone."""
+        model = get_model()
+        if model is None or not self._entries:
+            return None
+        try:
+            return PhrasingVectors(model, [[i.entry.question, *i.entry.alternates] for i in self._entries])
+        except Exception as exc:  # a model that loads but fails to run must not stop the bot
+            logging.getLogger(__name__).warning("Matching by meaning is off for this knowledge base: %s", exc)
+            return None
 
     def _add(self, entry: Entry) -> None:
         """Normalise one entry's phrasings, keywords, source section and answer."""
@@ -272,26 +384,19 @@ class Matcher:
             indexed.texts = [p.text for p in indexed.phrasings if p.fuzzy]
 
     def _build_bm25(self) -> None:
-        """Inverted index term -> [(entry index, BM25 weight)] over phrasings + keywords + answer."""
-        docs: list[Counter[str]] = []
+        """A BM25 index (bm25s) over each entry's phrasings + keywords + answer, phrasings counted once each."""
+        docs: list[list[str]] = []
         for indexed in self._entries:
-            doc: Counter[str] = Counter()
+            doc: list[str] = []
             for phrasing in indexed.phrasings:
-                doc.update(phrasing.terms)
-            doc.update(indexed.title_terms)
-            doc.update(indexed.answer_terms)
+                doc.extend(phrasing.terms)
+            doc.extend(indexed.title_terms)
+            doc.extend(indexed.answer_terms)
             docs.append(doc)
-        avg = sum(sum(d.values()) for d in docs) / max(len(docs), 1)
-        postings: dict[str, tuple[array[int], array[float]]] = {}
-        for index, doc in enumerate(docs):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(doc.values()) / max(avg, 1e-9))
-            for term, tf in doc.items():
-                ids, weights = postings.get(term) or postings.setdefault(term, (array("l"), array("d")))
-                ids.append(index)
-                weights.append(self._idf[term] * tf * (BM25_K1 + 1) / (tf + norm))
-        #: term -> (entry indices, BM25 weights): typed arrays hold 16 bytes a posting, not ~90.
-        self._postings = postings
-        self._vocab = frozenset(self._postings)
+        self._vocab = frozenset(term for doc in docs for term in doc)
+        self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        if docs:
+            self._bm25.index(docs, show_progress=False)
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         for term in self._vocab:
             if len(term) >= 5:
@@ -384,15 +489,23 @@ class Matcher:
     # -- scoring ----------------------------------------------------------------------------------
 
     def _candidates(self, query: _Query) -> dict[int, float]:
-        """BM25 score of every entry sharing a term with the question (the inverted index's work)."""
-        scores: dict[int, float] = defaultdict(float)
+        """BM25 score of every entry sharing a term with the question (bm25s does the index work).
+
+        Each term the question may match is scored on its own and weighted by its credit (a typo or a
+        prefix relative earns less) and, for the user's own word under a synonym, SPECIFIC_WEIGHT.
+        """
+        if not self._entries:
+            return {}
+        total = np.zeros(len(self._entries), dtype=np.float32)
         for qterm in query.terms:
             for term, credit in qterm.expansions:
-                posting = self._postings.get(term)
-                if posting is not None:
-                    for index, weight in zip(*posting, strict=True):
-                        scores[index] += weight * credit
-        return scores
+                if term in self._vocab:
+                    # bm25s (Lucene's variant) leaves out BM25's constant (k1 + 1) factor; put it back so
+                    # the signal keeps the scale BM25_CAP was calibrated on.
+                    weight = credit * (BM25_K1 + 1) * (SPECIFIC_WEIGHT if term.startswith(SPECIFIC_MARK) else 1.0)
+                    total += weight * self._bm25.get_scores([term])
+        found = np.flatnonzero(total > 0)
+        return {int(index): float(total[index]) for index in found}
 
     def _signals(self, indexed: _IndexedEntry, query: _Query, bm25: float) -> Signals:
         """Each signal of one entry for one question, 0-1 (see the module docstring for why each)."""
@@ -474,18 +587,16 @@ class Matcher:
 
     # -- public API -------------------------------------------------------------------------------
 
-    def search(self, text: str, limit: int = 5) -> list[Match]:
-        """Entries ranked by score, best first, at most ``limit``; empty when nothing shares a word.
+    def _lexical(self, text: str, limit: int) -> tuple[_Query | None, dict[int, float], dict[int, float]]:
+        """The words-only ranking: (query, entry index -> score for the best ``limit``, BM25 of every candidate).
 
         Candidates come from the BM25 index; the cheap signals give each an upper bound, and the
         expensive ones (phrasings, rapidfuzz) are computed best bound first until no remaining
         candidate can enter the top ``limit``: the ranking is exact, the work is a fraction.
         """
-        if not isinstance(text, str) or limit <= 0:
-            return []
         query = self._query(text)
         if not query.terms or query.mass <= 0:
-            return []
+            return None, {}, {}
         bm25 = self._candidates(query)
         pool = heapq.nlargest(max(CANDIDATES, limit), bm25.items(), key=lambda item: item[1])
         bounded = [(self._cheap(self._entries[i], query, b), i) for i, b in pool]
@@ -501,30 +612,143 @@ class Matcher:
                 heapq.heappush(top, item)
             elif item > top[0]:
                 heapq.heapreplace(top, item)
-        ranked = sorted(top, reverse=True)
-        return [Match(self._entries[index].entry, score) for score, _, index in ranked]
+        return query, {index: score for score, _, index in top}, bm25
+
+    def _lexical_one(self, query: _Query | None, bm25: dict[int, float], index: int) -> float:
+        """The words-only score of one entry (for an entry found by meaning alone)."""
+        if query is None or index not in bm25:
+            return 0.0
+        indexed = self._entries[index]
+        return combine(self._full(self._cheap(indexed, query, bm25[index]), indexed, query))
+
+    def _scored(self, text: str, limit: int) -> dict[int, float]:
+        """Entry index -> final score (0-100) for the entries worth ranking.
+
+        With the model: for the whole message and, in a long one, each sentence (:mod:`knowledge.segments`),
+        the words-only score and the closeness in meaning (cosine of the sentence to the entry's nearest
+        phrasing) are blended; an entry keeps its best segment, context sentences counting for
+        :data:`CONTEXT_WEIGHT` of an asking one. Without the model: the words-only score of the best segment.
+        """
+        parts = segments(clip(text))
+        # Embedding is the costly step (a 600-character message is ~150 word pieces): the whole message
+        # and at most EMBED_SENTENCES asking sentences get their own vector; context sentences borrow
+        # the whole message's, so their words still count but their meaning costs nothing extra.
+        own = [0, *[i for i, p in enumerate(parts) if i and p.asks][:EMBED_SENTENCES]]
+        vectors = (self._semantic.sentence_similarities([self._for_meaning(parts[i].text) for i in own])
+                   if self._semantic else None)
+        row_of = {index: row for row, index in enumerate(own)}
+        best: dict[int, float] = {}
+        for position, part in enumerate(parts):
+            weight = 1.0 if part.asks else CONTEXT_WEIGHT
+            own_vector = position in row_of
+            query, lexical, bm25 = self._lexical(part.text, max(limit, LEXICAL_POOL if own_vector else CONTEXT_POOL))
+            if vectors is None:
+                scored = {index: score * weight for index, score in lexical.items()}
+            else:
+                sims = vectors[row_of.get(position, 0)]
+                pool = set(lexical)
+                if own_vector:  # a context sentence borrows the whole message's vector: its pool is already in
+                    nearest = min(SEMANTIC_POOL, len(sims) - 1)
+                    pool.update(int(i) for i in np.argpartition(-sims, nearest)[:nearest + 1])
+                scored = {}
+                for index in pool:
+                    words_only = lexical.get(index)
+                    if words_only is None:
+                        words_only = self._lexical_one(query, bm25, index)
+                    scored[index] = weight * blend(words_only, float(sims[index]))
+            for index, score in scored.items():
+                if score > best.get(index, -1.0):
+                    best[index] = score
+        return best
+
+    def _for_meaning(self, text: str) -> str:
+        """The text the model reads: typos fixed against the knowledge base's words ("partnershp agreemnt"
+        reads as "partnership agreement": the model splits a misspelt word into meaningless pieces) and
+        phone shorthand spelt out ("mgmt", "b4", "orgs")."""
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group()
+            lower = word.lower()
+            if lower in SHORTHAND:
+                return SHORTHAND[lower]
+            corrected = self._correct(lower)
+            return corrected[0] if corrected is not None else word
+
+        return _LETTERS.sub(fix, text)
+
+    def search(self, text: str, limit: int = 5) -> list[Match]:
+        """Entries ranked by score, best first, at most ``limit``; empty when nothing matches at all."""
+        if not isinstance(text, str) or limit <= 0 or not text.strip():
+            return []
+        scored = self._scored(text, limit)
+        ranked = sorted(scored.items(), key=lambda item: (-item[1], -self._entries[item[0]].order))[:limit]
+        return [Match(self._entries[index].entry, round(score, 2)) for index, score in ranked if score > 0]
+
+    @property
+    def by_meaning(self) -> bool:
+        """Whether this matcher uses the sentence-embedding model (False: words alone)."""
+        return self._semantic is not None
 
     def ask(self, text: str) -> Outcome:
-        """Decide between answering, offering choices ("did you mean") and declining. Never raises."""
-        try:
-            ranked = self.search(text, limit=4)
-        except Exception:  # pragma: no cover - a last guard: a chat bot must never crash on input
-            ranked = []
-        return self.decide(ranked)
+        """Decide between answering, offering choices ("did you mean") and declining. Never raises.
 
-    def decide(self, ranked: list[Match]) -> Outcome:
-        """The outcome for ranked matches, by the calibrated thresholds (see the module constants)."""
+        Small talk ("hi", "thanks", "are you a real person?") is recognised first and never matched to an
+        entry, so it is never answered with one and never counted as a gap.
+        """
+        if isinstance(text, str):
+            cached = self._asked.get(text)
+            if cached is not None:
+                self._asked.move_to_end(text)
+                return cached
+        outcome = self._ask(text)
+        if isinstance(text, str):
+            self._asked[text] = outcome
+            if len(self._asked) > ASK_CACHE:
+                self._asked.popitem(last=False)
+        return outcome
+
+    def _ask(self, text: str) -> Outcome:
+        """:meth:`ask` without its cache."""
+        try:
+            talk = small_talk(text) if isinstance(text, str) else None
+            if talk is not None:
+                return Outcome("smalltalk", None, (), talk)
+            ranked = self.search(text, limit=4)
+            subject = outside_subject(text, ranked[0].entry if ranked else None)
+            broad = len(self._content_terms(text)) <= BROAD_TERMS
+        except Exception:  # pragma: no cover - a last guard: a chat bot must never crash on input
+            ranked, subject, broad = [], None, False
+        if subject is not None:
+            return Outcome("decline", ranked[0] if ranked else None, (), outside=subject)
+        return self.decide(ranked, broad=broad)
+
+    def _content_terms(self, text: str) -> set[str]:
+        """The distinct words of a question that count (stop words and as-typed synonym marks left out)."""
+        return {term for term, _, _ in traced_terms(words(clean(text))) if not term.startswith(SPECIFIC_MARK)}
+
+    def decide(self, ranked: list[Match], *, broad: bool = False) -> Outcome:
+        """The outcome for ranked matches, by the calibrated thresholds (see :class:`Thresholds`).
+
+        * Answer when the best entry is sure, or above the answer line and clearly ahead of the next.
+        * "Did you mean" when it is above the suggestion line but others are close behind (two or three
+          entries genuinely in the running), or when it is not quite sure enough to answer.
+        * Decline when nothing reaches the suggestion line; the nearest entries still go with it.
+
+        A ``broad`` question (one or two words that count) is held to a stricter idea of "clearly ahead".
+        """
+        t = self.thresholds
         if not ranked:
             return Outcome("decline", None, ())
         best = ranked[0]
-        if best.score >= self.answer_threshold:
-            close = len(ranked) > 1 and best.score - ranked[1].score < AMBIGUITY_MARGIN
-            if close and best.score < SURE_THRESHOLD:
-                return Outcome("suggest", best, tuple(m for m in ranked[:3] if m.score >= self.suggest_threshold))
+        within = max(t.margin, t.broad_share * best.score) if broad else t.margin
+        close = [m for m in ranked[1:3] if best.score - m.score < within and not _linked(best.entry, m.entry)]
+        sure = max(t.sure, t.broad_sure) if broad and t.broad_share else t.sure
+        if best.score >= sure or (best.score >= t.answer and not close):
             return Outcome("answer", best, ())
-        if best.score >= self.suggest_threshold:
-            return Outcome("suggest", best, tuple(m for m in ranked[:3] if m.score >= self.suggest_threshold))
-        return Outcome("decline", best, tuple(m for m in ranked[:3] if m.score >= DECLINE_HINT_FLOOR))
+        if best.score >= t.suggest:
+            offered = [best, *close] if close else [m for m in ranked[:3] if best.score - m.score < t.offer_within]
+            return Outcome("suggest", best, tuple(offered))
+        return Outcome("decline", best, tuple(m for m in ranked[:3] if m.score >= t.hint_floor))
 
 
 @dataclass(frozen=True)
@@ -549,6 +773,13 @@ def combine(s: Signals) -> float:
              + W_BM25 * s.bm25)
     total *= s.information ** INFORMATION_POWER
     return round(100.0 * min(max(total, 0.0), 1.0), 2)
+
+
+def _linked(a: Entry, b: Entry) -> bool:
+    """Whether the curators linked two entries as follow-ups of each other: two such entries close in score
+    are one topic seen from two sides, not a genuine choice, so the better one is answered (and its
+    follow-up button offers the other)."""
+    return b.id in a.related or a.id in b.related
 
 
 def _typo_credit(typed: str, known: str) -> float:

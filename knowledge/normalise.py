@@ -15,11 +15,11 @@ The pipeline, in order:
    "co-evolution", "coevolution" and "co evolution" meet.
 4. :func:`british` folds American spellings into British ones (the knowledge base is written in UK
    English; a US spelling must not become a "new" word).
-5. :func:`stem` is a Porter stemmer (with British -ise forms) so "partners", "partnering" and plurals fold.
+5. :func:`stem` is Snowball's English stemmer (PyStemmer) so "partners", "partnering" and plurals fold.
 6. :func:`canonical_terms` replaces the abbreviations and synonyms of this field (:data:`SYNONYMS`) by one
    concept term, longest phrase first, and drops stop words.
 
-Only the standard library is used, so importing this module is cheap.
+Only the standard library and PyStemmer (a small C extension) are used, so importing this module is cheap.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+
+import Stemmer
 
 #: Longest text looked at. Questions are short; anything longer is a paste, and its first 1,000
 #: characters say what it is about. Cutting first bounds the cost of every later step.
@@ -145,11 +147,12 @@ def british(word: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# 5. Stemming: Porter (1980) with British -ise forms, keeping -er
-#    ("supporter", "adviser", "funder" and "leader" are roles in this field, not "support", "advise"...)
+# 5. Stemming: Snowball's English (Porter2) stemmer from PyStemmer (C, well kept), keeping -er
+#    ("supporter", "adviser", "funder" and "leader" are roles in this field, not "support", "advise"...).
+#    It replaced a hand-written Porter (1980) stemmer: equal on every set we measured (docs/BENCHMARKS.md).
 # --------------------------------------------------------------------------------------------------
 
-#: Words the Porter rules would fold into unrelated words ("community" and "communication" both
+#: Words the stemmer would fold into unrelated words ("community" and "communication" both
 #: become "commun"; "policy" and "police" nearly meet; "competencies" would become "compet", as
 #: "compete" does), pinned to their own stems.
 STEM_EXCEPTIONS: dict[str, str] = {
@@ -165,118 +168,12 @@ STEM_EXCEPTIONS: dict[str, str] = {
     # "governance" (boards, accountability) is not "government" (a partnership driver).
     "governance": "governanc", "governing": "governanc",
 }
-_VOWELS = frozenset("aeiou")
-
-
-def _is_consonant(word: str, i: int) -> bool:
-    ch = word[i]
-    if ch in _VOWELS:
-        return False
-    if ch == "y":
-        return i == 0 or not _is_consonant(word, i - 1)
-    return True
-
-
-def _measure(stem: str) -> int:
-    """Porter's m: the number of vowel-consonant sequences in ``stem``."""
-    m = 0
-    prev_vowel = False
-    for i in range(len(stem)):
-        vowel = not _is_consonant(stem, i)
-        if prev_vowel and not vowel:
-            m += 1
-        prev_vowel = vowel
-    return m
-
-
-def _has_vowel(stem: str) -> bool:
-    return any(not _is_consonant(stem, i) for i in range(len(stem)))
-
-
-def _double_consonant(word: str) -> bool:
-    return len(word) >= 2 and word[-1] == word[-2] and _is_consonant(word, len(word) - 1)
-
-
-def _cvc(word: str) -> bool:
-    if len(word) < 3:
-        return False
-    return (_is_consonant(word, len(word) - 3) and not _is_consonant(word, len(word) - 2)
-            and _is_consonant(word, len(word) - 1) and word[-1] not in "wxy")
-
-
-def _step1(word: str) -> str:
-    if word.endswith(("sses", "ies")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    if word.endswith("eed"):
-        if _measure(word[:-3]) > 0:
-            word = word[:-1]
-    else:
-        for suffix in ("ed", "ing"):
-            if word.endswith(suffix) and _has_vowel(word[: -len(suffix)]):
-                word = word[: -len(suffix)]
-                if word.endswith(("at", "bl", "iz", "is")):
-                    word += "e"
-                elif _double_consonant(word) and word[-1] not in "lsz":
-                    word = word[:-1]
-                elif _measure(word) == 1 and _cvc(word):
-                    word += "e"
-                break
-    if word.endswith("y") and _has_vowel(word[:-1]):
-        word = word[:-1] + "i"
-    return word
-
-
-_STEP2 = (
-    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
-    ("iser", "ise"), ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
-    ("ization", "ize"), ("isation", "ise"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"),
-    ("iveness", "ive"), ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"),
-    ("biliti", "ble"), ("logi", "log"),
-)
-_STEP3 = (
-    ("icate", "ic"), ("ative", ""), ("alize", "al"), ("alise", "al"), ("iciti", "ic"), ("ical", "ic"),
-    ("ful", ""), ("ness", ""),
-)
-_STEP4 = (
-    "ement", "ment", "ance", "ence", "able", "ible", "ant", "ent", "ism", "ate", "iti", "ous", "ive",
-    "ize", "ise", "al", "ic", "ou",
-)
-
-
-def _replace_suffix(word: str, rules: Sequence[tuple[str, str]], min_measure: int) -> str:
-    for suffix, replacement in rules:
-        if word.endswith(suffix):
-            stem = word[: -len(suffix)]
-            return stem + replacement if _measure(stem) > min_measure else word
-    return word
-
-
-def _step4(word: str) -> str:
-    for suffix in sorted(_STEP4, key=len, reverse=True):
-        if word.endswith(suffix):
-            stem = word[: -len(suffix)]
-            return stem if _measure(stem) > 1 else word
-    if word.endswith("ion") and word[-4:-3] in ("s", "t") and _measure(word[:-3]) > 1:
-        return word[:-3]
-    return word
-
-
-def _step5(word: str) -> str:
-    if word.endswith("e"):
-        stem = word[:-1]
-        m = _measure(stem)
-        if m > 1 or (m == 1 and not _cvc(stem)):
-            word = stem
-    if word.endswith("ll") and _measure(word) > 1:
-        word = word[:-1]
-    return word
+_SNOWBALL = Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=16384)
 def stem(word: str) -> str:
-    """Porter-stem one lower-case word; numbers, short words and non-Latin words are kept as they are.
+    """Stem one lower-case word; numbers, short words and non-Latin words are kept as they are.
 
     Stemming folds the inflections people vary without meaning anything by it (plural, -ing, -ed,
     -ation): "collaborating" and "collaboration" must count as the same word.
@@ -285,11 +182,11 @@ def stem(word: str) -> str:
         return STEM_EXCEPTIONS[word]
     if len(word) <= 3 or not word.isascii() or not word.isalpha():
         return word
-    word = _step1(word)
-    word = _replace_suffix(word, _STEP2, 0)
-    word = _replace_suffix(word, _STEP3, 0)
-    word = _step4(word)
-    return _step5(word)
+    stemmed = _SNOWBALL.stemWord(word)
+    singular = word[:-1] if word.endswith("ers") else word
+    if singular.endswith("er") and stemmed + "er" == singular:
+        return singular  # a role, not its verb: "supporter", "adviser", "funder" keep their -er
+    return stemmed
 
 
 # --------------------------------------------------------------------------------------------------

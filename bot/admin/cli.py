@@ -12,7 +12,7 @@ import typer
 
 from bot.core.commands import run_async, settings_or_exit
 
-app = typer.Typer(help="Look after the knowledge base.", no_args_is_help=True)
+app = typer.Typer(help="Look after the knowledge base.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("check")

@@ -87,16 +87,18 @@ SCHEMAS: dict[str, Schema] = {
     ASK_PANEL: Schema((ID,)), PANEL_CONSENT: Schema((ID, BIT)), PANEL_CANCEL: Schema((ID,)),
     RATE_REPLY: Schema((ID, BIT)), RESOLVE: Schema((ID,)), SAVE_DRAFT: Schema((ID,)),
     "fy": Schema(), "fn": Schema(),
+    # every form's Back and Cancel (bot/core/forms/conversation.py)
+    "fb": Schema(), "fx": Schema(),
     # mentoring
     "ms": Schema((ID,)), "ma": Schema((ID,)), "md": Schema((ID,)), "mz": Schema((ID,)), "mc": Schema((ID,)),
     "mf": Schema((ID, one_of("yes", "notyet", "different"))), "mv": Schema((ID, BIT)),
     "mr": Schema((ID, one_of("1", "2", "3", "4", "5"))), "mk": Schema((ID,)), "me": Schema((ID,)),
     "mo": Schema(),
     **{action: _PROFILE for action in ("mpn", "mpt", "mpr", "mpw", "mpk", "mpd", "mps", "mpf", "mpp", "mpg",
-                                       "mpc", "mpx", "mpe", "mph", "mpq", "mpy", "mpj")},
+                                       "mpc", "mpx", "mpe", "mph", "mpq", "mpy", "mpj", "mpu")},
     # review nudges
-    "rs": Schema((WORD, maybe(WORD))), "rc": Schema((ID,)),
-    "rp": Schema((ID, one_of("pause", "resume", "stop", "stopok", "keep"))),
+    "rs": Schema((WORD, maybe(WORD))), "rc": Schema((ID, maybe(one_of("name", "partners", "schedule")))),
+    "rp": Schema((ID, one_of("menu", "pause", "resume", "stop", "stopok", "keep"))), "rk": Schema((ID,)),
     "rn": Schema((ID, one_of("go", "dm", "s1", "s7", "sk"))),
     "ra": Schema((ID, Arg("int", 0, 6), one_of(*_SCORES))), "rz": Schema((ID,)),
     "rh": Schema((ID,)), "rv": Schema((ID,)),

@@ -10,15 +10,13 @@ Start-up (database drivers, migrations) is imported inside the functions that ne
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
-from bot.core.config import Settings, SettingsError, load_settings
-
 if TYPE_CHECKING:
+    from bot.core.config import Settings
     from db.engine import Database
 
 T = TypeVar("T")
@@ -31,6 +29,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
+    """The validated settings (pydantic-settings is imported here, not for ``--help``), or one line and exit 2."""
+    from bot.core.config import SettingsError, load_settings
+
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
@@ -39,6 +40,8 @@ def settings_or_exit(**overrides: Any) -> Settings:
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine, turning start-up problems into one line and Ctrl-C into a quiet exit."""
+    import asyncio
+
     from bot.core.startup import StartupError
 
     try:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from knowledge.pointers import RealHelp
+
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/partnerbot.db"
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     panel_chat_id: int | None = None
+    #: The council for voluntary service running the bot, and how to reach it: named when the bot declines.
+    cvs_name: str | None = Field(default=None, max_length=120)
+    cvs_contact: str | None = Field(default=None, max_length=200)
     default_timezone: str = "Europe/London"
     telegram_api_base_url: str = TELEGRAM_API
     webhook_url: str | None = None
@@ -56,7 +61,7 @@ class Settings(BaseSettings):
     review_min_group: int = 3
 
     @field_validator("telegram_bot_token", "webhook_secret", "webhook_url", "panel_chat_id", "web_port",
-                     "web_base_url", "knowledge_dir", mode="before")
+                     "web_base_url", "knowledge_dir", "cvs_name", "cvs_contact", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -182,6 +187,11 @@ class Settings(BaseSettings):
             return None
         path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
         return Path(path) if path and path != ":memory:" else None
+
+    def real_help(self) -> RealHelp:
+        """Who the bot points people to when it cannot help: the CVS and, if configured, the panel."""
+        return RealHelp(cvs_name=self.cvs_name, cvs_contact=self.cvs_contact,
+                        has_panel=self.panel_chat_id is not None)
 
     @property
     def themes_dir(self) -> Path:

@@ -39,12 +39,15 @@ def run_doctor() -> int:
                    f"{'set' if settings.panel_chat_id else 'not set (no human panel)'}; "
                    f"mode: {'webhook' if settings.webhook_url else 'long polling'}; console: "
                    f"{settings.console_base_url if settings.web_port or settings.web_base_url else 'partnerbot web'}")
+        typer.echo(f"{'info':9}  council for voluntary service named in declines: "
+                   f"{settings.cvs_name or settings.cvs_contact or 'not set (CVS_NAME, CVS_CONTACT)'}")
         if settings.panel_chat_id is not None and settings.panel_chat_id > 0:
             all_ready = _line(False, f"Setting PANEL_CHAT_ID: {settings.panel_chat_id} is a person's id, not a group's "
                                      "(group ids are negative, such as -1001234567890): questions would go to one "
                                      "person's private chat") and all_ready
         all_ready &= _check_database(settings)
     all_ready &= _check_knowledge()
+    _check_meaning()
     return 0 if all_ready else 1
 
 
@@ -115,3 +118,14 @@ def _check_knowledge() -> bool:
         return _line(False, f"knowledge base: {len(report.problems)} problem(s), first: {report.problems[0]} "
                             "(see `partnerbot kb check`)")
     return _line(True, f"knowledge base: {report.entries} entries in {report.themes} themes")
+
+
+def _check_meaning() -> None:
+    """Whether questions are matched by meaning too, or (the model could not load) by words alone."""
+    from knowledge.embedding import describe
+
+    state = describe()
+    if state["on"]:
+        _line(True, "matching by meaning: all-MiniLM-L6-v2 (int8 ONNX) loaded")
+    else:
+        typer.echo(f"{'degraded':9}  matching by meaning is off ({state['problem']}); answering on words alone")

@@ -13,10 +13,9 @@ from enum import IntEnum
 class HandlerGroup(IntEnum):
     THROTTLE = -10           # the per-person rate limit, before everything else
     MENTOR_LINK = -9         # link an imported mentor or mentee when they first talk to the bot
-    MENTOR_COMMENT = -8      # a typed comment after a mentoring check-in or review
     MENTOR_RELAY = -7        # a reply passed between mentor buddies
     BUTTON_CHECK = -6        # a button press with forged or damaged data: refused before any feature sees it
     PANEL_REPLY = -5         # a panel member's reply in the panel chat: always an answer, never a question
-    REVIEW_CAPTURE = -3      # a typed review set-up answer or check-in comment
-    DEFAULT = 0              # commands, buttons, questions
+    FORM_JANITOR = -4        # end forms left alone too long (bot/core/forms), and say so once
+    DEFAULT = 0              # forms (ConversationHandlers), commands, buttons, questions
     BUTTON_FALLBACK = 99     # a button press nobody answered (stale or unknown): answered with a short note

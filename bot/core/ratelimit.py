@@ -44,6 +44,13 @@ class SlidingWindowLimiter:
         window.warned = True
         return Decision(False, warn)
 
+    def next_free(self, key: int, now: float) -> float:
+        """When ``key`` may next send (``now`` when it already may)."""
+        window = self._windows.get(key)
+        if window is None or len(window.times) < self.limit:
+            return now
+        return max(now, window.times[0] + self.window)
+
     def _sweep(self, now: float) -> None:
         if now - self._last_sweep < self.window:
             return

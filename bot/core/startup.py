@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.core.config import Settings, mask_url
 from bot.core.services import Services
 from db.engine import Database
-from db.migrate import upgrade_database
+from db.migrate import current_revision, upgrade_database
 from knowledge.engine import Matcher
 from knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge_base
 
@@ -38,6 +38,8 @@ async def open_database(settings: Settings, *, migrate: bool = True, timeout: fl
     try:
         database = Database(settings.database_url)
         if migrate:
+            database.created_empty = not database.existed or await asyncio.wait_for(
+                current_revision(database), timeout) is None
             await asyncio.wait_for(upgrade_database(database), timeout)
         else:
             async with database.engine.connect():
@@ -51,6 +53,12 @@ async def open_database(settings: Settings, *, migrate: bool = True, timeout: fl
     return database
 
 
+def new_database_notice(settings: Settings) -> str:
+    """What ``run`` says when it starts on a database with nothing in it (first run, or data gone)."""
+    return (f"Created a new, empty database at {mask_url(settings.database_url)}. If this bot has run before, "
+            "its data is not there: stop it and check DATABASE_URL (and the file) before people use it.")
+
+
 def load_kb(settings: Settings | None = None) -> KnowledgeBase:
     """Load the knowledge base (from KNOWLEDGE_DIR when set), or raise StartupError naming the broken file."""
     try:
@@ -61,12 +69,23 @@ def load_kb(settings: Settings | None = None) -> KnowledgeBase:
         raise StartupError(f"Knowledge base: {exc}") from None
 
 
+def build_matcher(kb: KnowledgeBase) -> Matcher:
+    """The question matcher for ``kb``; says once in the log when it runs on words alone."""
+    matcher = Matcher(kb)
+    if not matcher.by_meaning:
+        from knowledge.embedding import model_problem
+
+        log.warning("Matching by meaning is off (%s): answering on words alone, which understands fewer "
+                    "ways of asking.", model_problem() or "no model")
+    return matcher
+
+
 def reload_knowledge(services: Services) -> KnowledgeBase:
     """Load the knowledge base again and swap it into running ``services`` (/reload and the console).
 
     Raises StartupError, keeping the current knowledge base, when the files on disk have a problem."""
     kb = load_kb(services.settings)
-    services.kb, services.matcher = kb, Matcher(kb)
+    services.kb, services.matcher = kb, build_matcher(kb)
     return kb
 
 
@@ -74,7 +93,7 @@ async def prepare(settings: Settings) -> Services:
     """Everything a running bot needs, checked in the order a person would fix it."""
     kb = load_kb(settings)
     database = await open_database(settings)
-    return Services(settings=settings, database=database, kb=kb, matcher=Matcher(kb))
+    return Services(settings=settings, database=database, kb=kb, matcher=build_matcher(kb))
 
 
 class _NoRetryTracebacks(logging.Filter):
@@ -96,3 +115,5 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # bm25s sets its own logger to DEBUG and announces every index it builds.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -1,44 +1,120 @@
-"""Runs before every other handler: a person over RATE_LIMIT_PER_MINUTE messages gets one polite note
-and is ignored until they slow down. Button taps have their own, three times larger allowance: filling in
-a profile or a check-in is a quick run of taps, not abuse. Admins are never limited."""
+"""Runs before every other handler: a person over RATE_LIMIT_PER_MINUTE messages is slowed down, not
+ignored. Their extra messages wait in a short queue (at most :data:`QUEUE_LIMIT` each) and are answered,
+in order, as soon as the limit allows; one note says so. Messages beyond the queue are not answered, and
+the note sent when the queue is handled says which, so nobody is told "nothing is lost" when something was.
+
+Button taps have their own, three times larger allowance (filling in a form is a quick run of taps, not
+abuse); a tap over it is answered at once with a note to tap again (Telegram expects a tap's answer within
+seconds, so taps are not queued). Admins are never limited.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections import deque
+from dataclasses import dataclass, field
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.core.groups import HandlerGroup
+from bot.core.messages import send_html
 from bot.core.ratelimit import SlidingWindowLimiter
 from bot.core.services import services
+from knowledge.render import escape
 
-SLOW_DOWN = "You're sending messages very quickly. Please wait a minute, then carry on: nothing is lost."
+log = logging.getLogger(__name__)
+
+SLOW_DOWN = ("You're sending messages very quickly, so I'll answer the rest in a moment, in order. "
+             "No need to send them again.")
+SLOW_TAPS = "You're tapping very quickly: please wait a moment, then tap again."
 LIMITER_KEY = "rate_limiter"
 TAP_LIMITER_KEY = "tap_rate_limiter"
+QUEUES_KEY = "rate_queues"
 TAPS_PER_MESSAGE = 3
+#: How many messages one person may have waiting; the rest are not answered (and they are told which).
+QUEUE_LIMIT = 10
+
+
+@dataclass
+class _Queue:
+    """One person's waiting messages, and the ones that did not fit."""
+
+    chat_id: int
+    updates: deque[Update] = field(default_factory=deque)
+    dropped: list[str] = field(default_factory=list)
+    releasing: bool = False
 
 
 async def throttle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None or update.inline_query is not None:
         return
+    app = context.application
+    if update.update_id in app.bot_data.setdefault("rate_released", set()):
+        app.bot_data["rate_released"].discard(update.update_id)  # a queued message, now let through
+        return
     svc = services(context)
     if svc.settings.is_admin(user.id):
         return
-    key = TAP_LIMITER_KEY if update.callback_query is not None else LIMITER_KEY
-    limiter: SlidingWindowLimiter = context.application.bot_data[key]
-    decision = limiter.check(user.id, time.monotonic())
-    if decision.allowed:
+    if update.callback_query is not None:
+        decision = app.bot_data[TAP_LIMITER_KEY].check(user.id, time.monotonic())
+        if not decision.allowed:
+            await update.callback_query.answer(SLOW_TAPS, show_alert=decision.warn)
+            raise ApplicationHandlerStop
         return
-    if decision.warn:
-        if update.callback_query is not None:
-            await update.callback_query.answer(SLOW_DOWN, show_alert=True)
-        elif update.effective_chat is not None and update.effective_chat.type == "private":
-            await context.bot.send_message(update.effective_chat.id, SLOW_DOWN)
-    elif update.callback_query is not None:
-        await update.callback_query.answer()
+    limiter: SlidingWindowLimiter = app.bot_data[LIMITER_KEY]
+    queues: dict[int, _Queue] = app.bot_data.setdefault(QUEUES_KEY, {})
+    queue = queues.get(user.id)
+    if queue is None and limiter.check(user.id, time.monotonic()).allowed:
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        raise ApplicationHandlerStop  # in a group: quietly not answered, never a note to everyone
+    if queue is None:
+        queue = queues[user.id] = _Queue(chat.id)
+        await send_html(context, chat.id, SLOW_DOWN)
+    if len(queue.updates) < QUEUE_LIMIT:
+        queue.updates.append(update)
+    else:
+        text = update.effective_message.text if update.effective_message else None
+        queue.dropped.append((text or "a message")[:40])
+    if not queue.releasing:
+        queue.releasing = True
+        app.create_task(_release(app, user.id), update=update, name=f"rate-queue-{user.id}")
     raise ApplicationHandlerStop
+
+
+async def _release(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
+    """Let one person's waiting messages through, in order, as the limit allows; then say what was dropped."""
+    limiter: SlidingWindowLimiter = app.bot_data[LIMITER_KEY]
+    queues: dict[int, _Queue] = app.bot_data[QUEUES_KEY]
+    queue = queues[user_id]
+    try:
+        while queue.updates:
+            now = time.monotonic()
+            wait = limiter.next_free(user_id, now) - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            if not limiter.check(user_id, time.monotonic()).allowed:
+                continue
+            update = queue.updates.popleft()
+            app.bot_data["rate_released"].add(update.update_id)
+            await app.process_update(update)
+        if queue.dropped:
+            listed = "; ".join(f"“{escape(text)}”" for text in queue.dropped[:5])
+            more = f" and {len(queue.dropped) - 5} more" if len(queue.dropped) > 5 else ""
+            await app.bot.send_message(queue.chat_id, f"I couldn't keep up with {len(queue.dropped)} of your "
+                                                      f"messages, so I haven't answered these: {listed}{more}. "
+                                                      "Please send them again.")
+    except Exception:
+        log.exception("Releasing queued messages failed")
+    finally:
+        queues.pop(user_id, None)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

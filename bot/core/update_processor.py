@@ -9,7 +9,7 @@ person (or per chat, for updates without a person), so the order within a conver
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -31,6 +31,8 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
+        #: Called once an update's handlers have all run (the inbox marks it handled: bot.core.inbox).
+        self.after_handled: Callable[[object], Awaitable[None]] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -38,17 +40,23 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         key = _key(update)
         if key is None:
             await coroutine
+            await self._done(update)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
                 await coroutine
+                await self._done(update)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # nobody else queued for this person: free the lock's memory
                 del self._waiting[key]
                 del self._locks[key]
+
+    async def _done(self, update: object) -> None:
+        if self.after_handled is not None:
+            await self.after_handled(update)
 
     async def initialize(self) -> None:
         """Nothing to open."""

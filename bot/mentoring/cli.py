@@ -2,6 +2,7 @@
 
 People are named by the ids admins know them by: the value of the CSV's ``telegram`` column (a numeric
 id prints as a number, a username as written), or the Telegram id of someone who signed up in the bot.
+The rules are imported inside each command, so ``partnerbot --help`` stays quick.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from bot.core.commands import fail, with_database
-from bot.mentoring.cohort import list_profiles, load_cohort, record_proposals
 
-app = typer.Typer(help="Mentor buddies: import, list and match.", no_args_is_help=True)
+app = typer.Typer(help="Mentor buddies: import, list and match.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _run(factory: Any) -> Any:
@@ -52,6 +52,7 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
 @app.command("list")
 def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every mentor and mentee: organisation, area, whole topics, capacity and load, and status."""
+    from bot.mentoring.cohort import list_profiles
     from bot.mentoring.lists import TOPICS, label
 
     rows = _run(list_profiles)
@@ -81,6 +82,7 @@ def match_command(json_output: Annotated[bool, typer.Option("--json", help="Prin
 
     Only people the bot can reach (who have opened it, or were imported by numeric id) are matched; the
     others are listed apart with the reason."""
+    from bot.mentoring.cohort import load_cohort, record_proposals
     from bot.mentoring.matching import assign_cohort
     from db.types import utcnow
 

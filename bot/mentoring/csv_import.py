@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
-from sqlmodel import select
+from sqlalchemy import bindparam, insert, select, update
 
 from bot.mentoring.cleaning import clean_line, clean_story, normalise_username
 from bot.mentoring.drafts import (
@@ -28,13 +30,13 @@ from bot.mentoring.drafts import (
     MIN_CAPACITY,
     ProfileDraft,
     ProfileError,
-    apply_draft,
-    draft_from_profile,
     validate_draft,
 )
-from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, TOPICS, Choice
+from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, TOPICS, Choice, join_slugs
 from db.engine import Database
 from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS, MentoringPerson, MentoringProfile
+
+T = TypeVar("T")
 
 REQUIRED_COLUMNS = ("role", "name", "telegram", "organisation", "org_type", "region", "topics")
 OPTIONAL_COLUMNS = ("capacity", "story", "town", "stage", "partner_types")
@@ -178,39 +180,52 @@ def _telegram(value: str) -> tuple[int | None, str | None]:
 
 
 def parse_row(line: int, raw: dict[str, str]) -> ImportRow:
-    """Validate one row; raise ProfileError with the reason."""
+    """Validate one row; raise ProfileError naming every problem it has ("; "-separated), so an admin
+    fixes a row once instead of once per problem."""
+    problems: list[str] = []
+
+    def check(parse: Callable[[], T]) -> T | None:
+        try:
+            return parse()
+        except ProfileError as exc:
+            problems.append(str(exc))
+            return None
+
     role = clean_line(raw.get("role"), 40).lower()
     if role not in (MENTOR, MENTEE):
-        raise ProfileError(f"role must be mentor or mentee, not {role[:40]!r}" if role else "role is empty")
+        problems.append(f"role must be mentor or mentee, not {role[:40]!r}" if role else "role is empty")
     name = clean_line(raw.get("name"), 10_000)
     if not name:
-        raise ProfileError("name is empty")
-    if len(name) > MAX_NAME_CHARS:
-        raise ProfileError(f"name is {len(name)} characters; at most {MAX_NAME_CHARS}")
+        problems.append("name is empty")
+    elif len(name) > MAX_NAME_CHARS:
+        problems.append(f"name is {len(name)} characters; at most {MAX_NAME_CHARS}")
     organisation = clean_line(raw.get("organisation"), 10_000)
     if not organisation:
-        raise ProfileError("organisation is empty")
-    if len(organisation) > MAX_NAME_CHARS:
-        raise ProfileError(f"organisation is {len(organisation)} characters; at most {MAX_NAME_CHARS}")
+        problems.append("organisation is empty")
+    elif len(organisation) > MAX_NAME_CHARS:
+        problems.append(f"organisation is {len(organisation)} characters; at most {MAX_NAME_CHARS}")
+    telegram_id, username = None, None
     if not clean_line(raw.get("telegram")):
-        raise ProfileError("telegram is empty")
-    telegram_id, username = _telegram(raw.get("telegram") or "")
+        problems.append("telegram is empty")
+    else:
+        telegram_id, username = check(lambda: _telegram(raw.get("telegram") or "")) or (None, None)
     org_type = match_choice(clean_line(raw.get("org_type"), 200), _ORG_TYPE_ALIASES)
     if org_type is None:
-        raise ProfileError(f"unknown org_type {clean_line(raw.get('org_type'), 40)!r} "
-                           f"(use one of: {', '.join(c.label for c in ORG_TYPES)})")
+        problems.append(f"unknown org_type {clean_line(raw.get('org_type'), 40)!r} "
+                        f"(use one of: {', '.join(c.label for c in ORG_TYPES)})")
     region = match_choice(clean_line(raw.get("region"), 200), _REGION_ALIASES)
     if region is None:
-        raise ProfileError(f"unknown region {clean_line(raw.get('region'), 40)!r} "
-                           "(use an English region, Scotland, Wales or Northern Ireland)")
-    topics = _parse_list(raw.get("topics") or "", _TOPIC_ALIASES, "topic")
-    if not topics:
-        raise ProfileError("topics is empty (give at least one, separated by ';')")
-    stages = _parse_list(raw.get("stage") or "", _STAGE_ALIASES, "stage")
+        problems.append(f"unknown region {clean_line(raw.get('region'), 40)!r} "
+                        "(use an English region, Scotland, Wales or Northern Ireland)")
+    topics = check(lambda: _parse_list(raw.get("topics") or "", _TOPIC_ALIASES, "topic"))
+    if topics == []:
+        problems.append("topics is empty (give at least one, separated by ';')")
+    stages = check(lambda: _parse_list(raw.get("stage") or "", _STAGE_ALIASES, "stage")) or []
     if role == MENTEE and len(stages) > 1:
-        raise ProfileError("a mentee has one stage")
-    partner_types = _parse_list(raw.get("partner_types") or "", _ORG_TYPE_ALIASES, "partner type")
-    if not partner_types and "statutory" in topics:
+        problems.append("a mentee has one stage")
+    partner_types = check(lambda: _parse_list(raw.get("partner_types") or "", _ORG_TYPE_ALIASES,
+                                              "partner type")) or []
+    if not partner_types and topics and "statutory" in topics:
         partner_types = ["statutory"]  # working with statutory bodies is dealing with them
     capacity_text = clean_line(raw.get("capacity"), 40)
     capacity = 1
@@ -220,10 +235,12 @@ def parse_row(line: int, raw: dict[str, str]) -> ImportRow:
         except (ValueError, OverflowError):
             capacity = -1
         if not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
-            raise ProfileError(f"capacity must be a whole number from 1 to 5, not {capacity_text[:20]!r}")
+            problems.append(f"capacity must be a whole number from 1 to 5, not {capacity_text[:20]!r}")
     story = clean_story(raw.get("story"))
     if len(story) > MAX_STORY_CHARS:
-        raise ProfileError(f"story is {len(story)} characters; at most {MAX_STORY_CHARS}")
+        problems.append(f"story is {len(story)} characters; at most {MAX_STORY_CHARS}")
+    if problems:
+        raise ProfileError("; ".join(problems))
     draft = validate_draft({"role": role, "display_name": name, "organisation": organisation, "org_type": org_type,
                             "region": region, "town": clean_line(raw.get("town")) or None, "topics": topics,
                             "stages": stages, "partner_types": partner_types, "story": story,
@@ -232,12 +249,34 @@ def parse_row(line: int, raw: dict[str, str]) -> ImportRow:
     return ImportRow(line, ref, telegram_id, username, draft)
 
 
+def _utf16(data: bytes) -> str | None:
+    """The text of a UTF-16 file ("Unicode text" as Excel saves it), recognised by its byte-order mark or,
+    without one, by the zero bytes every other byte of mostly-ASCII text has; None when it is not UTF-16."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    else:
+        sample = data[:4096]
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if len(sample) < 4 or max(even, odd) < len(sample) // 4:
+            return None
+        encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise ImportFileError("the file looks like UTF-16 (\"Unicode text\") but cannot be read as it: "
+                              "save it from the spreadsheet as \"CSV UTF-8\"") from None
+
+
 def read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without a byte-order mark), else Windows-1252 as Excel saves it."""
+    """The file's text: UTF-16 recognised ("Unicode text" from Excel), UTF-8 with or without a byte-order
+    mark, else Windows-1252 as older Excel saves CSV."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = _utf16(data)
+    if text is not None:
+        return text.lstrip("\ufeff")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -295,60 +334,120 @@ def parse_csv(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
     return rows, problems
 
 
+#: Rows written to the database per statement: a bounded batch keeps memory flat however long the file.
+BATCH = 1000
+
+
+def profile_columns(draft: ProfileDraft) -> dict[str, object]:
+    """The profile columns a draft sets, as stored (lists as ';'-joined slugs in the fixed order)."""
+    return {"display_name": draft.display_name, "organisation": draft.organisation, "org_type": draft.org_type,
+            "region": draft.region, "town": draft.town, "topics": join_slugs(draft.topics, TOPICS),
+            "stages": join_slugs(draft.stages, STAGES), "partner_types": join_slugs(draft.partner_types, ORG_TYPES),
+            "story": draft.story, "capacity": draft.capacity}
+
+
+def _batches(items: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+    return [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+
+
 async def import_rows(database: Database, rows: list[ImportRow], now: datetime) -> ImportReport:
-    """Store valid rows. New people and profiles are created; imported profiles are updated only when
-    the file says something new; a profile its owner has edited in the bot is kept as they left it."""
+    """Store valid rows, in bulk. New people and profiles are created; imported profiles are updated only
+    when the file says something new; a profile its owner has edited in the bot is kept as they left it.
+
+    The people and profiles already known are read once (a few columns each), the new ones are inserted
+    and the changed ones updated in batches of BATCH rows: tens of thousands of rows take seconds, not the
+    minutes that a query per row took.
+    """
     report = ImportReport()
+    people, profiles = MentoringPerson.__table__, MentoringProfile.__table__  # type: ignore[attr-defined]
     async with database.session() as session:
+        connection = await session.connection()  # Core statements in bulk, in the session's transaction
+        by_id: dict[int, int] = {}
+        by_username: dict[str, int] = {}
+        by_ref: dict[str, int] = {}
+        refless: set[int] = set()
+        for pid, telegram_id, username, ref in (await connection.execute(select(
+                people.c.id, people.c.telegram_id, people.c.username, people.c.import_ref))).all():
+            if telegram_id is not None:
+                by_id[telegram_id] = pid
+            if username:
+                by_username[username] = pid
+            if ref:
+                by_ref[ref] = pid
+            else:
+                refless.add(pid)
+
+        def known(row: ImportRow) -> int | None:
+            if row.telegram_id is not None and row.telegram_id in by_id:
+                return by_id[row.telegram_id]
+            if row.username and row.username in by_username:
+                return by_username[row.username]
+            return by_ref.get(row.ref) if row.ref else None
+
+        new_people: dict[object, dict[str, object]] = {}
+        for row in rows:  # one new person per Telegram id (or username): their mentor and mentee rows share it
+            key = row.telegram_id if row.telegram_id is not None else row.username or row.ref
+            if known(row) is None and key not in new_people:
+                new_people[key] = {"telegram_id": row.telegram_id, "username": row.username,
+                                   "first_name": row.draft.display_name, "import_ref": row.ref, "created_at": now}
+        for batch in _batches(list(new_people.values())):
+            # executemany, then the ids read back by reference: RETURNING in parameter order would make
+            # SQLite insert one row per statement.
+            await connection.execute(insert(people), batch)
+            ids = dict((await connection.execute(select(people.c.import_ref, people.c.id).where(
+                people.c.import_ref.in_([person["import_ref"] for person in batch])))).all())
+            for person in batch:
+                pid = ids[person["import_ref"]]
+                by_ref[str(person["import_ref"])] = pid
+                if person["telegram_id"] is not None:
+                    by_id[int(person["telegram_id"])] = pid  # type: ignore[call-overload]
+                if person["username"]:
+                    by_username[str(person["username"])] = pid
+        claimed: list[dict[str, object]] = []
+        for row in rows:  # a person the file names who was not imported before takes the file's reference
+            pid = known(row)
+            if pid in refless and row.ref and row.ref not in by_ref:
+                refless.discard(pid)
+                by_ref[row.ref] = pid
+                claimed.append({"pid": pid, "ref": row.ref})
+        if claimed:
+            await connection.execute(update(people).where(people.c.id == bindparam("pid"))
+                                  .values(import_ref=bindparam("ref")), claimed)
+
+        stored = {(r.person_id, r.role): r for r in (await connection.execute(select(
+            profiles.c.id, profiles.c.person_id, profiles.c.role, profiles.c.source,
+            *[profiles.c[name] for name in PROFILE_FIELDS]))).all()}
+        inserts: list[dict[str, object]] = []
+        changes: list[dict[str, object]] = []
         for row in rows:
-            person: MentoringPerson | None = None
-            if row.telegram_id is not None:
-                person = (await session.exec(select(MentoringPerson).where(
-                    MentoringPerson.telegram_id == row.telegram_id))).first()
-            if person is None and row.username:
-                person = (await session.exec(select(MentoringPerson).where(
-                    MentoringPerson.username == row.username))).first()
-            if person is None and row.ref:
-                person = (await session.exec(select(MentoringPerson).where(
-                    MentoringPerson.import_ref == row.ref))).first()
-            if person is None:
-                person = MentoringPerson(telegram_id=row.telegram_id, username=row.username,
-                                         first_name=row.draft.display_name, import_ref=row.ref, created_at=now)
-                session.add(person)
-                await session.flush()
-            elif person.import_ref is None:
-                taken = (await session.exec(select(MentoringPerson.id).where(
-                    MentoringPerson.import_ref == row.ref))).first()
-                if taken is None:
-                    person.import_ref = row.ref
-                    session.add(person)
-            profile = (await session.exec(select(MentoringProfile).where(
-                MentoringProfile.person_id == person.id, MentoringProfile.role == row.draft.role))).first()
-            if profile is None:
-                profile = MentoringProfile(person_id=person.id or 0, role=row.draft.role, display_name="",
-                                           organisation="", org_type="", region="", source="import",
-                                           created_at=now, updated_at=now)
-                apply_draft(profile, row.draft)
-                session.add(profile)
+            pid = known(row)
+            assert pid is not None
+            values = profile_columns(row.draft)
+            current = stored.get((pid, row.draft.role))
+            if current is None:
+                inserts.append({"person_id": pid, "role": row.draft.role, "source": "import", "active": True,
+                                "created_at": now, "updated_at": now, **values})
+                stored[(pid, row.draft.role)] = None  # type: ignore[assignment]
                 report.created += 1
-            elif profile.source != "import":
+            elif current.source != "import":
                 report.kept.append(row.line)
-            elif draft_from_profile(profile) == _as_dict(row.draft):
+            elif all(getattr(current, name) == value for name, value in values.items()):
                 report.unchanged += 1
             else:
-                apply_draft(profile, row.draft)
-                profile.updated_at = now
-                session.add(profile)
+                changes.append({"profile_id": current.id, "updated_at": now, **values})
                 report.updated += 1
+        for batch in _batches(inserts):
+            await connection.execute(insert(profiles), batch)
+        for batch in _batches(changes):
+            await connection.execute(update(profiles).where(profiles.c.id == bindparam("profile_id"))
+                                  .values({name: bindparam(name) for name in (*PROFILE_FIELDS, "updated_at")}),
+                                  batch)
         await session.commit()
     return report
 
 
-def _as_dict(draft: ProfileDraft) -> dict[str, object]:
-    """A draft in the shape of ``draft_from_profile`` (lists in the fixed order), to spot real changes."""
-    probe = MentoringProfile(person_id=0, role=draft.role, display_name="", organisation="", org_type="", region="")
-    apply_draft(probe, draft)
-    return draft_from_profile(probe)
+PROFILE_FIELDS = ("display_name", "organisation", "org_type", "region", "town", "topics", "stages",
+                  "partner_types", "story", "capacity")
 
 
 async def import_file(database: Database, path: Path, now: datetime) -> ImportReport:

@@ -144,18 +144,31 @@ async def forget_everything(database: Database, user_id: int) -> Forgotten:
 
 
 PRIVACY_NOTICE = (
-    "<b>What I keep, and why</b>\n"
-    "• <b>Questions I couldn't answer</b>: the text, when, and how close I got, so the team can add answers. "
-    "Your Telegram id is kept with it for 30 days (so a panel reply can reach you), then removed.\n"
-    "• <b>Questions you send to the panel</b>: the text, and your first name only if you say yes. Panel "
-    "members never see your username or contact details.\n"
-    "• <b>👍 / 👎 on answers</b>: which answer and your vote, so we know what helps.\n"
-    "• <b>Mentor buddy profile</b> (if you make one): what you enter. Your contact details go to a buddy only "
-    "after you both agree. When a match ends, contact details are not kept.\n"
-    "• <b>Review check-ins</b> (if your partnership uses them): your answers, shown to your partnership. If you "
-    "ask me to forget you, they stay only as anonymous totals.\n\n"
+    "<b>What I keep, why, and for how long</b>\n"
+    "• <b>Questions I couldn't answer</b>: the words, when, and how close I got, so the team can add answers. "
+    "Your Telegram id goes after 30 days; the words stay (without you) until an admin deletes them.\n"
+    "• <b>Questions you send to the panel</b>, with the replies: your first name only if you say yes. Kept "
+    "until /forget; your id goes 30 days after the question is closed. A reply an admin saves for the "
+    "knowledge base is kept for the editors; after /forget, without your question.\n"
+    "• <b>👍 / 👎 on answers</b>: which answer and your vote, until /forget.\n"
+    "• <b>Mentor buddy profile</b>: what you enter, until you delete it in /profile or use /forget. Requests "
+    "and matches: until /forget; contact details go to a buddy only after you both agree and are not kept "
+    "when a match ends.\n"
+    "• <b>Check-in schedules</b> you set up: until /forget for a private chat's; a group's stay with the group "
+    "(without your name) until its admins stop them.\n"
+    "• <b>Check-in answers</b>: kept while the partnership runs, shown to it only as totals, and only when at "
+    "least {k} people answered (fewer: just the count). When a round closes, its summary (averages and "
+    "comments, never names) is fixed: that anonymous record stays after /forget; your own answers go.\n"
+    "• <b>Half-finished answers</b> (a form you started): until you finish, cancel or use /forget.\n"
+    "• <b>Messages you send me</b>: held until handled (so a crash loses nothing), then only their number, "
+    "for a day.\n\n"
     "<b>Who can see it</b>: the council for voluntary service staff who run this bot (admins) see unanswered "
     "questions without names. Nobody else sees your details without your agreement.\n\n"
-    "<b>Your rights</b>: /mydata sends you everything I keep about you. /forget deletes it. "
-    "Nothing is used for marketing or shared outside this service."
+    "<b>Your rights</b>: /mydata sends you everything I keep about you. /forget deletes it (it tells you "
+    "what first). Nothing is used for marketing or shared outside this service."
 )
+
+
+def privacy_notice(min_group: int) -> str:
+    """The /privacy text, with the k rule's number as this bot is set up (REVIEW_MIN_GROUP)."""
+    return PRIVACY_NOTICE.replace("{k}", str(min_group))

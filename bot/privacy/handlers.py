@@ -7,15 +7,17 @@ import io
 import json
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import END, Form, end_all_forms_of, register_form
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import storage_guard
-from bot.privacy.gather import PRIVACY_NOTICE, describe_forget, export_everything, forget_everything
+from bot.core.storage import TRY_AGAIN
+from bot.privacy.gather import describe_forget, export_everything, forget_everything, privacy_notice
 from db.types import utcnow
 from knowledge.render import escape
 
@@ -28,14 +30,16 @@ COMMANDS = [
 ]
 FORGET_YES, FORGET_NO = "fy", "fn"
 PRIVATE_ONLY = "For your privacy, please use this command in a private chat with me."
+ALREADY_ANSWERED = "That question was already answered, so this button does nothing now."
+CONFIRM = 0
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat:
-        await send_html(context, update.effective_chat.id, PRIVACY_NOTICE)
+        await send_html(context, update.effective_chat.id,
+                        privacy_notice(services(context).settings.review_min_group))
 
 
-@storage_guard
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -44,22 +48,29 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context, chat.id, PRIVATE_ONLY)
         return
     svc = services(context)
-    document = await export_everything(svc.database, user.id, dict(context.user_data or {}))
+    try:
+        document = await export_everything(svc.database, user.id, dict(context.user_data or {}))
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
+        return
     document["exported_at"] = utcnow().isoformat()
     data = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
     await context.bot.send_document(chat.id, io.BytesIO(data), filename="partnerbot-my-data.json",
                                     caption="Here is everything I keep about you.")
 
 
-@storage_guard
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     chat = update.effective_chat
     if chat is None:
-        return
+        return END
     if chat.type != "private":
         await send_html(context, chat.id, PRIVATE_ONLY)
-        return
-    lines = await describe_forget(services(context).database, chat.id)
+        return END
+    try:
+        lines = await describe_forget(services(context).database, chat.id)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
+        return END
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, delete my data", callback_data=cb.make(FORGET_YES)),
                                     InlineKeyboardButton("No, keep it", callback_data=cb.make(FORGET_NO))]])
     listed = "\n".join(f"• {escape(line)}" for line in lines)
@@ -67,17 +78,22 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     f"This deletes everything I keep about you:\n{listed}\n\nCheck-in summaries already posted "
                     "stay as anonymous totals (/privacy says what else is kept without your name).\n\n"
                     "<b>This can't be undone.</b> Delete your data?", markup)
+    return CONFIRM
 
 
-@storage_guard
-async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     if query is None or query.from_user is None:
-        return
+        return END
     user_id = query.from_user.id  # the person pressing, never an id from the button
     svc = services(context)
-    forgotten = await forget_everything(svc.database, user_id)
+    try:
+        forgotten = await forget_everything(svc.database, user_id)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return CONFIRM
     context.application.drop_user_data(user_id)  # also removes it from the database
+    end_all_forms_of(context.application, user_id)  # and any half-filled form with it
     await query.answer()
     try:
         await query.edit_message_text("Done: I've deleted everything I kept about you. Send /start any time "
@@ -94,19 +110,30 @@ async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await send_html(context, chat_id, text)
         except (Forbidden, BadRequest):
             log.info("Could not deliver a forget notice")
+    return END
 
 
-async def on_forget_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """"No, keep it" while the question is open (true then: nothing was deleted)."""
     query = update.callback_query
     if query is not None:
         await query.answer()
         with contextlib.suppress(BadRequest):
             await query.edit_message_text("OK, nothing has been deleted.")
+    return END
+
+
+def forget_form() -> Form:
+    """/forget asks first; its buttons act once, and only while the question is open."""
+    return Form(name="privacy-forget", title="/forget question", resume="", cancelled="OK, nothing has been deleted.",
+                entry_points=[
+        CommandHandler("forget", on_forget)], states={CONFIRM: [
+            CallbackQueryHandler(on_forget_yes, pattern=cb.pattern(FORGET_YES)),
+            CallbackQueryHandler(on_forget_no, pattern=cb.pattern(FORGET_NO))]})
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("privacy", on_privacy))
     application.add_handler(CommandHandler("mydata", on_mydata))
-    application.add_handler(CommandHandler("forget", on_forget))
-    application.add_handler(CallbackQueryHandler(on_forget_yes, pattern=cb.pattern(FORGET_YES)))
-    application.add_handler(CallbackQueryHandler(on_forget_no, pattern=cb.pattern(FORGET_NO)))
+    register_form(application, forget_form(), stale_patterns=[rf"^({FORGET_YES}|{FORGET_NO})(:|$)"],
+                  stale_note=ALREADY_ANSWERED)

@@ -11,8 +11,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from knowledge.loader import KnowledgeBase
+from knowledge.pointers import RealHelp, decline_lines
 from knowledge.render import escape, to_html
 from knowledge.schema import Entry
+from knowledge.smalltalk import Talk, reply
 from knowledge.sources import human_source
 
 LONG_MESSAGE_NOTE = "That's a long message, so I read the first 1,000 characters.\n\n"
@@ -60,12 +62,20 @@ def suggest_text(has_panel: bool) -> str:
     return "I'm not sure I've understood. Did you mean one of these?" + extra
 
 
-def decline_text(has_panel: bool, panel_unavailable: bool = False) -> str:
-    text = "Sorry, I don't have an answer to that. " + TOPICS_HINT
-    if has_panel and not panel_unavailable:
-        text += "\n\nYou can browse the topics, or send your question to our panel of people who know."
-    elif panel_unavailable:
-        text += "\n\nI can't reach the panel just now: please try again in a minute."
-    else:
-        text += "\n\nTry other words, or browse the topics."
-    return text
+def small_talk_text(talk: Talk) -> str:
+    """A warm reply to "hi", "thanks", "are you a real person?"... that says what the bot can do."""
+    return escape(reply(talk))
+
+
+def decline_text(help_: RealHelp, outside: str | None = None, panel_unavailable: bool = False) -> str:
+    """An honest decline: what the bot covers, the CVS that can really help, the panel only if there is one.
+
+    ``outside`` names an uncovered near-topic subject ("insurance") the question is about, so the reply
+    can say why rather than just "sorry".
+    """
+    lines = [escape(line) for line in decline_lines(help_, outside)]
+    if outside is None:
+        lines.insert(1, TOPICS_HINT)
+    if panel_unavailable:
+        lines[-1] = "I can't reach the panel just now: please try again in a minute."
+    return "\n\n".join(lines)

@@ -298,3 +298,25 @@ async def close_expired_checkins(database: Database, now: datetime, min_group: i
                 if record.respondents:
                     summaries.append(await _summary_of(session, record, occurrence_row, partnership, min_group))
     return summaries
+
+
+async def progress_of(database: Database, answer_id: int, *, user_id: int) -> Progress:
+    """Where the person is in their own check-in (to carry on with it); NotAllowed when it is not theirs."""
+    async with database.session() as session:
+        answer = await _own_answer(session, answer_id, user_id)
+        return await _progress(session, answer)
+
+
+async def unfinished_checkins(database: Database, *, user_id: int, chat_id: int | None = None) -> list[Progress]:
+    """The person's check-ins started but not finished whose round is still open (not yet summarised):
+    /reviews offers to carry on with them. ``chat_id`` limits them to that chat's partnerships."""
+    async with database.session() as session:
+        query = (select(ReviewAnswer).join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewAnswer.occurrence_id)
+                 .join(Partnership, col(Partnership.id) == ReviewAnswer.partnership_id)
+                 .where(ReviewAnswer.user_id == user_id, col(ReviewAnswer.completed_at).is_(None),
+                        col(ReviewOccurrence.closed_at).is_(None), col(ReviewOccurrence.status).in_(LIVE_STATUSES),
+                        Partnership.status != "stopped")
+                 .order_by(col(ReviewAnswer.started_at)))
+        if chat_id is not None:
+            query = query.where(Partnership.chat_id == chat_id)
+        return [await _progress(session, answer) for answer in (await session.exec(query)).all()]

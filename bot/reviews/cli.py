@@ -3,6 +3,8 @@
 For admins and for checking the rules: ``next`` computes occurrences from the schedule alone (local time
 and UTC, across clock changes); ``due`` shows what the dispatcher would send at an instant, without
 sending or claiming anything. Every bad value stops with one friendly line and exit status 2.
+
+The rules (and through them SQLAlchemy) are imported inside each command, so ``partnerbot --help`` stays quick.
 """
 
 from __future__ import annotations
@@ -10,35 +12,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from bot.core.commands import fail, settings_or_exit, with_database
-from bot.reviews.dispatch import DuePreview, due_at
-from bot.reviews.errors import ReviewInputError
-from bot.reviews.inputs import (
-    LAST_DAY,
-    WEEKDAYS,
-    parse_cadence,
-    parse_date,
-    parse_day,
-    parse_instant,
-    parse_name,
-    parse_partners,
-    parse_time,
-    parse_timezone,
-    parse_weekday,
-)
-from bot.reviews.partnerships import PartnershipView, create_partnership, get_partnership, list_partnerships
-from bot.reviews.schedule import Schedule, describe_schedule, format_local, next_occurrences
+
+if TYPE_CHECKING:
+    from bot.reviews.dispatch import DuePreview
+    from bot.reviews.partnerships import PartnershipView
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Review nudges: add, list, next occurrences, what is due.", no_args_is_help=True)
+app = typer.Typer(help="Review nudges: add, list, next occurrences, what is due.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 
 def _checked(parse: Callable[[], T], option: str) -> T:
+    from bot.reviews.errors import ReviewInputError
+
     try:
         return parse()
     except ReviewInputError as exc:
@@ -60,6 +52,19 @@ def add(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON (id, schedule, first nudge).")] = False,
 ) -> None:
     """Add a partnership's check-in schedule; says what it created and when the first nudge goes."""
+    from bot.reviews.inputs import (
+        parse_cadence,
+        parse_date,
+        parse_day,
+        parse_name,
+        parse_partners,
+        parse_time,
+        parse_timezone,
+        parse_weekday,
+    )
+    from bot.reviews.partnerships import create_partnership
+    from bot.reviews.schedule import Schedule, describe_schedule, format_local
+
     settings = settings_or_exit()
     cadence_value = _checked(lambda: parse_cadence(cadence), "--cadence")
     weekly = cadence_value in ("weekly", "fortnightly")
@@ -106,6 +111,9 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
                  include_stopped: Annotated[bool, typer.Option("--all", help="Include stopped ones.")] = False
                  ) -> None:
     """List the partnerships, their schedules and their next nudge."""
+    from bot.reviews.inputs import LAST_DAY, WEEKDAYS
+    from bot.reviews.partnerships import list_partnerships
+    from bot.reviews.schedule import describe_schedule, format_local
 
     async def _list(database: Any, _settings: Any) -> list[PartnershipView]:
         return await list_partnerships(database, include_stopped=include_stopped)
@@ -145,6 +153,10 @@ def next_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The next N occurrences of the schedule after now (or after --after), in local time and UTC."""
+    from bot.reviews.inputs import parse_instant
+    from bot.reviews.partnerships import get_partnership
+    from bot.reviews.schedule import Schedule, format_local, next_occurrences
+
     if not 1 <= count <= 500:
         fail("--count: must be between 1 and 500.")
 
@@ -175,6 +187,9 @@ def due(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What the dispatcher would send at that instant, without sending (or claiming) anything."""
+    from bot.reviews.dispatch import due_at
+    from bot.reviews.inputs import parse_instant
+
     settings = settings_or_exit()
     instant = _checked(lambda: parse_instant(at, settings.default_timezone), "--at")
 

@@ -200,3 +200,24 @@ async def change_schedule(database: Database, partnership_id: int, *, chat_id: i
             upcoming = await _materialise_next(session, partnership, now)
         await session.commit()
         return partnership, upcoming
+
+
+async def rename(database: Database, partnership_id: int, *, chat_id: int, name: str, now: datetime) -> Partnership:
+    """A new name (checked like a new partnership's); the schedule and history stay."""
+    async with database.session() as session:
+        partnership = await _owned(session, partnership_id, chat_id)
+        partnership.name, partnership.updated_at = parse_name(name), now
+        session.add(partnership)
+        await session.commit()
+        return partnership
+
+
+async def set_partners(database: Database, partnership_id: int, *, chat_id: int, partners: str,
+                       now: datetime) -> Partnership:
+    """The organisations in the partnership, replaced by a new comma-separated list."""
+    async with database.session() as session:
+        partnership = await _owned(session, partnership_id, chat_id)
+        partnership.partners, partnership.updated_at = ", ".join(parse_partners(partners)), now
+        session.add(partnership)
+        await session.commit()
+        return partnership

@@ -86,11 +86,12 @@ async def seed_demo(database: Database, now: datetime) -> None:
     from datetime import time, timedelta
 
     from bot.mentoring.csv_import import import_rows, parse_csv
-    from bot.questions.asking import count_question
-    from bot.reviews.partnerships import create_partnership
+    from bot.questions.usage import count_question
+    from bot.reviews.checkins import close_expired_checkins
+    from bot.reviews.partnerships import create_partnership, pause
     from bot.reviews.schedule import Schedule
     from db.models import AnswerVote, KnowledgeDraft, QuestionLog
-    from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
+    from db.review_models import ReviewAnswer, ReviewOccurrence
 
     async with database.session() as session:
         for days, text in ((1, "how do we share data with the council"), (2, "sharing data with the council?"),
@@ -110,15 +111,13 @@ async def seed_demo(database: Database, now: datetime) -> None:
                                          partners=["Age Concern", "Small Steps"], schedule=schedule, now=now)
     paused, _ = await create_partnership(database, chat_id=-100556, created_by=7, name="Hill Trust",
                                          partners=["Hill Trust", "Valley Foodbank"], schedule=schedule, now=now)
+    await pause(database, paused.id or 0, chat_id=-100556, now=now,
+                reason="Telegram says the bot was removed from the group")
     async with database.session() as session:
-        row = await session.get(Partnership, paused.id)
-        assert row is not None
-        row.status, row.paused_reason = "paused", "Telegram says the bot was removed from the group"
-        session.add(row)
-        for back, answers in ((60, 3), (30, 2)):
+        for back, answers in ((60, 4), (30, 2)):
             slot = now - timedelta(days=back)
             occurrence = ReviewOccurrence(partnership_id=active.id or 0, slot_date=slot.date(), slot_at=slot,
-                                          due_at=slot, status="sent")
+                                          due_at=slot, sent_at=slot, status="sent")
             session.add(occurrence)
             await session.flush()
             for person in range(answers):
@@ -126,6 +125,7 @@ async def seed_demo(database: Database, now: datetime) -> None:
                                          user_id=100 + person, completed_at=slot,
                                          scores=json.dumps({"purpose": 3 + person % 2, "roles": 4})))
         await session.commit()
+    await close_expired_checkins(database, now)  # as the bot closes rounds, fixing their anonymous summaries
     for back in range(14):
         for outcome, count in (("answer", 3 + back % 4), ("suggest", back % 3), ("decline", 1 + back % 2)):
             for _ in range(count):

@@ -22,7 +22,7 @@ from tests.console.console_support import START, copy_knowledge, seed_demo
 from tests.process_support import clean_env, free_port, partnerbot_command, read_line, stop_process
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "console"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1200,1400")
@@ -120,7 +120,7 @@ def _drive(base: str, link: str) -> list[str]:
 
 async def test_an_admin_signs_in_opens_every_page_and_adds_an_entry(tmp_path: Path) -> None:
     kb_dir = copy_knowledge(tmp_path / "kb")
-    repo_themes = Path(__file__).resolve().parent.parent / "knowledge" / "themes"
+    repo_themes = Path(__file__).resolve().parents[2] / "knowledge" / "themes"
     repo_before = {path.name: path.read_bytes() for path in repo_themes.glob("*.yaml")}
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
     database = await open_database(make_settings(db_url))

@@ -87,7 +87,7 @@ async def test_partnerbot_web_on_a_busy_port_says_so_in_one_line(tmp_path: Path)
                                          timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2 and result.stdout == ""
     assert [line for line in result.stderr.splitlines() if line.strip()] == [
-        line for line in result.stderr.splitlines() if "Cannot listen on 127.0.0.1" in line]
+        line for line in result.stderr.splitlines() if "Setting WEB_PORT: cannot listen on 127.0.0.1" in line]
 
 
 async def _console_link(fake: FakeTelegram, chat_id: int) -> str:
@@ -160,3 +160,32 @@ async def test_webhook_mode_serves_the_webhook_and_the_console_on_one_server(fak
     finally:
         output = stop_process(process)
     assert "Traceback" not in output
+
+
+def test_partnerbot_ask_answers_from_knowledge_dir_without_a_database(tmp_path: Path) -> None:
+    """`ask` loads only the knowledge base (KNOWLEDGE_DIR when set): it never opens or creates a database."""
+    import json
+
+    from tests.console.console_support import copy_knowledge
+    from tests.core.test_run_process import run_once
+
+    kb_dir = copy_knowledge(tmp_path / "kb")
+    theme = kb_dir / "themes" / "getting-started.yaml"
+    theme.write_text(theme.read_text(encoding="utf-8").rstrip("\n") + """
+
+  - id: console-test-minibus
+    question: "Can two charities share a minibus?"
+    alternates: ["sharing a minibus", "one minibus two groups", "split the cost of a minibus", "minibus sharing"]
+    keywords: [minibus]
+    answer: |
+      Yes: agree in writing who books it and who pays for fuel, insurance and repairs.
+    source: PartnerBot
+    related: [bot-what-can-you-do]
+""", encoding="utf-8")
+    result = run_once(tmp_path, "ask", "--json", "can two charities share a minibus", KNOWLEDGE_DIR=str(kb_dir),
+                      DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'never' / 'made.db'}")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == "console-test-minibus"
+    assert not (tmp_path / "never").exists()
+    bad = run_once(tmp_path, "ask", "hello", KNOWLEDGE_DIR=str(tmp_path / "nowhere"))
+    assert bad.returncode == 2 and "KNOWLEDGE_DIR" in bad.stderr and "themes/" in bad.stderr

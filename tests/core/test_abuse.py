@@ -33,7 +33,7 @@ def test_the_limiter_forgets_idle_people() -> None:
     assert len(limiter) == 1
 
 
-async def test_a_flood_gets_one_polite_note_and_is_then_ignored(bot: Harness) -> None:
+async def test_a_flood_gets_one_polite_note_and_the_rest_waits_its_turn(bot: Harness) -> None:
     person = bot.fake.person(950)
     limit = bot.services.settings.rate_limit_per_minute
     for n in range(limit + 5):

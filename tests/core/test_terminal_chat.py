@@ -69,3 +69,33 @@ async def test_terminal_chat_sends_only_its_own_persons_nudges(db_url: str) -> N
     assert out.getvalue().count("Check-in time") == 1
     assert "sent" in sent_mine
     assert statuses == {theirs: "pending"}
+
+
+async def test_the_mentor_walkthrough_plays_both_sides_to_the_accept(db_url: str) -> None:
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parents[2] / "docs" / "walkthrough" / "mentor.txt").read_text().splitlines()
+    text = await _chat(db_url, lines)
+    assert "bot → Priya: 🤝 Becoming a mentor buddy" in text
+    assert "Back to your profile: What is your organisation called?" in text  # the question typed mid-form
+    assert "bot → Priya: 🤝 Tess would like you as their mentor buddy" in text
+    assert "(Priya pressed: ✅ Accept)" in text and "Priya from Bolton CVS has agreed to be your mentor buddy" in text
+    assert "Have you connected?" in text and "I'll check in again at three months" in text  # ::time +15d
+
+
+async def test_the_group_walkthrough_gets_three_answers_and_one_summary(db_url: str) -> None:
+    from pathlib import Path
+
+    walkthrough = Path(__file__).resolve().parents[2] / "docs" / "walkthrough"
+    lines = (walkthrough / "group-checkin.txt").read_text().splitlines()
+    text = await _chat(db_url, lines)
+    assert "(Dee is now an admin of the group)" in text and "bot → group: ✅ Saved. Riverside Consortium" in text
+    assert text.count("bot → group: 🗓 Check-in time: Riverside Consortium") == 1  # the nudge, after ::time +8d
+    assert text.count("📋 Check-in summary") == 1 and "3 people answered" in text
+    assert "Back to your check-in" in text  # Fay's question mid check-in was answered first
+
+
+async def test_help_lists_every_stand_in(db_url: str) -> None:
+    text = await _chat(db_url, ["::help"])
+    for trick in ("::as ID NAME", "::me", "::admin", "::time +3d", "::group TEXT", "::reply TEXT", "::tap LABEL"):
+        assert trick in text

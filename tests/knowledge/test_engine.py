@@ -18,6 +18,7 @@ from knowledge.ask import answer_lines, outcome_json, outcome_text
 from knowledge.engine import Match, Matcher, Outcome
 from knowledge.loader import KnowledgeBase, Theme, load_knowledge_base
 from knowledge.normalise import MAX_INPUT_CHARS, SPECIFIC_MARK, clean, stem, terms
+from knowledge.pointers import RealHelp
 from knowledge.schema import Entry
 
 
@@ -111,16 +112,29 @@ def test_suggests_when_unsure(kb: KnowledgeBase) -> None:
 
 
 def test_close_scores_for_different_entries_ask_rather_than_guess(matcher: Matcher) -> None:
-    a, b = ENTRIES[0], ENTRIES[1]
-    close = matcher.decide([Match(a, 55.0), Match(b, 54.6)])
+    t = matcher.thresholds
+    a, b, c, d = ENTRIES[0], ENTRIES[1], ENTRIES[2], ENTRIES[3]
+    above = t.answer + 1
+    close = matcher.decide([Match(a, above), Match(b, above - t.margin / 2)])
     assert close.kind == "suggest" and [m.entry.id for m in close.suggestions] == [a.id, b.id]
-    assert matcher.decide([Match(a, 55.0), Match(b, 40.0)]).kind == "answer"
-    assert matcher.decide([Match(a, 95.0), Match(b, 94.9)]).kind == "answer"  # sure enough either way
+    assert matcher.decide([Match(a, above), Match(b, above - t.margin - 5)]).kind == "answer"
+    assert matcher.decide([Match(a, t.sure + 1), Match(b, t.sure + 0.9)]).kind == "answer"  # sure either way
     assert matcher.decide([]).kind == "decline"
+    # Three entries genuinely close: all three are offered, a fourth far behind is not.
+    three = matcher.decide([Match(a, above), Match(b, above - 0.2), Match(c, above - 0.4), Match(d, 10.0)])
+    assert three.kind == "suggest" and [m.entry.id for m in three.suggestions] == [a.id, b.id, c.id]
+
+
+def test_a_strong_candidate_is_never_a_flat_decline(matcher: Matcher) -> None:
+    t = matcher.thresholds
+    unsure = matcher.decide([Match(ENTRIES[0], t.suggest + 1), Match(ENTRIES[1], 5.0)])
+    assert unsure.kind == "suggest" and [m.entry.id for m in unsure.suggestions] == ["mou-basics"]
+    assert matcher.decide([Match(ENTRIES[0], t.suggest - 1)]).kind == "decline"
 
 
 def test_decline_offers_nearest_entries_only_when_they_are_near(matcher: Matcher) -> None:
-    outcome = matcher.decide([Match(ENTRIES[0], 30.0), Match(ENTRIES[1], 5.0)])
+    t = matcher.thresholds
+    outcome = matcher.decide([Match(ENTRIES[0], t.hint_floor + 1), Match(ENTRIES[1], 5.0)])
     assert outcome.kind == "decline"
     assert [m.entry.id for m in outcome.suggestions] == ["mou-basics"]
 
@@ -232,7 +246,7 @@ def test_very_long_input_is_cut_and_cheap(matcher: Matcher) -> None:
 
 
 def test_emoji_rtl_and_control_characters(matcher: Matcher) -> None:
-    assert matcher.ask("😀🎉👍").kind == "decline"
+    assert matcher.ask("😀🎉👍").kind == "smalltalk"  # a nod, not a question
     assert matcher.ask("مرحبا كيف حالك").kind == "decline"
     assert matcher.ask("שלום עולם").kind == "decline"
     noisy = matcher.ask("\u202ewhat is an\u200b mou\x00\x07 😀")
@@ -260,7 +274,7 @@ def test_search_never_raises_and_scores_stay_in_range(text: str) -> None:
     outcome = matcher.decide(matcher.search(text, limit=4))
     assert outcome == matcher.ask(text)
     assert isinstance(outcome, Outcome)
-    assert outcome.kind in ("answer", "suggest", "decline")
+    assert outcome.kind in ("answer", "suggest", "decline", "smalltalk")
     assert 0.0 <= outcome.score <= 100.0
     assert len(outcome.suggestions) <= 3
     assert all(0.0 <= m.score <= 100.0 for m in outcome.suggestions)
@@ -301,17 +315,23 @@ def test_json_lines_one_per_question_in_order(matcher: Matcher) -> None:
     assert replies[0]["answered"] is True and replies[0]["id"] == "mou-basics"
     assert "memorandum" in replies[0]["answer"].lower()
     assert replies[1]["answered"] is False and replies[2]["answered"] is False
-    assert all(set(r) == {"answered", "answer", "id", "score", "suggestions"} for r in replies)
+    assert all(set(r) == {"answered", "answer", "id", "score", "suggestions", "suggestion_ids", "kind"}
+               for r in replies)
 
 
 def test_texts_for_people(matcher: Matcher) -> None:
     answered = outcome_text(matcher.ask("what is an mou"))
     assert "memorandum" in answered.lower() and "From:" in answered
+    assert "[mou-basics]" in answered  # the entry's id and question come first
     declined = outcome_text(matcher.ask("what's the weather like today"))
-    assert "/topics" in declined and "panel" in declined
+    assert "/topics" in declined and "panel" not in declined  # no panel configured: none promised
+    with_help = outcome_text(matcher.ask("what's the weather like today"),
+                             RealHelp(cvs_name="Anytown CVS", cvs_contact="01234 567890", has_panel=True))
+    assert "Anytown CVS (01234 567890)" in with_help and "panel" in with_help
     suggest = outcome_json(Outcome("suggest", Match(ENTRIES[0], 45.0), (Match(ENTRIES[0], 45.0),)))
     assert suggest == {"answered": False, "answer": None, "id": None, "score": 45.0,
-                       "suggestions": [ENTRIES[0].question]}
+                       "suggestions": [ENTRIES[0].question], "suggestion_ids": [ENTRIES[0].id],
+                       "kind": "suggest"}
 
 
 # -- the real knowledge base (robust checks only) -------------------------------------------------
@@ -339,12 +359,3 @@ def test_real_kb_mou_synonym_agrees(real: Matcher) -> None:
                                       "zxcvbnm", "how do i fix my wifi"])
 def test_real_kb_declines_off_topic(real: Matcher, question: str) -> None:
     assert real.ask(question).kind == "decline"
-
-
-def test_real_kb_is_fast(real: Matcher) -> None:
-    questions = ["how do partners hold each other to account", "partnershp agreemnt", "what is hact",
-                 "benefits of partnership working", "what's the weather like today"] * 20
-    started = time.perf_counter()
-    for q in questions:
-        real.ask(q)
-    assert (time.perf_counter() - started) / len(questions) < 0.02  # generous: 20 ms (p99 is ~1 ms)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.check import check_knowledge_base
+from knowledge.check import check_copied, check_knowledge_base
 from knowledge.loader import TEMPLATES_DIR, THEMES_DIR, KnowledgeError, load_knowledge_base, load_theme_file
 from knowledge.sources import SEED_TITLES
 
@@ -89,3 +89,21 @@ def test_the_bot_will_not_start_on_a_broken_knowledge_base(tmp_path: Path, monke
     monkeypatch.setattr(startup, "load_knowledge_base", lambda: load_knowledge_base(copy))
     with pytest.raises(startup.StartupError, match=r"^Knowledge base: getting-started.yaml: entries"):
         startup.load_kb()
+
+
+def test_kb_check_finds_an_answer_copied_from_a_seed(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "001_ff8aba5cfa945d73.txt").write_text(
+        "Intro. Partners must take control from the outset and not allow the funding to take control of them. "
+        "End.", encoding="utf-8")
+    copied = GOOD_ENTRY.format(id="copied", question="Should money drive us?", related="own-words").replace(
+        "A short answer that is long enough to pass the schema.",
+        "'Partners must take control from the outset, and not allow the funding to take control!'")
+    own = GOOD_ENTRY.format(id="own-words", question="Who is in charge?", related="copied").replace(
+        "A short answer that is long enough to pass the schema.",
+        "Partners should lead from day one; the money must never steer the partnership.")
+    folder = _theme(tmp_path, "a.yaml", copied + own)
+    entries = {e.id: (e, "a.yaml") for e in load_theme_file(folder / "a.yaml").entries}
+    problems = check_copied(entries, seeds)
+    assert len(problems) == 1 and "'copied'" in problems[0] and "copies 15 words" in problems[0]

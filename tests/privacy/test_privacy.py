@@ -58,6 +58,9 @@ async def test_forget_asks_first_then_deletes_only_that_persons_data(bot: Harnes
     async with bot.services.database.session() as session:
         assert (await session.exec(select(QuestionLog).where(QuestionLog.user_id == 903))).all()
     mark = bot.fake.mark()
+    bot.fake.say(person, "/forget")  # the first question is answered; ask again
+    [confirm] = await bot.fake.replies(903, after=mark)
+    mark = bot.fake.mark()
     bot.fake.press(person, confirm, "Yes, delete my data")
     [done] = await bot.fake.replies(903, after=mark)
     assert "deleted everything" in done.text

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import docx
 from sqlmodel import select
 
 from bot.core import callbacks as cb
@@ -216,9 +218,14 @@ async def test_the_template_comes_as_a_document(bot: Harness) -> None:
     entry = next(e for e in bot.services.kb.entries.values() if e.document)
     person = bot.fake.person(615)
     bot.fake.api.press(person, 615, 1, cb.make(cb.TEMPLATE, entry.id))
-    [document] = await bot.fake.replies(615)
-    assert document.method == "sendDocument" and document.file_name == entry.document
-    assert len(document.file_bytes) > 200
+    word, markdown = await bot.fake.replies(615, count=2)
+    assert markdown.method == "sendDocument" and markdown.file_name == entry.document
+    assert len(markdown.file_bytes) > 200
+    # The Word copy, made from the same Markdown: it opens in python-docx and holds the template's heading.
+    assert word.method == "sendDocument" and word.file_name == entry.document.replace(".md", ".docx")
+    document = docx.Document(io.BytesIO(word.file_bytes))
+    first_heading = next(line for line in markdown.file_bytes.decode().splitlines() if line.startswith("#"))
+    assert first_heading.lstrip("# ").strip() in [p.text for p in document.paragraphs]
 
 
 async def test_a_button_for_an_entry_that_no_longer_exists_says_so_kindly(bot: Harness) -> None:

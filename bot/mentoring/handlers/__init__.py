@@ -2,9 +2,9 @@
 edit), the request / accept / decline / pause flow, follow-ups, and relaying messages between buddies.
 
 Handlers only translate: every rule (who may be suggested, scores, what a timeout does, when a
-follow-up is due) is in ``bot.mentoring``. The profile questions keep their state in the person's
-``user_data`` (persisted in the database), so a half-filled profile survives a restart; they claim text
-only while someone is answering them.
+follow-up is due) is in ``bot.mentoring``. Every multi-step flow (the profile questions, deleting a
+profile, the rating's comment) is a Form: python-telegram-bot's ConversationHandler, persisted in the
+database, ended quietly after 30 minutes (bot/core/forms/conversation.py); it claims text only while open.
 Every button that acts on a request or a match is checked on the server against the person pressing.
 
 This package holds the wiring (:data:`COMMANDS` and :func:`register`); the handlers are split by what
@@ -12,8 +12,8 @@ the person is doing:
 
 - ``common``: callback actions and the helpers every handler shares (the bottom of the imports);
 - ``commands``: /mentor, /mentor_offer and /profile;
-- ``profile_questions``: which profile question comes next, asking it, saving the profile;
-- ``profile_answers``: the typed and tapped answers to those questions, and /cancel;
+- ``profile_form``: the profile questions as a form (ConversationHandler): asking, typed and tapped
+  answers, Back, saving;
 - ``profile``: the profile card, editing one field, pause / resume, delete;
 - ``suggestions``: the mentee's home, asking a mentor, withdrawing the request;
 - ``mentor_request``: what a mentor sees when asked (the request and its buttons);
@@ -30,7 +30,9 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import register_form
 from bot.core.groups import HandlerGroup
+from bot.mentoring.handlers import profile_form
 from bot.mentoring.handlers.commands import on_mentor, on_mentor_offer, on_profile
 from bot.mentoring.handlers.common import (
     ACCEPT,
@@ -40,56 +42,19 @@ from bot.mentoring.handlers.common import (
     DECLINE,
     END,
     P_ACTIVE,
-    P_CANCEL,
-    P_CAPACITY,
-    P_DELETE,
     P_DELETE_YES,
     P_EDIT,
     P_KEEP,
-    P_NAME,
-    P_PARTNER,
-    P_PARTNERS_DONE,
-    P_REGION,
-    P_STAGE,
-    P_STAGES_DONE,
-    P_TOPIC,
-    P_TOPICS_DONE,
-    P_TOWN,
-    P_TYPE,
     PAUSE,
-    RATE,
     REVIEW,
     SKIP_COMMENT,
     SUGGEST,
 )
-from bot.mentoring.handlers.followups import (
-    on_checkin,
-    on_comment,
-    on_end,
-    on_rate,
-    on_review,
-    on_skip_comment,
-)
+from bot.mentoring.handlers.followups import on_checkin, on_end, on_review, rating_form
 from bot.mentoring.handlers.jobs import deliver, expire_requests, send_followups
 from bot.mentoring.handlers.linking import on_any_update
 from bot.mentoring.handlers.mentor_answers import on_answer
-from bot.mentoring.handlers.profile import on_active, on_cancel_outside, on_delete, on_delete_yes, on_edit
-from bot.mentoring.handlers.profile_answers import (
-    on_cancel,
-    on_capacity,
-    on_name_default,
-    on_org_type,
-    on_partner,
-    on_partners_done,
-    on_profile_text,
-    on_region,
-    on_stage,
-    on_stages_done,
-    on_topic,
-    on_topics_done,
-    on_town_skip,
-)
-from bot.mentoring.handlers.profile_questions import AnsweringProfile
+from bot.mentoring.handlers.profile import delete_form, on_active, on_edit
 from bot.mentoring.handlers.relay import on_relay
 from bot.mentoring.handlers.suggestions import on_ask, on_cancel_request, on_suggest
 
@@ -98,31 +63,28 @@ COMMANDS = [
     BotCommand("mentor_offer", "Offer to be a mentor buddy"),
     BotCommand("profile", "See or change your mentoring profile"),
 ]
+FINISHED_QUESTION = "That question has finished. Send /profile to see or change your details."
+ALREADY_ANSWERED = "That was already answered, so this button does nothing now. Send /profile to see your details."
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    answering = AnsweringProfile(application)
     # Groups of their own, so these never shadow another feature's handlers (one handler runs per group).
     application.add_handler(TypeHandler(Update, on_any_update), group=HandlerGroup.MENTOR_LINK)
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_comment),
-                            group=HandlerGroup.MENTOR_COMMENT)
     private_reply = filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(private_reply, on_relay), group=HandlerGroup.MENTOR_RELAY)
-    application.add_handler(CommandHandler("mentor", on_mentor))
-    application.add_handler(CommandHandler("mentor_offer", on_mentor_offer))
+    # The forms: the profile questions (/mentor, /mentor_offer, the ✏️ buttons), deleting, the rating comment.
+    register_form(application, profile_form.form([
+        CommandHandler("mentor", on_mentor), CommandHandler("mentor_offer", on_mentor_offer),
+        CallbackQueryHandler(on_edit, pattern=cb.pattern(P_EDIT))]),
+        stale_patterns=[profile_form.IN_FORM], stale_note=FINISHED_QUESTION)
+    register_form(application, delete_form(), stale_patterns=[rf"^({P_DELETE_YES}|{P_KEEP})(:|$)"],
+                  stale_note=ALREADY_ANSWERED)
+    register_form(application, rating_form(), stale_patterns=[cb.pattern(SKIP_COMMENT)],
+                  stale_note="That feedback is already finished: thank you.")
     application.add_handler(CommandHandler("profile", on_profile))
-    application.add_handler(CommandHandler("cancel", on_cancel, filters=answering))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & answering,
-                                           on_profile_text))
-    for action, callback in ((P_NAME, on_name_default), (P_TYPE, on_org_type), (P_REGION, on_region),
-                             (P_TOWN, on_town_skip), (P_TOPIC, on_topic), (P_TOPICS_DONE, on_topics_done),
-                             (P_STAGE, on_stage), (P_STAGES_DONE, on_stages_done), (P_PARTNER, on_partner),
-                             (P_PARTNERS_DONE, on_partners_done), (P_CAPACITY, on_capacity), (P_CANCEL, on_cancel),
-                             (P_KEEP, on_cancel_outside), (P_EDIT, on_edit),
-                             (ASK, on_ask), (ACCEPT, on_answer), (DECLINE, on_answer), (PAUSE, on_answer),
+    for action, callback in ((ASK, on_ask), (ACCEPT, on_answer), (DECLINE, on_answer), (PAUSE, on_answer),
                              (CANCEL, on_cancel_request), (SUGGEST, on_suggest), (P_ACTIVE, on_active),
-                             (P_DELETE, on_delete), (P_DELETE_YES, on_delete_yes), (CHECKIN, on_checkin),
-                             (REVIEW, on_review), (RATE, on_rate), (SKIP_COMMENT, on_skip_comment), (END, on_end)):
+                             (CHECKIN, on_checkin), (REVIEW, on_review), (END, on_end)):
         application.add_handler(CallbackQueryHandler(callback, pattern=cb.pattern(action)))
     if application.job_queue is not None:
         application.job_queue.run_repeating(expire_requests, interval=600, first=45, name="mentor-timeouts")

@@ -8,16 +8,18 @@ private chat.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import END as FORM_END
 from bot.core.keyboards import short
 from bot.core.services import services
-from bot.core.storage import storage_guard
+from bot.core.storage import TRY_AGAIN
 from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, buttons, say, user_of
 from bot.mentoring.handlers.profile import profile_card, profile_markup
-from bot.mentoring.handlers.profile_questions import start_profile
+from bot.mentoring.handlers.profile_form import start_profile
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.lists import MENTEE, MENTOR, ROLES
 from bot.mentoring.profiles import profiles_of
@@ -29,35 +31,41 @@ def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == "private"
 
 
-@storage_guard
-async def on_mentor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/mentor: the mentee's home: suggestions, the pending request, the buddy, or the questions."""
+async def on_mentor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/mentor: the mentee's home: suggestions, the pending request, the buddy, or the questions (the form's
+    first step, or the step where the person left it)."""
     if not _private(update):
         await say(update, context, "Let's talk about mentor buddies in a private chat: message me directly.")
-        return
+        return FORM_END
     svc = services(context)
     user_id, _, _ = user_of(update)
-    profiles = await profiles_of(svc.database, user_id)
+    try:
+        profiles = await profiles_of(svc.database, user_id)
+    except SQLAlchemyError:
+        await say(update, context, TRY_AGAIN)
+        return FORM_END
     if MENTEE not in profiles:
-        await start_profile(update, context, MENTEE)
-        return
+        return await start_profile(update, context, MENTEE)
     await show_mentee_home(context, user_id)
+    return FORM_END
 
 
-@storage_guard
-async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/mentor_offer: become a mentor, or see your mentor status."""
+async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/mentor_offer: become a mentor (the form), or see your mentor status."""
     if not _private(update):
         await say(update, context, "Let's talk about mentor buddies in a private chat: message me directly.")
-        return
+        return FORM_END
     svc = services(context)
     user_id, _, _ = user_of(update)
-    profiles = await profiles_of(svc.database, user_id)
-    matches = await mentor_matches(svc.database, user_id) if MENTOR in profiles else []
+    try:
+        profiles = await profiles_of(svc.database, user_id)
+        matches = await mentor_matches(svc.database, user_id) if MENTOR in profiles else []
+    except SQLAlchemyError:
+        await say(update, context, TRY_AGAIN)
+        return FORM_END
     profile = profiles.get(MENTOR)
     if profile is None:
-        await start_profile(update, context, MENTOR)
-        return
+        return await start_profile(update, context, MENTOR)
     buddies = [p for p in matches if p.match.status == "accepted"]
     pending = [p for p in matches if p.match.status == "pending"]
     lines = [f"<b>You're a mentor buddy</b> ({'taking requests' if profile.active else 'paused'}).",
@@ -70,9 +78,9 @@ async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             [("✏️ Edit my profile", cb.make(P_EDIT, MENTOR, "card"))]]
     rows += [[(f"End match with {short(p.mentee_name, 30)}", cb.make(END, p.match.id))] for p in buddies]
     await say(update, context, "\n".join(lines), buttons(rows))
+    return FORM_END
 
 
-@storage_guard
 async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/profile: each profile with buttons to change any field, pause or delete."""
     if not _private(update):
@@ -80,7 +88,11 @@ async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     user_id, _, _ = user_of(update)
-    profiles = await profiles_of(svc.database, user_id)
+    try:
+        profiles = await profiles_of(svc.database, user_id)
+    except SQLAlchemyError:
+        await say(update, context, TRY_AGAIN)
+        return
     if not profiles:
         await say(update, context, "You don't have a mentoring profile yet. Send /mentor to find a buddy, or "
                                     "/mentor_offer to become one.")

@@ -30,6 +30,7 @@ P_NAME, P_TYPE, P_REGION, P_TOWN = "mpn", "mpt", "mpr", "mpw"
 P_TOPIC, P_TOPICS_DONE, P_STAGE, P_STAGES_DONE = "mpk", "mpd", "mps", "mpf"
 P_PARTNER, P_PARTNERS_DONE, P_CAPACITY, P_CANCEL = "mpp", "mpg", "mpc", "mpx"
 P_EDIT, P_ACTIVE, P_DELETE, P_DELETE_YES, P_KEEP = "mpe", "mph", "mpq", "mpy", "mpj"
+P_USE = "mpu"         # mpu:<1 save the typed text that reads like a question|0 type again>
 ASK = "ms"            # ms:<mentor person id>
 ACCEPT, DECLINE, PAUSE = "ma", "md", "mz"   # <match id>
 CANCEL = "mc"         # mc:<match id>

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import END as FORM_END
+from bot.core.forms.conversation import Form, answered_as_question
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN, storage_guard
+from bot.core.storage import TRY_AGAIN
 from bot.mentoring.cleaning import clean_story
 from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
 from bot.mentoring.handlers.common import (
@@ -32,8 +34,9 @@ from bot.mentoring.relay import add_relay
 from db.mentoring_models import MAX_COMMENT_CHARS
 from knowledge.render import escape
 
+COMMENT = 0
 
-@storage_guard
+
 async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentee's answer to "Have you connected?" (also "I need a different buddy" from /mentor)."""
     query = update.callback_query
@@ -65,7 +68,6 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await tell_waiting(context)
 
 
-@storage_guard
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentee's answer to "Continue or close?", then a 1-5 rating."""
     query = update.callback_query
@@ -92,58 +94,79 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                   buttons([[(str(n), cb.make(RATE, match_id, n)) for n in range(1, 6)]]))
 
 
-@storage_guard
-async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A 1-5 rating (tapping again changes it), then an optional comment: a form that waits 30 minutes at most."""
     query = update.callback_query
     if query is None or context.user_data is None:
-        return
+        return FORM_END
     svc = services(context)
     data = cb.parse(query.data)
     match_id, rating = data.int_arg(0), data.int_arg(1)
-    ok = match_id is not None and rating is not None and await rate_match(
-        svc.database, match_id, query.from_user.id, rating=rating)
+    try:
+        ok = match_id is not None and rating is not None and await rate_match(
+            svc.database, match_id, query.from_user.id, rating=rating)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return FORM_END
     if not ok:
         await query.answer("That buddy match isn't yours.", show_alert=True)
-        return
+        return FORM_END
     await query.answer()
     context.user_data[COMMENT_FOR] = match_id
     await edit(update, f"Thank you: {rating} out of 5. Anything you'd like to add? Type a short comment "
                         f"(up to {MAX_COMMENT_CHARS} characters), or tap Skip.",
                 buttons([[("Skip", cb.make(SKIP_COMMENT, match_id))]]))
+    return COMMENT
 
 
-async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if update.callback_query is None or context.user_data is None:
-        return
+        return FORM_END
     context.user_data.pop(COMMENT_FOR, None)
     await update.callback_query.answer()
     await edit(update, "Thank you for the feedback.")
+    return FORM_END
 
 
-async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text after a rating is its comment (and is not treated as a question)."""
-    if context.user_data is None or COMMENT_FOR not in context.user_data:
-        return
+async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Text after a rating is its comment, unless it is a question the knowledge base can answer."""
     message = update.effective_message
-    if message is None or not message.text:
-        return
+    if context.user_data is None or message is None or not message.text or COMMENT_FOR not in context.user_data:
+        return FORM_END
+    if await answered_as_question(update, context, message.text):
+        await message.reply_html("Back to your feedback: type a short comment, or tap Skip above.")
+        return COMMENT
     svc = services(context)
     text = clean_story(message.text)
     if len(text) > MAX_COMMENT_CHARS:
         await message.reply_html(f"That's {len(text)} characters; please shorten it to {MAX_COMMENT_CHARS}.")
-        raise ApplicationHandlerStop
+        return COMMENT
     try:
         await rate_match(svc.database, int(context.user_data[COMMENT_FOR]), message.from_user.id
-                               if message.from_user else 0, comment=text)
+                         if message.from_user else 0, comment=text)
     except SQLAlchemyError:
         await message.reply_html(TRY_AGAIN)
-        raise ApplicationHandlerStop from None
+        return COMMENT
     context.user_data.pop(COMMENT_FOR, None)
     await message.reply_html("Thank you: your comment is saved.")
-    raise ApplicationHandlerStop
+    return FORM_END
 
 
-@storage_guard
+def rating_form() -> Form:
+    """The rating's comment wait: ends after 30 minutes like every form, so a question sent a month later is
+    a question again."""
+    return Form(name="mentoring-rating", title="feedback", resume="", entry_points=[
+        CallbackQueryHandler(on_rate, pattern=cb.pattern(RATE))], states={COMMENT: [
+            CallbackQueryHandler(on_skip_comment, pattern=cb.pattern(SKIP_COMMENT)),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_comment)]},
+        on_cancel=_forget_comment, cancelled="OK, no comment. Your rating is saved: thank you.")
+
+
+async def _forget_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(COMMENT_FOR, None)
+
+
 async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:

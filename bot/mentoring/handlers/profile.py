@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import END as FORM_END
+from bot.core.forms.conversation import Form
+from bot.core.forms.typed import parse_yes_no
 from bot.core.services import services
-from bot.core.storage import storage_guard
-from bot.mentoring.drafts import draft_from_profile
+from bot.core.storage import TRY_AGAIN
 from bot.mentoring.handlers.common import (
     P_ACTIVE,
     P_DELETE,
@@ -30,11 +33,14 @@ from bot.mentoring.handlers.common import (
     say,
 )
 from bot.mentoring.handlers.jobs import tell_waiting
-from bot.mentoring.handlers.profile_questions import DRAFT, EDITING, FIELD_STATE, ask
+from bot.mentoring.handlers.profile_form import FIELD_STATE, start_edit
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.lists import MENTOR, ORG_TYPES, ROLES, STAGES, TOPICS, label, split_slugs
 from bot.mentoring.profiles import delete_profile, profiles_of, set_active
 from knowledge.render import escape
+
+DELETING = "m_deleting"
+CONFIRM_DELETE = 0
 
 
 def profile_card(profile: Any) -> str:
@@ -72,8 +78,7 @@ def profile_markup(profile: Any) -> InlineKeyboardMarkup:
                      [toggle, ("🗑 Delete", cb.make(P_DELETE, role))]])
 
 
-@storage_guard
-async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A ✏️ button: load the stored profile and ask just that question (its owner's own profile only)."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
@@ -81,22 +86,21 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     role = data.args[0] if data.args else ""
     key = data.args[1] if len(data.args) > 1 else ""
     svc = services(context)
-    profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
+    try:
+        profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return FORM_END
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
-        return
+        return FORM_END
     await query.answer()
     if key not in FIELD_STATE:  # "edit my profile": show the card with its ✏️ buttons
         await say(update, context, profile_card(profile), profile_markup(profile))
-        return
-    draft = draft_from_profile(profile)
-    draft.update(topics_done=True, stages_done=True, partners_done=True, at=svc.clock().isoformat())
-    context.user_data[DRAFT] = draft
-    context.user_data[EDITING] = key
-    await ask(update, context, FIELD_STATE[key])
+        return FORM_END
+    return await start_edit(update, context, profile, key)
 
 
-@storage_guard
 async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pause / resume (mentor) or stop / restart looking (mentee): on the presser's own profile only."""
     query = update.callback_query
@@ -105,7 +109,11 @@ async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = cb.parse(query.data)
     role, active = (data.args[0] if data.args else ""), data.int_arg(1) == 1
-    profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
+    try:
+        profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
         return
@@ -121,41 +129,76 @@ async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await show_mentee_home(context, query.from_user.id)
 
 
-async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """🗑 Delete: ask first (a small form, so its buttons work once and only while it is open)."""
     query = update.callback_query
-    if query is None:
-        return
+    assert query is not None and context.user_data is not None
     role = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
     if role not in ROLES:
         await query.answer()
-        return
+        return FORM_END
     await query.answer()
+    context.user_data[DELETING] = role
     await say(update, context, f"Delete your {'mentor' if role == MENTOR else 'buddy-seeker'} profile? Any "
                                 "current buddy match in that role will end.",
                buttons([[("Yes, delete it", cb.make(P_DELETE_YES, role)), ("No, keep it", P_KEEP)]]))
+    return CONFIRM_DELETE
 
 
-@storage_guard
-async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
-    if query is None:
-        return
+    assert query is not None and context.user_data is not None
     svc = services(context)
-    role = cb.parse(query.data).args[0] if cb.parse(query.data).args else ""
+    role = context.user_data.get(DELETING)
     if role not in ROLES:
         await query.answer()
-        return
-    notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
+        return FORM_END
+    try:
+        notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
+    except SQLAlchemyError:
+        await query.answer(TRY_AGAIN, show_alert=True)
+        return CONFIRM_DELETE
+    context.user_data.pop(DELETING, None)
     await query.answer()
     await edit(update, "Deleted. Thank you for taking part.")
     for chat_id, text in notices:
         await notify(context, chat_id, text)
     if role == MENTOR:
         await tell_waiting(context)
+    return FORM_END
 
 
-async def on_cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """"No, keep it" and stale Cancel buttons outside the profile questions."""
+async def on_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """"No, keep it" while the question is open: true, since nothing was deleted."""
+    if context.user_data is not None:
+        context.user_data.pop(DELETING, None)
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await edit(update, "OK, nothing changed.")
+        await edit(update, "OK, your profile is kept.")
+    return FORM_END
+
+
+async def on_delete_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A typed yes or no to "Delete your profile?"; anything else asks again."""
+    message = update.effective_message
+    decided = parse_yes_no(message.text or "") if message else None
+    if decided is None:
+        await say(update, context, "Please tap “Yes, delete it” or “No, keep it” above (or type yes or no).")
+        return CONFIRM_DELETE
+    if not decided:
+        if context.user_data is not None:
+            context.user_data.pop(DELETING, None)
+        await say(update, context, "OK, your profile is kept.")
+        return FORM_END
+    await say(update, context, "To delete it, please tap “Yes, delete it” above: a tap can't be sent by mistake.")
+    return CONFIRM_DELETE
+
+
+def delete_form() -> Form:
+    """🗑 Delete → "Yes, delete it" / "No, keep it"; old copies of these buttons get a short note."""
+    return Form(name="mentoring-delete", title="delete question", resume="", cancelled="OK, your profile is kept.",
+                entry_points=[
+        CallbackQueryHandler(on_delete, pattern=cb.pattern(P_DELETE))], states={CONFIRM_DELETE: [
+            CallbackQueryHandler(on_delete_yes, pattern=cb.pattern(P_DELETE_YES)),
+            CallbackQueryHandler(on_keep, pattern=cb.pattern(P_KEEP)),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, on_delete_typed)]})

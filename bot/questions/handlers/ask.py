@@ -10,11 +10,14 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import ANSWERER_KEY
 from bot.core.messages import send_html
 from bot.core.services import Services, services
 from bot.core.text import clean_line
 from bot.questions import answers
-from bot.questions.asking import StorageUnavailable, bound_question, count_question, log_question, record_vote
+from bot.questions.asking import StorageUnavailable, bound_question, log_question, record_vote
+from bot.questions.handlers.jobs import question_tally
+from knowledge.docx_export import template_docx
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +39,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         return
     prefix = answers.LONG_MESSAGE_NOTE if len(clean_line(text)) > len(question) else ""
     outcome = svc.matcher.ask(question)
-    # Counted for the console's usage chart after the reply is on its way: an answer never waits for it.
-    context.application.create_task(count_question(svc.database, outcome.kind, svc.clock()), update=update)
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
+    if outcome.kind == "smalltalk" and outcome.talk is not None:  # not a question: never an entry, never a gap
+        await send_html(context, chat.id, answers.small_talk_text(outcome.talk), reply_to=reply_to)
+        return
+    question_tally(context).add(outcome.kind, svc.clock())  # in memory: an answer never waits for the count
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry
         await send_html(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb),
@@ -55,8 +60,24 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
                         answers.suggestions_markup(entries, panel_log_id=panel_log_id), reply_to=reply_to)
         return
     unavailable = has_panel and log_id is None
-    await send_html(context, chat.id, prefix + answers.decline_text(has_panel, unavailable),
+    await send_html(context, chat.id, prefix + answers.decline_text(svc.settings.real_help(), outcome.outside,
+                                                                    unavailable),
                     answers.decline_markup(panel_log_id=panel_log_id), reply_to=reply_to)
+
+
+async def answer_if_confident(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """For a question typed into a form: answer it only when the knowledge base is confident (True when sent).
+    Anything less is left to the form, which asks whether the text was meant as its answer."""
+    chat = update.effective_chat
+    question = bound_question(text)
+    if chat is None or not question:
+        return False
+    outcome = services(context).matcher.ask(question)
+    if outcome.kind != "answer" or outcome.best is None:
+        return False
+    entry = outcome.best.entry
+    await send_html(context, chat.id, answers.entry_text(entry), answers.entry_markup(entry, services(context).kb))
+    return True
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,9 +136,18 @@ async def on_template(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer("Sorry, that template is no longer available.", show_alert=True)
         return
     await query.answer("Sending the template…")
+    caption = f"📄 {answers.escape(entry.question)}"
+    try:  # the Word copy is what most people edit; the Markdown stays the source and is sent too
+        docx_name, docx_bytes = template_docx(path)
+    except Exception:  # a template Word cannot take must not stop the Markdown one
+        log.exception("Could not make a Word copy of %s", path.name)
+        docx_name, docx_bytes = None, b""
+    if docx_name:
+        await context.bot.send_document(update.effective_chat.id, docx_bytes, filename=docx_name,
+                                        caption=caption + " (Word)")
     with path.open("rb") as handle:
         await context.bot.send_document(update.effective_chat.id, handle, filename=path.name,
-                                        caption=f"📄 {answers.escape(entry.question)}")
+                                        caption=caption + " (plain text)")
 
 
 async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -141,6 +171,7 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.bot_data[ANSWERER_KEY] = answer_if_confident  # the forms ask through this, not by import
     application.add_handler(CommandHandler("ask", on_ask))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
                                            on_private_text))

@@ -1,30 +1,38 @@
-"""The nudge's buttons (answer, answer privately, snooze, skip) and the check-in questions and comment."""
+"""The check-in as a form (python-telegram-bot's ConversationHandler, see bot/core/forms/conversation.py),
+and the nudge's other buttons (snooze, skip).
+
+Every answer is saved in the database as it is given, so a check-in left half-way is never lost: the
+nudge's "Start the check-in" and /reviews' "Carry on" pick it up at the next question while its round
+is open. Scores can be tapped or typed ("4", "four", "partly", "flying"); the form claims typed text only
+while it is open (30 minutes at most without an answer), and a question typed into it is answered first.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.core import callbacks as cb
+from bot.core.forms.conversation import END, Form, answered_as_question, drop_buttons, form_named
+from bot.core.forms.typed import Option, choose, parse_number
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN, storage_guard
-from bot.reviews.checkins import Progress, finish_answering, record_score, start_answering
+from bot.core.storage import TRY_AGAIN
+from bot.reviews.checkins import Progress, finish_answering, progress_of, record_score, start_answering
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.handlers.common import (
     ANSWER,
-    COMMENT_KEY,
-    COMMENT_TIMEOUT,
     NOT_HERE,
     NOTHING,
+    NUDGE,
+    RESUME,
     alert,
     button,
-    drop_buttons,
     is_admin,
     markup,
 )
@@ -36,6 +44,10 @@ from bot.reviews.schedule import format_local
 from db.review_models import MAX_COMMENT
 from knowledge.render import escape
 
+FORM_NAME = "reviews-checkin"
+SCORING, COMMENT = "scoring", "comment"
+CHECKIN_KEY = "review_checkin"  # user_data: {"answer": id} of the check-in being answered
+STALE = "That check-in question is done. Tap “Start the check-in” on the nudge, or send /reviews, to carry on."
 STAGE_HINTS = {
     "forming": "shared cause and early enthusiasm, commitments still unclear",
     "frustration": "“in a fog”, disputes over priorities, hidden agendas",
@@ -45,56 +57,8 @@ STAGE_HINTS = {
 }
 
 
-# -- the nudge's buttons ----------------------------------------------------------------------------------
-@storage_guard
-async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
-    if query is None or chat is None or user is None:
-        return
-    data = cb.parse(query.data)
-    occurrence_id, action = data.int_arg(0), data.args[1] if len(data.args) > 1 else ""
-    if occurrence_id is None:
-        await alert(update, NOT_HERE)
-        return
-    svc = services(context)
-    try:
-        if action in ("go", "dm"):
-            progress = await start_answering(svc.database, occurrence_id, chat_id=chat.id, user_id=user.id,
-                                                     now=svc.clock())
-            target = user.id if action == "dm" else chat.id
-            try:
-                await _send_step(context, target, progress, user.first_name if target != user.id else None)
-            except (Forbidden, BadRequest):
-                await alert(update, "I can't message you privately yet: open a chat with me and tap Start, "
-                                     "then tap “Answer privately” again.")
-                return
-            await query.answer("Sent you the questions privately." if action == "dm" and target != chat.id else None)
-            return
-        if not await is_admin(context, chat, user.id):
-            await alert(update, "Only this group's admins can snooze or skip a check-in.")
-            return
-        if action in ("s1", "s7"):
-            when = await snooze(svc.database, occurrence_id, chat_id=chat.id, days=1 if action == "s1" else 7,
-                                        now=svc.clock())
-            text = f"⏰ Snoozed: I'll nudge you again {format_local(when)}."
-        elif action == "sk":
-            following = await skip(svc.database, occurrence_id, chat_id=chat.id, now=svc.clock())
-            text = "⏭ Skipped." + (f" The next check-in is {format_local(following)}." if following else "")
-        else:
-            await query.answer()
-            return
-    except NotAllowed:
-        await alert(update, NOT_HERE)
-        return
-    except NudgeClosed as exc:
-        await alert(update, str(exc))
-        return
-    await query.answer()
-    await drop_buttons(update)
-    await send_html(context, chat.id, text)
-
-
-def _step_content(progress: Progress, name: str | None) -> tuple[str, InlineKeyboardMarkup]:
+# -- showing a step ----------------------------------------------------------------------------------------
+def step_content(progress: Progress, name: str | None) -> tuple[str, InlineKeyboardMarkup]:
     """The next question (or the comment step); ``name`` is given when it is shown in a group."""
     who = f"For {escape(name)}: " if name else ""
     head = f"<b>{escape(progress.partnership_name)}</b> check-in ({progress.slot_local:%d %b %Y})"
@@ -111,38 +75,111 @@ def _step_content(progress: Progress, name: str | None) -> tuple[str, InlineKeyb
     options = options_for(question)
     buttons = [button(label, ANSWER, progress.answer_id, progress.step, value) for label, value in options]
     if question.kind == "scale":
-        text += "\n<i>1 = not at all, 5 = fully</i>"
+        text += "\n<i>1 = not at all, 5 = fully. Tap or type a number.</i>"
         rows = [buttons]
     elif question.kind == "stage":
         text += "\n" + "\n".join(f"• <b>{s.capitalize()}</b>: {escape(h)}" for s, h in STAGE_HINTS.items())
         rows = [buttons[:3], buttons[3:]]
     else:
         rows = [buttons]
+    if name and question.kind != "scale":
+        text += "\n<i>Tap, or reply to this message with your answer.</i>"
     return text, markup(rows)
 
 
-async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, progress: Progress,
-                     name: str | None) -> None:
+def _state_of(progress: Progress) -> str | int:
+    if progress.completed:
+        return END
+    return COMMENT if progress.step == COMMENT_STEP else SCORING
+
+
+def _remember(context: ContextTypes.DEFAULT_TYPE, progress: Progress) -> None:
+    if context.user_data is not None:
+        context.user_data[CHECKIN_KEY] = {"answer": progress.answer_id}
+
+
+async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, progress: Progress, name: str | None,
+                     prefix: str = "") -> None:
     if progress.completed:
         await send_html(context, chat_id, "You've already answered this check-in: thank you!")
         return
-    text, markup = _step_content(progress, name)
-    if progress.step == COMMENT_STEP:
-        _await_comment(context, chat_id, progress.answer_id)
-    await send_html(context, chat_id, text, markup)
+    text, step_markup = step_content(progress, name)
+    await send_html(context, chat_id, prefix + text, step_markup)
 
 
-def _await_comment(context: ContextTypes.DEFAULT_TYPE, chat_id: int, answer_id: int) -> None:
-    if context.user_data is not None:
-        context.user_data[COMMENT_KEY] = {"answer": answer_id, "chat": chat_id,
-                                          "at": services(context).clock().isoformat()}
+def _name_in(update: Update) -> str | None:
+    chat, user = update.effective_chat, update.effective_user
+    return user.first_name if chat is not None and user is not None and chat.type != ChatType.PRIVATE else None
 
 
-@storage_guard
-async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+# -- starting and resuming ---------------------------------------------------------------------------------
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """The nudge's "Start the check-in" / "Answer here" / "Answer privately": begin, or carry on where left."""
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    assert query is not None and chat is not None and user is not None
+    data = cb.parse(query.data)
+    occurrence_id, action = data.int_arg(0), data.args[1] if len(data.args) > 1 else ""
+    if occurrence_id is None:
+        await alert(update, NOT_HERE)
+        return END
+    svc = services(context)
+    try:
+        progress = await start_answering(svc.database, occurrence_id, chat_id=chat.id, user_id=user.id,
+                                         now=svc.clock())
+    except NotAllowed:
+        await alert(update, NOT_HERE)
+        return END
+    except NudgeClosed as exc:
+        await alert(update, str(exc))
+        return END
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)
+        return END
+    private = action == "dm" and chat.type != ChatType.PRIVATE
+    target = user.id if private else chat.id
+    try:
+        await _send_step(context, target, progress, None if private else _name_in(update))
+    except (Forbidden, BadRequest):
+        await alert(update, "I can't message you privately yet: open a chat with me and tap Start, "
+                            "then tap “Answer privately” again.")
+        return END
+    await query.answer("Sent you the questions privately." if private else None)
+    _remember(context, progress)
+    state = _state_of(progress)
+    if private and state != END:  # the answers arrive in the private chat: the form is open there
+        form_named(context.application, FORM_NAME).open_for(chat_id=user.id, user_id=user.id, state=state,
+                                                            user_data=context.user_data, now=svc.clock())
+        return END
+    return state
+
+
+async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """/reviews' "Carry on": the next question of the person's own half-done check-in."""
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    assert query is not None and chat is not None and user is not None
+    answer_id = cb.parse(query.data).int_arg(0)
+    try:
+        if answer_id is None:
+            raise NotAllowed
+        progress = await progress_of(services(context).database, answer_id, user_id=user.id)
+    except NotAllowed:
+        await alert(update, NOT_HERE)
+        return END
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)
+        return END
+    await query.answer()
+    await drop_buttons(query)
+    await _send_step(context, chat.id, progress, _name_in(update))
+    _remember(context, progress)
+    return _state_of(progress)
+
+
+# -- answers -----------------------------------------------------------------------------------------------
+async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """A tapped score (ra:<answer>:<step>:<value>): saved, and the message becomes the next step."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
-        return
+    assert query is not None and user is not None
     data = cb.parse(query.data)
     answer_id, step = data.int_arg(0), data.int_arg(1)
     value = data.args[2] if len(data.args) > 2 else ""
@@ -150,86 +187,196 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         if answer_id is None or step is None:
             raise NotAllowed
+        current = await progress_of(svc.database, answer_id, user_id=user.id)
+        if current.step != step:  # an old question's button, or a double tap: nothing changes
+            await alert(update, "That question is already answered. " + (
+                "Your check-in is finished: thank you!" if current.completed else "Please answer the one below."))
+            return _state_of(current)
         progress = await record_score(svc.database, answer_id, user_id=user.id, step=step, value=value)
     except NotAllowed:
         await alert(update, "These buttons are for someone else's answers. Tap “Answer here” on the nudge to "
-                             "answer for yourself.")
-        return
+                            "answer for yourself.")
+        return END
     except NudgeClosed as exc:
         await alert(update, str(exc))
-        return
+        return END
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)
+        return END
     await query.answer()
-    chat = update.effective_chat
-    name = user.first_name if chat is not None and chat.type != ChatType.PRIVATE else None
-    text, markup = _step_content(progress, name)
-    if progress.step == COMMENT_STEP and chat is not None:
-        _await_comment(context, chat.id, progress.answer_id)
+    _remember(context, progress)
+    text, step_markup = step_content(progress, _name_in(update))
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest:  # the same button twice, or a message too old to edit: send it afresh
-        if chat is not None:
-            await send_html(context, chat.id, text, markup)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=step_markup)
+    except BadRequest:  # a message too old to edit: send it afresh
+        if update.effective_chat is not None:
+            await send_html(context, update.effective_chat.id, text, step_markup)
+    return _state_of(progress)
 
 
-async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: int, comment: str | None) -> bool:
-    """Complete the person's check-in; False when the comment must be shortened first."""
+def _typed_value(step: int, text: str) -> str | None:
+    """A typed answer to question ``step`` as the value its button would send ("four" → "4")."""
+    question = QUESTIONS[step]
+    if question.kind == "scale":
+        number = parse_number(text, 1, 5)
+        return str(number) if number is not None else None
+    options = [Option(value, label) for label, value in options_for(question)]
+    if question.kind == "ynp":
+        options += [Option("5", "yes", ("yep", "yeah", "definitely")), Option("1", "no", ("nope", "not really")),
+                    Option("3", "partly", ("sort of", "somewhat", "a bit", "kind of"))]
+    return choose(text, options).value
+
+
+async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    """Text while the check-in is open: a score, the comment, a question to answer first, or a nudge."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    assert message is not None and chat is not None and user is not None
+    if chat.type != ChatType.PRIVATE and not _replies_to_bot(message, context):
+        return None  # in a group only a reply to the bot is an answer; the rest is the group talking
+    pending = (context.user_data or {}).get(CHECKIN_KEY) or {}
+    svc = services(context)
+    try:
+        progress = await progress_of(svc.database, int(pending.get("answer", 0)), user_id=user.id)
+    except (NotAllowed, TypeError, ValueError):
+        return END
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN + " Your answers so far are saved.")
+        return None
+    text = message.text or ""
+    if progress.completed:
+        return END
+    if progress.step == COMMENT_STEP:
+        if await answered_as_question(update, context, text):
+            await _send_step(context, chat.id, progress, _name_in(update), "Back to your check-in: ")
+            return COMMENT
+        return await _finish(update, context, progress.answer_id, text)
+    value = _typed_value(progress.step, text)
+    if value is None:
+        if await answered_as_question(update, context, text):
+            await _send_step(context, chat.id, progress, _name_in(update), "Back to your check-in: ")
+        else:
+            await _send_step(context, chat.id, progress, _name_in(update),
+                             f"I didn't catch “{escape(text[:40])}” as an answer: tap a button or type one.\n")
+        return SCORING
+    try:
+        progress = await record_score(svc.database, progress.answer_id, user_id=user.id, step=progress.step,
+                                      value=value)
+    except NudgeClosed as exc:
+        await send_html(context, chat.id, escape(str(exc)))
+        return END
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN + " Your answers so far are saved.")
+        return SCORING
+    await _send_step(context, chat.id, progress, _name_in(update))
+    return _state_of(progress)
+
+
+async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: int, comment: str | None
+                  ) -> str | int:
+    """Complete the person's check-in (with its comment); the comment step stays when it must be shortened."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     svc = services(context)
     try:
-        summary = await finish_answering(svc.database, answer_id, user_id=user.id, comment=comment,
-                                         now=svc.clock(), min_group=svc.settings.review_min_group)
+        summary = await finish_answering(svc.database, answer_id, user_id=user.id, comment=comment, now=svc.clock(),
+                                         min_group=svc.settings.review_min_group)
     except ReviewInputError as exc:
         await send_html(context, chat.id, f"{escape(str(exc))} Here is what you wrote, to shorten:\n"
                                           f"<blockquote>{escape((comment or '')[:1000])}</blockquote>")
-        return False
+        return COMMENT
     except NotAllowed:
         await alert(update, "These buttons are for someone else's answers.")
-        return True
+        return END
     except NudgeClosed as exc:
         if update.callback_query:
             await alert(update, str(exc))
         else:
             await send_html(context, chat.id, escape(str(exc)))
-        return True
+        return END
     except SQLAlchemyError:
         await send_html(context, chat.id, TRY_AGAIN + " Your answers so far are saved.")
-        return False
+        return COMMENT
     if context.user_data is not None:
-        context.user_data.pop(COMMENT_KEY, None)
+        context.user_data.pop(CHECKIN_KEY, None)
     if update.callback_query:
         await update.callback_query.answer()
-        await drop_buttons(update)
+        await drop_buttons(update.callback_query)
     if summary is None or summary.chat_id != chat.id:
         note = "" if summary is not None else (" I'll post one summary when enough people have answered, "
                                                "or in 48 hours.")
         await send_html(context, chat.id, f"✅ Thanks, your answers are saved.{note}")
     if summary is not None:
         await post_summary(context, summary)
-    return True
+    return END
 
 
-async def on_nothing_to_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_nothing_to_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
     answer_id = cb.parse(query.data).int_arg(0) if query else None
     if answer_id is None:
         await alert(update, NOT_HERE)
-        return
-    await _finish(update, context, answer_id, None)
+        return END
+    return await _finish(update, context, answer_id, None)
 
 
-async def on_comment_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The next text after "anything to raise?" is the comment, and nothing else sees it."""
-    chat, message = update.effective_chat, update.effective_message
-    pending = context.user_data.get(COMMENT_KEY) if context.user_data is not None else None
-    if not pending or chat is None or message is None or message.text is None or pending.get("chat") != chat.id:
+def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id
+
+
+async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(CHECKIN_KEY, None)
+
+
+def checkin_form() -> Form:
+    """The check-in: entered from the nudge, from /reviews' Carry on, or from any of its own buttons."""
+    answers = [CallbackQueryHandler(on_answer, pattern=cb.pattern(ANSWER)),
+               CallbackQueryHandler(on_nothing_to_add, pattern=cb.pattern(NOTHING))]
+    typed = MessageHandler(filters.TEXT & ~filters.COMMAND, on_typed)
+    states: dict[object, list[Any]] = {SCORING: [*answers, typed], COMMENT: [*answers, typed]}
+    return Form(name=FORM_NAME, title="check-in", resume="/reviews", states=states, on_cancel=_forget,
+                cancelled="OK, I've stopped the check-in. Your answers so far are kept: send /reviews, or tap "
+                          "“Start the check-in” on the nudge, to carry on while it is open.",
+                entry_points=[CallbackQueryHandler(on_start, pattern=rf"^{NUDGE}:\d+:(go|dm)$"),
+                              CallbackQueryHandler(on_resume, pattern=cb.pattern(RESUME)), *answers])
+
+
+# -- the nudge's other buttons -----------------------------------------------------------------------------
+async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Snooze 1 day / 1 week, or skip this one: administrators only, in a group."""
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    if query is None or chat is None or user is None:
         return
+    data = cb.parse(query.data)
+    occurrence_id, action = data.int_arg(0), data.args[1] if len(data.args) > 1 else ""
+    if occurrence_id is None:
+        await alert(update, NOT_HERE)
+        return
+    svc = services(context)
     try:
-        asked = datetime.fromisoformat(pending["at"])
-    except (KeyError, ValueError):
-        asked = None
-    if asked is None or services(context).clock() - asked > COMMENT_TIMEOUT:
-        context.user_data.pop(COMMENT_KEY, None)  # type: ignore[union-attr]
+        if not await is_admin(context, chat, user.id):
+            await alert(update, "Only this group's admins can snooze or skip a check-in.")
+            return
+        if action in ("s1", "s7"):
+            when = await snooze(svc.database, occurrence_id, chat_id=chat.id, days=1 if action == "s1" else 7,
+                                now=svc.clock())
+            text = f"⏰ Snoozed: I'll nudge you again {format_local(when)}."
+        elif action == "sk":
+            following = await skip(svc.database, occurrence_id, chat_id=chat.id, now=svc.clock())
+            text = "⏭ Skipped." + (f" The next check-in is {format_local(following)}." if following else "")
+        else:
+            await query.answer()
+            return
+    except NotAllowed:
+        await alert(update, NOT_HERE)
         return
-    await _finish(update, context, int(pending["answer"]), message.text)
-    raise ApplicationHandlerStop
+    except NudgeClosed as exc:
+        await alert(update, str(exc))
+        return
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)
+        return
+    await query.answer()
+    await drop_buttons(query)
+    await send_html(context, chat.id, text)

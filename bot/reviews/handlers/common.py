@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -25,11 +24,9 @@ ANSWER = "ra"     # ra:<answer id>:<question index>:<value>
 NOTHING = "rz"    # rz:<answer id>  ("nothing to raise")
 HISTORY = "rh"    # rh:<partnership id>
 CSV = "rv"        # rv:<partnership id>
+RESUME = "rk"     # rk:<answer id>  ("Carry on" with a half-done check-in, from /reviews)
 
 SETUP_KEY = "review_setup"
-COMMENT_KEY = "review_comment"
-SETUP_TIMEOUT = timedelta(minutes=30)
-COMMENT_TIMEOUT = timedelta(hours=6)  # after that, text is a question again
 DISPATCH_JOB = "review-dispatch"
 MAX_LISTED = 30
 COMMON_TIMES = ("08:00", "09:00", "10:00", "12:00", "14:00", "16:00")

@@ -1,43 +1,38 @@
-"""The /partnership set-up conversation's state and steps: the draft kept per person and chat, and
-what each typed or tapped answer does to it (synchronous, so a quick second tap sees the new step)."""
+"""The /partnership set-up form's steps: the draft kept per person and chat, and what each typed or
+tapped answer does to it. Each step reads what people type as they type it: "monthly", "weds", "9.30am",
+"london", "UK", "01/03/2027", "next Monday"; an unclear time zone offers buttons to choose from; a time
+the clocks skip is explained in plain words before the person saves.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton
 from telegram.ext import ContextTypes
 
+from bot.core.forms.typed import Option, choose, parse_number, parse_weekday
+from bot.core.forms.when import NotUnderstood, clock_change_note, parse_date, parse_time
+from bot.core.forms.zones import resolve_zone
 from bot.core.services import services
 from bot.reviews.errors import ReviewInputError
-from bot.reviews.handlers.common import COMMENT_KEY, COMMON_TIMES, SETUP, SETUP_KEY, SETUP_TIMEOUT, button
-from bot.reviews.inputs import (
-    WEEKDAY_NAMES,
-    parse_cadence,
-    parse_date,
-    parse_day,
-    parse_name,
-    parse_partners,
-    parse_time,
-    parse_timezone,
-    parse_weekday,
-)
+from bot.reviews.handlers.common import COMMON_TIMES, SETUP, SETUP_KEY, button
+from bot.reviews.inputs import CADENCES, MAX_FUTURE_START, WEEKDAY_NAMES, parse_day, parse_name, parse_partners
 from bot.reviews.schedule import Schedule, describe_schedule, format_local, next_occurrences
 from knowledge.render import escape
 
-# -- the set-up conversation ------------------------------------------------------------------------
-# The steps are kept in ``context.user_data`` (persisted in the database, so a restart mid-way loses
-# nothing) and each step is recorded *before* the bot awaits anything: updates are handled concurrently
-# (bot.app), so a quick second tap or message must already see the new step, never the old one.
-STEP_NAME, STEP_PARTNERS, STEP_CADENCE, STEP_DAY, STEP_TIME, STEP_ZONE, STEP_START, STEP_CONFIRM, STEP_SAVING = (
-    "name", "partners", "cadence", "day", "time", "zone", "start", "confirm", "saving")
-#: Which button (rs:<field>) belongs to which step; anything else is an old or forged button.
+STEP_NAME, STEP_PARTNERS, STEP_CADENCE, STEP_DAY, STEP_TIME, STEP_ZONE, STEP_START, STEP_CONFIRM = (
+    "name", "partners", "cadence", "day", "time", "zone", "start", "confirm")
+STEP_SURE = "sure"  # "that reads like a question: use it anyway?"
+ORDER = (STEP_NAME, STEP_PARTNERS, STEP_CADENCE, STEP_DAY, STEP_TIME, STEP_ZONE, STEP_START, STEP_CONFIRM)
+#: Which button (rs:<field>) belongs to which step; anything else is an old button of another step.
 BUTTON_STEPS = {"p": STEP_PARTNERS, "c": STEP_CADENCE, "w": STEP_DAY, "d": STEP_DAY, "t": STEP_TIME,
-                "z": STEP_ZONE, "s": STEP_START, "ok": STEP_CONFIRM}
+                "z": STEP_ZONE, "s": STEP_START, "ok": STEP_CONFIRM, "y": STEP_SURE}
+#: What a change from /partnerships asks: one field (name, partners) or the schedule from cadence on.
+MODES = {"name": STEP_NAME, "partners": STEP_PARTNERS, "schedule": STEP_CADENCE}
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ class Prompt:
     typed: bool = False
 
 
-def _draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> dict[str, Any] | None:
+def get_draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> dict[str, Any] | None:
     if context.user_data is None:
         return None
     return context.user_data.get(SETUP_KEY, {}).get(str(chat_id))
@@ -57,7 +52,7 @@ def _draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> dict[str, Any] |
 
 def new_draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int, **values: Any) -> dict[str, Any]:
     assert context.user_data is not None
-    draft = {"touched": services(context).clock().isoformat(), **values}
+    draft = dict(values)
     context.user_data.setdefault(SETUP_KEY, {})[str(chat_id)] = draft
     return draft
 
@@ -70,93 +65,157 @@ def clear_draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
             context.user_data.pop(SETUP_KEY, None)
 
 
-def live_draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> dict[str, Any] | None:
-    """The person's set-up in this chat, unless it was abandoned (then it is forgotten)."""
-    draft = _draft(context, chat_id)
-    if draft is None:
-        return None
-    try:
-        touched = datetime.fromisoformat(draft["touched"])
-    except (KeyError, ValueError):
-        touched = None
-    if touched is None or services(context).clock() - touched > SETUP_TIMEOUT:
-        clear_draft(context, chat_id)
-        return None
-    return draft
+def first_step(draft: dict[str, Any]) -> str:
+    return MODES.get(draft.get("mode", ""), STEP_NAME)
 
 
-def cadence_prompt() -> Prompt:
-    return Prompt("<b>How often should I nudge you?</b>",
-                  [[button("Weekly", SETUP, "c", "weekly"), button("Fortnightly", SETUP, "c", "fortnightly")],
-                   [button("Monthly", SETUP, "c", "monthly"), button("Quarterly", SETUP, "c", "quarterly")]])
+def previous_step(draft: dict[str, Any], step: str) -> str | None:
+    """The step before ``step`` in this draft's form (None at its first step)."""
+    start = ORDER.index(first_step(draft))
+    index = ORDER.index(step) if step in ORDER else start
+    return ORDER[index - 1] if index > start else None
 
 
-def apply(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], field_name: str, value: str) -> Prompt:
-    """Take one answer (typed or tapped) and move the draft to its next step; synchronous on purpose.
+# -- the questions ------------------------------------------------------------------------------------
+def prompt_for(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], step: str) -> Prompt:
+    """The question of ``step`` (also used to ask it again after Back or a question typed mid-form)."""
+    svc = services(context)
+    if step == STEP_NAME:
+        if draft.get("mode") == "name":
+            return Prompt(f"What's the new name for <b>{escape(draft.get('name', ''))}</b>?", typed=True)
+        return Prompt("<b>What's the partnership called?</b>", typed=True)
+    if step == STEP_PARTNERS:
+        skip = [] if draft.get("mode") == "partners" else [[button("Skip", SETUP, "p")]]
+        now = f"\nNow: {escape(draft['partners'])}" if draft.get("mode") == "partners" and draft.get("partners") else ""
+        return Prompt("<b>Which organisations are in the partnership?</b> Type their names separated by commas"
+                      + (", or tap Skip." if skip else ".") + now, skip, typed=True)
+    if step == STEP_CADENCE:
+        return Prompt("<b>How often should I nudge you?</b>",
+                      [[button("Weekly", SETUP, "c", "weekly"), button("Fortnightly", SETUP, "c", "fortnightly")],
+                       [button("Monthly", SETUP, "c", "monthly"), button("Quarterly", SETUP, "c", "quarterly")]],
+                      typed=True)
+    if step == STEP_DAY:
+        if draft.get("cadence") in ("weekly", "fortnightly"):
+            days = [button(name[:3], SETUP, "w", index) for index, name in enumerate(WEEKDAY_NAMES)]
+            return Prompt("<b>On which day of the week?</b> Tap one or type it.", [days[:4], days[4:]], typed=True)
+        return Prompt("<b>On which day of the month?</b> Tap one or type a day from 1 to 28.",
+                      [[button(str(d), SETUP, "d", d) for d in (1, 7, 14, 21, 28)],
+                       [button("Last day of the month", SETUP, "d", "last")]], typed=True)
+    if step == STEP_TIME:
+        times = [button(t, SETUP, "t", t.replace(":", "")) for t in COMMON_TIMES]
+        return Prompt("<b>At what time?</b> Tap one or type it, like 9.30am or 17:00.", [times[:3], times[3:]],
+                      typed=True)
+    if step == STEP_ZONE:
+        choices = draft.get("zone_choices") or []
+        if choices:
+            return Prompt("<b>Which time zone did you mean?</b> Tap one, or type a city.",
+                          [[button(label, SETUP, "z", index)] for index, (_zone, label) in enumerate(choices)],
+                          typed=True)
+        zone = draft.get("tz") or svc.settings.default_timezone
+        return Prompt(f"<b>Which time zone?</b> Tap to keep <b>{escape(zone)}</b>, or type a city, a country or "
+                      "an abbreviation (Dublin, Spain, GMT).", [[button(f"✅ {zone}", SETUP, "z")]], typed=True)
+    if step == STEP_START:
+        return Prompt("<b>When should the first check-in be?</b> Tap one or type a date (1/3/2027, 1 March, "
+                      "next Monday).", [[button("As soon as possible", SETUP, "s", "0")],
+                                        [button("Next week", SETUP, "s", "7"), button("Next month", SETUP, "s", "m")]],
+                      typed=True)
+    return _confirm_prompt(context, draft)
+
+
+def _confirm_prompt(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]) -> Prompt:
+    schedule = draft_schedule(draft)
+    upcoming = next_occurrences(schedule, services(context).clock(), 3)
+    when = "\n".join(f"• {format_local(o.local)}" for o in upcoming)
+    notes = [note for o in upcoming if (note := clock_change_note(schedule.local_time, o.local))]
+    partners = f"\nPartners: {escape(draft['partners'])}" if draft.get("partners") else ""
+    moved = ("\n" + "\n".join(f"<i>{escape(n)}</i>" for n in dict.fromkeys(notes))) if notes else ""
+    return Prompt(f"<b>{escape(draft.get('name', ''))}</b>{partners}\n"
+                  f"Check-ins {escape(describe_schedule(schedule))}.\nThe next ones:\n{when}{moved}\n\n"
+                  "Shall I save this?", [[button("✅ Save", SETUP, "ok")]])
+
+
+# -- the answers ---------------------------------------------------------------------------------------
+def apply(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], step: str, value: str) -> str:
+    """Take one answer (typed or tapped) to ``step``; returns the next step. Synchronous on purpose: the
+    draft is changed before the bot awaits anything, so a quick second tap sees the new step.
 
     Raises ReviewInputError with the friendly reason when the answer cannot be used (the step stays).
     """
     svc = services(context)
-    draft["touched"] = svc.clock().isoformat()
-    if field_name == STEP_NAME:
+    if step == STEP_NAME:
         draft["name"] = parse_name(value)
-        draft["step"] = STEP_PARTNERS
-        return Prompt("<b>Which organisations are in the partnership?</b> Type their names separated by commas, "
-                      "or tap Skip.", [[button("Skip", SETUP, "p")]], typed=True)
-    if field_name == STEP_PARTNERS:
+        return STEP_PARTNERS
+    if step == STEP_PARTNERS:
         draft["partners"] = ", ".join(parse_partners(value))
-        draft["step"] = STEP_CADENCE
-        return cadence_prompt()
-    if field_name == STEP_CADENCE:
-        cadence = parse_cadence(value)
-        draft["cadence"], draft["step"] = cadence, STEP_DAY
-        if cadence in ("weekly", "fortnightly"):
-            days = [button(name[:3], SETUP, "w", index) for index, name in enumerate(WEEKDAY_NAMES)]
-            return Prompt("<b>On which day of the week?</b>", [days[:4], days[4:]], typed=True)
-        return Prompt("<b>On which day of the month?</b> Tap one or type a day from 1 to 28.",
-                      [[button(str(d), SETUP, "d", d) for d in (1, 7, 14, 21, 28)],
-                       [button("Last day of the month", SETUP, "d", "last")]], typed=True)
-    if field_name == STEP_DAY:
+        return STEP_CADENCE
+    if step == STEP_CADENCE:
+        reading = choose(value, [Option(c, c.capitalize(), (c[:-2] if c.endswith("ly") else c,))
+                                 for c in CADENCES] + [Option("fortnightly", "every two weeks",
+                                                              ("biweekly", "every other week", "two weeks")),
+                                                       Option("quarterly", "every three months",
+                                                              ("every quarter", "three months"))])
+        if reading.value is None:
+            raise ReviewInputError(f"“{value[:40]}” is not one I know: weekly, fortnightly, monthly or quarterly?")
+        draft["cadence"] = reading.value
+        return STEP_DAY
+    if step == STEP_DAY:
         if draft.get("cadence") in ("weekly", "fortnightly"):
             weekday = int(value) if value.isdigit() and int(value) < 7 else parse_weekday(value)
+            if weekday is None:
+                raise ReviewInputError(f"“{value[:40]}” is not a day of the week: type Monday, tue, weds…")
             draft["weekday"], draft["day"] = weekday, None
         else:
-            draft["day"], draft["weekday"] = parse_day(value), None
-        draft["step"] = STEP_TIME
-        times = [button(t, SETUP, "t", t.replace(":", "")) for t in COMMON_TIMES]
-        return Prompt("<b>At what time?</b> Tap one or type a time like 09:30 (24-hour clock).",
-                      [times[:3], times[3:]], typed=True)
-    if field_name == STEP_TIME:
-        if re.fullmatch(r"\d{4}", value):  # a button: 0930
+            number = parse_number(value, 1, 28)
+            draft["day"], draft["weekday"] = (number if number is not None else parse_day(value)), None
+        return STEP_TIME
+    if step == STEP_TIME:
+        if value.isdigit() and len(value) == 4:  # a button: 0930
             value = f"{value[:2]}:{value[2:]}"
-        draft["time"], draft["step"] = f"{parse_time(value):%H:%M}", STEP_ZONE
-        zone = draft.get("tz") or svc.settings.default_timezone
-        return Prompt(f"<b>Which time zone?</b> Tap to keep <b>{escape(zone)}</b>, or type another (for example "
-                      "Europe/Dublin or Australia/Sydney).", [[button(f"✅ {zone}", SETUP, "z")]], typed=True)
-    if field_name == STEP_ZONE:
-        draft["tz"] = parse_timezone(value or draft.get("tz") or svc.settings.default_timezone)
-        draft["step"] = STEP_START
-        return Prompt("<b>When should the first check-in be?</b> Tap one or type a date as YYYY-MM-DD.",
-                      [[button("As soon as possible", SETUP, "s", "0")],
-                       [button("Next week", SETUP, "s", "7"), button("Next month", SETUP, "s", "m")]], typed=True)
-    if field_name == STEP_START:
+        try:
+            draft["time"] = f"{parse_time(value):%H:%M}"
+        except NotUnderstood as exc:
+            raise ReviewInputError(str(exc)) from None
+        return STEP_ZONE
+    if step == STEP_ZONE:
+        choices = draft.get("zone_choices") or []
+        if value.isdigit() and int(value) < len(choices):  # a button among the choices offered
+            draft["tz"], draft["zone_choices"] = choices[int(value)][0], []
+            return STEP_START
+        return _apply_zone(draft, value or draft.get("tz") or svc.settings.default_timezone)
+    if step == STEP_START:
         today = svc.clock().astimezone(ZoneInfo(draft["tz"])).date()
-        if value in ("0", "7"):
-            start = today + timedelta(days=int(value))
-        elif value == "m":
-            start = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        else:
-            start = parse_date(value, not_before=today)
-        draft["start"] = start.isoformat()
-        schedule = draft_schedule(draft)
-        draft["step"] = STEP_CONFIRM
-        upcoming = next_occurrences(schedule, svc.clock(), 3)
-        when = "\n".join(f"• {format_local(o.local)}" for o in upcoming)
-        partners = f"\nPartners: {escape(draft['partners'])}" if draft.get("partners") else ""
-        return Prompt(f"<b>{escape(draft.get('name', ''))}</b>{partners}\n"
-                      f"Check-ins {escape(describe_schedule(schedule))}.\nThe next ones:\n{when}\n\n"
-                      "Shall I save this?", [[button("✅ Save", SETUP, "ok")]])
-    raise ReviewInputError("Please tap ✅ Save or ✖️ Cancel above.")
+        draft["start"] = _start_date(value, today).isoformat()
+        draft_schedule(draft)  # every field is there and fits together
+        return STEP_CONFIRM
+    raise ReviewInputError("Please tap ✅ Save, or ⬅️ Back to change something.")
+
+
+def _apply_zone(draft: dict[str, Any], value: str) -> str:
+    reading = resolve_zone(value)
+    if reading.zone is not None:
+        draft["tz"], draft["zone_choices"] = reading.zone, []
+        return STEP_START
+    if reading.choices:
+        draft["zone_choices"] = [list(choice) for choice in reading.choices]
+        return STEP_ZONE
+    raise ReviewInputError(f"“{value[:60]}” is not a place or time zone I know: type a city (London, Dublin), a "
+                           "country (UK, Spain) or an abbreviation (GMT, CET).")
+
+
+def _start_date(value: str, today: date) -> date:
+    if value in ("0", "7"):
+        return today + timedelta(days=int(value))
+    if value == "m":
+        return (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    try:
+        start = parse_date(value, today=today)
+    except NotUnderstood as exc:
+        raise ReviewInputError(str(exc)) from None
+    if start < today:
+        raise ReviewInputError(f"{start:%d %B %Y} has already passed: please choose today or a later date.")
+    if start > today + MAX_FUTURE_START:
+        raise ReviewInputError("That's more than two years away: please choose an earlier first date.")
+    return start
 
 
 def draft_schedule(draft: dict[str, Any]) -> Schedule:
@@ -166,8 +225,3 @@ def draft_schedule(draft: dict[str, Any]) -> Schedule:
                         day=draft.get("day"))
     except (KeyError, ValueError, TypeError):
         raise ReviewInputError("Something is missing from this set-up: please send /partnership again.") from None
-
-
-def has_review_flow(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
-    pending = context.user_data.get(COMMENT_KEY) if context.user_data is not None else None
-    return _draft(context, chat_id) is not None or bool(pending and pending.get("chat") == chat_id)

@@ -6,21 +6,22 @@ import asyncio
 import re
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import storage_guard
-from bot.reviews.checkins import MIN_GROUP
-from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, alert, button, markup, score
+from bot.core.storage import TRY_AGAIN
+from bot.reviews.checkins import MIN_GROUP, unfinished_checkins
+from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, RESUME, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
-from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY
+from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS
 from bot.reviews.schedule import format_local
-from db.review_models import OccurrenceStatus
 from knowledge.render import escape
 
 
@@ -48,8 +49,7 @@ def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None,
         lines.append("No check-ins yet." + (f" The first is {format_local(upcoming)}." if upcoming else ""))
         return "\n".join(lines)
     for row in rows[-12:]:
-        status = {OccurrenceStatus.SENT: "", OccurrenceStatus.UNCERTAIN: " (delivery uncertain)",
-                  OccurrenceStatus.SKIPPED: " skipped", OccurrenceStatus.FAILED: " not delivered"
+        status = {"sent": "", "uncertain": " (delivery uncertain)", "skipped": " skipped", "failed": " not delivered"
                   }.get(row.status, f" {row.status}")
         late = " late" if row.late else ""
         scores = " · ".join(f"{QUESTION_BY_KEY[k].label} {score(v)}" for k, v in row.averages.items())
@@ -100,40 +100,62 @@ async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnershi
                                             "no names.")
 
 
-@storage_guard
+async def _offer_to_carry_on(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A check-in the person left half-way, while its round is open: a button to pick it up."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    unfinished = await unfinished_checkins(services(context).database, user_id=user.id,
+                                           chat_id=None if chat.type == ChatType.PRIVATE else chat.id)
+    for progress in unfinished[:3]:
+        where = (f"question {progress.step + 1} of {len(QUESTIONS)}" if progress.step < COMMENT_STEP
+                 else "the last step")
+        await send_html(context, chat.id, f"You started the <b>{escape(progress.partnership_name)}</b> check-in of "
+                                          f"{progress.slot_local:%d %b %Y} and stopped at {where}. Tap Carry on to "
+                                          "finish it.", markup([[button("▶️ Carry on", RESUME, progress.answer_id)]]))
+
+
 async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    partnership_id = await _choose(update, context, HISTORY)
-    if partnership_id is not None:
-        await _show_history(context, chat.id, partnership_id)
+    try:
+        if update.effective_user is not None:
+            await _offer_to_carry_on(update, context)
+        partnership_id = await _choose(update, context, HISTORY)
+        if partnership_id is not None:
+            await _show_history(context, chat.id, partnership_id)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
 
 
-@storage_guard
 async def on_reviews_csv(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    partnership_id = await _choose(update, context, CSV)
-    if partnership_id is not None:
-        await _send_csv(context, chat.id, partnership_id)
+    try:
+        partnership_id = await _choose(update, context, CSV)
+        if partnership_id is not None:
+            await _send_csv(context, chat.id, partnership_id)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
 
 
-@storage_guard
 async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
     data = cb.parse(query.data)
     partnership_id = data.int_arg(0)
-    partnership = None if partnership_id is None else await get_partnership(
-        services(context).database, partnership_id, chat_id=chat.id)
-    if partnership is None:
-        await alert(update, NOT_HERE)
-        return
-    await query.answer()
-    if data.action == CSV:
-        await _send_csv(context, chat.id, partnership_id or 0)
-    else:
-        await _show_history(context, chat.id, partnership_id or 0)
+    try:
+        partnership = None if partnership_id is None else await get_partnership(
+            services(context).database, partnership_id, chat_id=chat.id)
+        if partnership is None:
+            await alert(update, NOT_HERE)
+            return
+        await query.answer()
+        if data.action == CSV:
+            await _send_csv(context, chat.id, partnership_id or 0)
+        else:
+            await _show_history(context, chat.id, partnership_id or 0)
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)

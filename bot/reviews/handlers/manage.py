@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
@@ -9,7 +12,7 @@ from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import storage_guard
+from bot.core.storage import TRY_AGAIN
 from bot.reviews.errors import NotAllowed
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,
@@ -26,7 +29,6 @@ from bot.reviews.handlers.common import (
 from bot.reviews.partnerships import PartnershipView, get_partnership, pause, resume, stop
 from bot.reviews.partnerships import list_partnerships as partnerships_in
 from bot.reviews.schedule import describe_schedule, format_local
-from db.review_models import PartnershipStatus
 from knowledge.render import escape
 
 
@@ -36,7 +38,7 @@ def _partnership_line(number: int, view: PartnershipView) -> str:
     line = f"{number}. <b>{escape(p.name)}</b>: {escape(describe_schedule(view.schedule))}."
     if p.partners:
         line += f"\n   Partners: {escape(short(p.partners, 200))}"
-    if p.status == PartnershipStatus.PAUSED:
+    if p.status == "paused":
         reason = f" ({escape(p.paused_reason)})" if p.paused_reason else ""
         line += f"\n   ⏸ Paused{reason}."
     elif view.next_local is not None:
@@ -44,34 +46,42 @@ def _partnership_line(number: int, view: PartnershipView) -> str:
     return line
 
 
-@storage_guard
 async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    views = await partnerships_in(services(context).database, chat_id=chat.id)
+    try:
+        views = await partnerships_in(services(context).database, chat_id=chat.id)
+    except SQLAlchemyError:
+        await send_html(context, chat.id, TRY_AGAIN)
+        return
     if not views:
         await send_html(context, chat.id, "There are no partnership check-ins here yet. Send /partnership to "
                                           "set one up.")
         return
     more = len(views) - MAX_LISTED
-    views = views[:MAX_LISTED]  # Telegram allows 100 buttons under a message: three per partnership
-    rows: list[list[InlineKeyboardButton]] = []
-    for number, view in enumerate(views, start=1):
-        pid = view.partnership.id
-        paused = view.partnership.status == PartnershipStatus.PAUSED
-        toggle = (button(f"▶️ Resume {number}", MANAGE, pid, "resume") if paused
-                  else button(f"⏸ Pause {number}", MANAGE, pid, "pause"))
-        rows.append([button(f"✏️ Change {number}", CHANGE, pid), toggle,
-                     button(f"⏹ Stop {number}", MANAGE, pid, "stop")])
+    views = views[:MAX_LISTED]
+    # One button per partnership, named: its actions are on the menu it opens (no "Change 1 / Pause 1"
+    # numbers that shift when one is stopped).
+    rows = [[button(f"⚙️ {short(view.partnership.name, 40)}", MANAGE, view.partnership.id, "menu")]
+            for view in views]
     text = "<b>Partnership check-ins here</b>\n" + "\n".join(_partnership_line(n, v) for n, v in
                                                              enumerate(views, start=1))
     if more > 0:
         text += f"\n<i>…and {more} more: stop the ones you no longer need, or see `partnerbot reviews list`.</i>"
+    text += "\nTap one to rename it, edit its partners, change its schedule, pause or stop it."
     await send_html(context, chat.id, text, markup(rows))
 
 
-@storage_guard
+def _menu(partnership: Any) -> tuple[str, list[list[InlineKeyboardButton]]]:
+    pid, name = partnership.id, escape(partnership.name)
+    toggle = (button("▶️ Resume", MANAGE, pid, "resume") if partnership.status == "paused"
+              else button("⏸ Pause", MANAGE, pid, "pause"))
+    rows = [[button("✏️ Rename", CHANGE, pid, "name"), button("👥 Partners", CHANGE, pid, "partners")],
+            [button("🗓 Schedule", CHANGE, pid, "schedule"), toggle, button("⏹ Stop", MANAGE, pid, "stop")]]
+    return f"<b>{name}</b>: what would you like to change?", rows
+
+
 async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
     if query is None or chat is None or user is None:
@@ -85,10 +95,15 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         partnership = None if partnership_id is None else await get_partnership(
             svc.database, partnership_id, chat_id=chat.id)
-        if partnership is None or partnership.status == PartnershipStatus.STOPPED:
+        if partnership is None or partnership.status == "stopped":
             await alert(update, NOT_HERE)
             return
         name = escape(partnership.name)
+        if action == "menu":
+            text, rows = _menu(partnership)
+            await query.answer()
+            await send_html(context, chat.id, text, markup(rows))
+            return
         if action == "stop":
             await query.answer()
             await send_html(context, chat.id, f"Stop the check-ins for <b>{name}</b>? The history stays in /reviews.",
@@ -111,6 +126,9 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await query.answer()
             return
+    except SQLAlchemyError:
+        await alert(update, TRY_AGAIN)
+        return
     except NotAllowed:
         await alert(update, NOT_HERE)
         return
