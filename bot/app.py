@@ -75,7 +75,11 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    await application.bot_data[SERVICES_KEY].database.dispose()
+    database = application.bot_data[SERVICES_KEY].database
+    tally = application.bot_data.get(question_jobs.TALLY_KEY)
+    if tally is not None:  # the questions counted since the last save: a clean stop loses none
+        await tally.flush(database)
+    await database.dispose()
 
 
 def _handled(application: Application, inbox: Inbox) -> Callable[[object], Awaitable[None]]:  # type: ignore[type-arg]

@@ -37,12 +37,12 @@ def run_telegram(settings: Settings) -> None:
     application = build_application(services)
     try:
         if settings.web_port is not None:
-            from bot.console.server import PortInUse, run_bot_with_console
+            from bot.console.server import ConsoleSetupError, run_bot_with_console
 
             try:
                 loop.run_until_complete(run_bot_with_console(application, services, Update.ALL_TYPES))
-            except PortInUse as exc:
-                typer.echo(f"Setting WEB_PORT: {exc}", err=True)
+            except ConsoleSetupError as exc:
+                typer.echo(str(exc), err=True)
                 raise typer.Exit(2) from None
             except KeyboardInterrupt:
                 pass

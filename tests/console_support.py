@@ -86,7 +86,7 @@ async def seed_demo(database: Database, now: datetime) -> None:
     from datetime import time, timedelta
 
     from bot.mentoring.csv_import import import_rows, parse_csv
-    from bot.questions.asking import count_question
+    from bot.questions.usage import count_question
     from bot.reviews.checkins import close_expired_checkins
     from bot.reviews.partnerships import create_partnership, pause
     from bot.reviews.schedule import Schedule

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import views
 from bot.console.auth import create_signin
 from bot.console.web import COOKIE, PAGES
-from bot.questions.asking import count_question
+from bot.questions.usage import count_question
 from bot.reviews.checkins import close_expired_checkins
 from bot.reviews.partnerships import create_partnership
 from bot.reviews.schedule import Schedule
@@ -221,6 +222,8 @@ async def test_a_bad_entry_is_refused_with_reasons_and_nothing_is_written(web: C
         "theme": (NEW_ENTRY | {"theme": "../../etc"}, "choose one of the themes"),
         "bad id": (NEW_ENTRY | {"id": "Not An Id!"}, "id"),
         "nul byte": (NEW_ENTRY | {"question": "\x00\x00"}, "question"),
+        "template outside the folder": (NEW_ENTRY | {"document": "../../../etc/passwd"}, "only the file name"),
+        "missing template": (NEW_ENTRY | {"document": "no-such-template.docx"}, "not found in templates/"),
     }
     for name, (data, reason) in cases.items():
         refused = await web.client.post("/entries/new", data=data | {"csrf": csrf})
@@ -363,3 +366,69 @@ async def test_forget_signs_an_admin_out_and_mydata_lists_their_console_use(web:
     assert (await web.client.get("/")).status_code == 401
     assert (await export_everything(web.services.database, ADMIN_ID, {}))["console"] == {
         "sign_in_links": [], "sessions": []}
+
+
+async def test_the_webhook_may_not_take_a_console_path(db_url: str) -> None:
+    from bot.console.server import ConsoleSetupError, run_bot_with_console
+    from bot.core.startup import prepare
+    from tests.conftest import make_settings
+
+    for url in ("https://bot.example.org/", "https://bot.example.org/questions", "https://bot.example.org/static/x"):
+        settings = make_settings(db_url, webhook_url=url, webhook_secret="s3cret", web_port="8099")
+        services = await prepare(settings)
+        try:
+            with pytest.raises(ConsoleSetupError, match=r"Setting WEBHOOK_URL: .* such as /telegram"):
+                await run_bot_with_console(object(), services, [])
+        finally:
+            await services.database.dispose()
+
+
+async def test_ask_shows_the_answer_as_the_bot_formats_it(web: ConsoleHarness) -> None:
+    await web.sign_in()
+    outcome = web.services.matcher.ask("what goes in a memorandum of understanding")
+    assert outcome.best is not None and "**" in outcome.best.entry.answer
+    page = await web.client.get("/ask", params={"q": "what goes in a memorandum of understanding"})
+    assert "<b>" in page.text and "**" not in page.text.split('class="answer"')[1]
+
+
+async def test_the_bot_counts_every_question_for_the_usage_chart(bot, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Answered, "did you mean" and declined questions are tallied in memory and saved by a job: counts only."""
+    from sqlmodel import select
+
+    from db.models import QuestionDay
+
+    person = bot.fake.person(4100, "Kim")
+    for number, text in enumerate(("what goes in a memorandum of understanding", "how do I change a car tyre",
+                                   "what goes in a memorandum of understanding"), start=1):
+        bot.fake.say(person, text)
+        await bot.fake.replies(4100, count=number, timeout=20)
+    [job] = bot.application.job_queue.get_jobs_by_name("question-tally")
+    await job.run(bot.application)
+    async with bot.services.database.session() as session:
+        rows = {(r.outcome, r.count) for r in (await session.exec(select(QuestionDay))).all()}
+    assert rows == {("answer", 2), ("decline", 1)}
+    await job.run(bot.application)  # nothing new: nothing added twice
+    async with bot.services.database.session() as session:
+        assert sum(r.count for r in (await session.exec(select(QuestionDay))).all()) == 3
+
+
+async def test_a_tally_that_cannot_be_saved_is_kept_for_the_next_save(web: ConsoleHarness,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.questions import usage
+
+    tally = usage.QuestionTally()
+    for outcome in ("answer", "answer", "suggest", "not-an-outcome"):
+        tally.add(outcome, START)
+
+    async def database_down(*_args: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    real = usage.add_counts
+    monkeypatch.setattr(usage, "add_counts", database_down)
+    assert await tally.flush(web.services.database) == 0 and tally.pending == 3
+    monkeypatch.setattr(usage, "add_counts", real)
+    assert await tally.flush(web.services.database) == 3 and tally.pending == 0
+    days = await views.usage(web.services.database, START.date(), 7)
+    assert days[-1].counts == {"answer": 2, "suggest": 1, "decline": 0}

@@ -92,7 +92,7 @@ async def test_partnerbot_web_on_a_busy_port_says_so_in_one_line(tmp_path: Path)
                                          timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2 and result.stdout == ""
     assert [line for line in result.stderr.splitlines() if line.strip()] == [
-        line for line in result.stderr.splitlines() if "Cannot listen on 127.0.0.1" in line]
+        line for line in result.stderr.splitlines() if "Setting WEB_PORT: cannot listen on 127.0.0.1" in line]
 
 
 async def _console_link(fake: FakeTelegram, chat_id: int) -> str:

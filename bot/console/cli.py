@@ -15,7 +15,7 @@ def web(port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
         host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default WEB_LISTEN, "
                                                                 "127.0.0.1: this machine only).")] = None) -> None:
     """Serve the web console for admins; prints a one-time sign-in link as its first line. No token needed."""
-    from bot.console.server import PortInUse, serve_console_alone
+    from bot.console.server import ConsoleSetupError, listen_socket, serve_console_alone
     from bot.core.commands import fail, settings_or_exit
     from bot.core.startup import StartupError, configure_logging, prepare
 
@@ -25,9 +25,10 @@ def web(port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
     chosen = port or settings.web_port or 8080
 
     async def _main() -> None:
+        sock = listen_socket(listen, chosen)  # a busy port is said before any start-up work
         services = await prepare(settings)
         try:
-            await serve_console_alone(services, listen, chosen)
+            await serve_console_alone(services, sock)
         finally:
             await services.database.dispose()
 
@@ -35,7 +36,7 @@ def web(port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
 
     try:
         asyncio.run(_main())
-    except (StartupError, PortInUse) as exc:
+    except (StartupError, ConsoleSetupError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

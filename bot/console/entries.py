@@ -74,8 +74,12 @@ def entry_from_form(form: Mapping[str, str]) -> tuple[Entry | None, list[str]]:
         "answer": "\n".join(line.rstrip() for line in values["answer"].replace("\r", "").strip().split("\n")),
         "source": values["source"].strip(), "related": _items(values["related"]),
     }
-    if values["document"].strip():
-        raw["document"] = values["document"].strip()
+    document = values["document"].strip()
+    if document:
+        # A bare file name in templates/: the bot sends this file to people, so no folders and no "..".
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", document) or ".." in document:
+            return None, ["document: give only the file name of a template in the templates folder (no folders)"]
+        raw["document"] = document
     try:
         entry = Entry.model_validate(raw)
     except ValidationError as exc:

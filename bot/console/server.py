@@ -16,14 +16,17 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.console.web import Console, create_app
+from bot.console.web import Console, console_routes, create_app
 from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
+#: The first path segments the console uses; Telegram's webhook must not take one of them.
+CONSOLE_PREFIXES = frozenset("/" + route.path.strip("/").split("/")[0] for route in console_routes()) - {"/"}
 
-class PortInUse(Exception):
-    """The console's port cannot be listened on; ``str()`` is the line to print."""
+
+class ConsoleSetupError(Exception):
+    """The console cannot be served as set up (a busy port, a clashing webhook path); ``str()`` is the line."""
 
 
 def console_for(services: Services) -> Console:
@@ -40,8 +43,8 @@ def listen_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise PortInUse(f"Cannot listen on {host}:{port}: {exc.strerror or exc} "
-                        "(is something else using it? choose another with --port / WEB_PORT)") from None
+        raise ConsoleSetupError(f"Setting WEB_PORT: cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                "(is something else using it? choose another with --port / WEB_PORT)") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -55,11 +58,11 @@ def uvicorn_server(app: Any, *, log_level: str = "warning") -> Any:
     return uvicorn.Server(config)
 
 
-async def serve_console_alone(services: Services, host: str, port: int) -> None:
+async def serve_console_alone(services: Services, sock: socket.socket) -> None:
     """``partnerbot web``: print a one-time sign-in link as the first line, then serve until Ctrl-C."""
     from bot.console.auth import create_signin
 
-    sock = listen_socket(host, port)
+    host, port = sock.getsockname()[:2]
     console = console_for(services)
     shown_host = f"[{host}]" if ":" in host else host
     token = await create_signin(services.database, None, services.clock())
@@ -100,11 +103,17 @@ async def run_bot_with_console(application: Any, services: Services, allowed_upd
     """
     settings = services.settings
     assert settings.web_port is not None
-    sock = listen_socket(settings.web_listen, settings.web_port)
     routes = []
     if settings.webhook_url:
+        path = urlparse(settings.webhook_url).path.rstrip("/")
+        first = path.strip("/").split("/")[0]
+        if not first or f"/{first}" in CONSOLE_PREFIXES:
+            raise ConsoleSetupError(f"Setting WEBHOOK_URL: its path {path or '/'!r} is a console page; with WEB_PORT "
+                                    "set, the webhook and the console share one server, so use a path of its own "
+                                    "such as /telegram")
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        routes.append(webhook_route(application, secret, urlparse(settings.webhook_url).path or "/"))
+        routes.append(webhook_route(application, secret, path))
+    sock = listen_socket(settings.web_listen, settings.web_port)
     server = uvicorn_server(create_app(console_for(services), extra_routes=routes), log_level="warning")
     async with application:
         if application.post_init:

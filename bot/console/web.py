@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -52,6 +53,16 @@ PAGES = (("/questions", "Questions"), ("/entries", "Entries"), ("/ask", "What wo
          ("/usage", "Usage"))
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _answer_html(markdown: str) -> Markup:
+    """An entry's answer as the bot shows it: the knowledge base's Markdown subset, everything else escaped."""
+    from knowledge.render import to_html
+
+    return Markup(to_html(markdown).replace("\n", "<br>\n"))
+
+
+templates.env.filters["answer_html"] = _answer_html
 
 
 @dataclass

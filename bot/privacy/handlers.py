@@ -13,7 +13,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.core import callbacks as cb
-from bot.core.forms.conversation import END, Form, register_form
+from bot.core.forms.conversation import END, Form, end_all_forms_of, register_form
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.privacy.gather import describe_forget, export_everything, forget_everything, privacy_notice
@@ -93,6 +93,7 @@ async def on_forget_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
         await query.answer(TRY_AGAIN, show_alert=True)
         return CONFIRM
     context.application.drop_user_data(user_id)  # also removes it from the database
+    end_all_forms_of(context.application, user_id)  # and any half-filled form with it
     await query.answer()
     try:
         await query.edit_message_text("Done: I've deleted everything I kept about you. Send /start any time "
@@ -124,7 +125,8 @@ async def on_forget_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
 
 def forget_form() -> Form:
     """/forget asks first; its buttons act once, and only while the question is open."""
-    return Form(name="privacy-forget", title="/forget question", resume="", entry_points=[
+    return Form(name="privacy-forget", title="/forget question", resume="", cancelled="OK, nothing has been deleted.",
+                entry_points=[
         CommandHandler("forget", on_forget)], states={CONFIRM: [
             CallbackQueryHandler(on_forget_yes, pattern=cb.pattern(FORGET_YES)),
             CallbackQueryHandler(on_forget_no, pattern=cb.pattern(FORGET_NO))]})

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.core.text import clean_line
 from db.engine import Database
-from db.models import MAX_QUESTION_CHARS, AnswerVote, QuestionDay, QuestionLog
+from db.models import MAX_QUESTION_CHARS, AnswerVote, QuestionLog
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +27,6 @@ def bound_question(text: str) -> str:
     """A question as it is matched and stored: cleaned (no NUL, control, bidi or invisible characters, so
     PostgreSQL can always store it), one line, cut to 1,000 characters."""
     return clean_line(text, MAX_QUESTION_CHARS)
-
-
-async def count_question(database: Database, outcome: str, now: datetime) -> None:
-    """Add one to today's count of ``outcome`` for the console's usage chart: a number, no text, no person.
-
-    Best-effort like :func:`log_question`: a database outage costs a count, never an answer.
-    """
-    try:
-        async with database.session() as session:
-            row = (await session.exec(select(QuestionDay).where(QuestionDay.day == now.date(),
-                                                                QuestionDay.outcome == outcome))).first()
-            if row is None:
-                session.add(QuestionDay(day=now.date(), outcome=outcome, count=1))
-            else:
-                row.count += 1
-                session.add(row)
-            await session.commit()
-    except (SQLAlchemyError, OSError) as exc:
-        log.warning("Could not count a question (%s)", type(exc).__name__)
 
 
 async def log_question(database: Database, *, user_id: int | None, text: str, outcome: str,

@@ -66,8 +66,10 @@ class Form(ConversationHandler):  # type: ignore[type-arg]
                  states: dict[object, list[BaseHandler[Any, Any, Any]]],
                  fallbacks: Sequence[BaseHandler[Any, Any, Any]] = (),
                  on_cancel: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None,
-                 per_chat: bool = True) -> None:
+                 cancelled: str = "", per_chat: bool = True) -> None:
         self.title, self.resume = title, resume
+        #: What /cancel says: it must be true for this form ("nothing was changed" only where nothing was).
+        self.cancelled = cancelled or f"OK, I've stopped the {title}. Nothing was changed."
         self._on_cancel_extra = on_cancel
         states = {**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, self._timed_out)]}
         cancel: list[BaseHandler[Any, Any, Any]] = [
@@ -136,7 +138,7 @@ class Form(ConversationHandler):  # type: ignore[type-arg]
             await self._on_cancel_extra(update, context)
         chat = update.effective_chat
         if chat is not None:
-            await send_html(context, chat.id, f"OK, I've stopped the {self.title}. Nothing was changed.")
+            await send_html(context, chat.id, self.cancelled)
         return END
 
     def open_for(self, *, chat_id: int, user_id: int, state: object, user_data: dict[str, Any] | None,
@@ -199,6 +201,13 @@ async def on_cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def on_stale_cancel_or_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(FINISHED, show_alert=True)
+
+
+def end_all_forms_of(application: Application, user_id: int) -> None:  # type: ignore[type-arg]
+    """After /forget: no form of this person stays open (their answers so far are gone with their data)."""
+    for form in application.bot_data.get(FORMS_KEY, []):
+        for key in [key for key in form._conversations if key and key[-1] == user_id]:
+            form._update_state(END, key)
 
 
 def form_named(application: Application, name: str) -> Form:  # type: ignore[type-arg]

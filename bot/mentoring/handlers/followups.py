@@ -159,7 +159,7 @@ def rating_form() -> Form:
         CallbackQueryHandler(on_rate, pattern=cb.pattern(RATE))], states={COMMENT: [
             CallbackQueryHandler(on_skip_comment, pattern=cb.pattern(SKIP_COMMENT)),
             MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_comment)]},
-        on_cancel=_forget_comment)
+        on_cancel=_forget_comment, cancelled="OK, no comment. Your rating is saved: thank you.")
 
 
 async def _forget_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -196,7 +196,8 @@ async def on_delete_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 def delete_form() -> Form:
     """🗑 Delete → "Yes, delete it" / "No, keep it"; old copies of these buttons get a short note."""
-    return Form(name="mentoring-delete", title="delete question", resume="", entry_points=[
+    return Form(name="mentoring-delete", title="delete question", resume="", cancelled="OK, your profile is kept.",
+                entry_points=[
         CallbackQueryHandler(on_delete, pattern=cb.pattern(P_DELETE))], states={CONFIRM_DELETE: [
             CallbackQueryHandler(on_delete_yes, pattern=cb.pattern(P_DELETE_YES)),
             CallbackQueryHandler(on_keep, pattern=cb.pattern(P_KEEP)),

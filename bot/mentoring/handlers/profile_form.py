@@ -128,7 +128,7 @@ def _question(update: Update, draft: dict[str, Any], state: int) -> tuple[str, I
         default = (first_name or "me")[:40]
         return ("What name shall I show to " + ("mentees" if mentor else "mentors") + "? Tap the button to use "
                 "your Telegram first name, or type another (up to 100 characters).",
-                _markup([[(f"Use “{escape(default)}”", P_NAME)]], back=False))
+                _markup([[(f"Use “{default}”", P_NAME)]], back=False))  # a label: shown as is
     if state == ORG:
         return ("What is your organisation called?\n<i>I use it so that nobody is matched with someone from "
                 "their own organisation. Your buddy sees it only once you both agree.</i>", _markup([]))
@@ -269,8 +269,21 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return await _apply(update, context, state, reading)
     if await answered_as_question(update, context, text):
         return await _again(update, context, "Back to your profile: ")
+    hint = _did_you_mean(draft, state, text)
     return await _again(update, context, f"I didn't catch “{escape(cleaning.clean_line(text, 60))}” as one of the "
-                                         "choices: tap a button, or type one of them.\n")
+                                         f"choices{hint}: tap a button, or type one of them.\n")
+
+
+def _did_you_mean(draft: dict[str, Any], state: int, text: str) -> str:
+    """" (did you mean North East or North West?)" when a typed answer is close to more than one choice."""
+    choices = {ORG_TYPE: lists.ORG_TYPES, REGION: lists.REGIONS, TOPICS: lists.TOPICS, STAGE: lists.STAGES,
+               PARTNERS: lists.ORG_TYPES}.get(state)
+    if choices is None:
+        return ""
+    labels = [escape(o.label) for o in choose(text, _options(choices)).candidates[:3]]
+    if len(labels) < 2:
+        return ""
+    return f" (did you mean {', '.join(labels[:-1])} or {labels[-1]}?)"
 
 
 async def _ask_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any]) -> int:

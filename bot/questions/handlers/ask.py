@@ -15,7 +15,8 @@ from bot.core.messages import send_html
 from bot.core.services import Services, services
 from bot.core.text import clean_line
 from bot.questions import answers
-from bot.questions.asking import StorageUnavailable, bound_question, count_question, log_question, record_vote
+from bot.questions.asking import StorageUnavailable, bound_question, log_question, record_vote
+from bot.questions.handlers.jobs import question_tally
 from knowledge.docx_export import template_docx
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if outcome.kind == "smalltalk" and outcome.talk is not None:  # not a question: never an entry, never a gap
         await send_html(context, chat.id, answers.small_talk_text(outcome.talk), reply_to=reply_to)
         return
-    # Counted for the console's usage chart after the reply is on its way: an answer never waits for it.
-    context.application.create_task(count_question(svc.database, outcome.kind, svc.clock()), update=update)
+    question_tally(context).add(outcome.kind, svc.clock())  # in memory: an answer never waits for the count
     if outcome.kind == "answer" and outcome.best is not None:
         entry = outcome.best.entry
         await send_html(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb),

@@ -336,6 +336,8 @@ def checkin_form() -> Form:
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND, on_typed)
     states: dict[object, list[Any]] = {SCORING: [*answers, typed], COMMENT: [*answers, typed]}
     return Form(name=FORM_NAME, title="check-in", resume="/reviews", states=states, on_cancel=_forget,
+                cancelled="OK, I've stopped the check-in. Your answers so far are kept: send /reviews, or tap "
+                          "“Start the check-in” on the nudge, to carry on while it is open.",
                 entry_points=[CallbackQueryHandler(on_start, pattern=rf"^{NUDGE}:\d+:(go|dm)$"),
                               CallbackQueryHandler(on_resume, pattern=cb.pattern(RESUME)), *answers])
 
