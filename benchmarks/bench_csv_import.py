@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import csv
 import io
+import os
 import platform
 import random
 import resource
@@ -109,9 +110,12 @@ async def run(rows: int) -> dict[str, float]:
 
 
 def section(result: dict[str, float]) -> str:
+    load = os.getloadavg()[0]
     return (f"{HEADING}\n\n`{COMMAND}` (seeded synthetic file; CPython {platform.python_version()}, "
-            f"{platform.machine()}, SQLite). {int(result['rows']):,} rows, {int(result['bad']):,} of them bad "
-            f"(each reported with every problem it has).\n\n"
+            f"{platform.machine()}, {os.cpu_count()} cores, load average {load:.1f} when it ran; SQLite). "
+            f"{int(result['rows']):,} rows, {int(result['bad']):,} of them bad (each reported with every "
+            "problem it has), imported into a new database, then the same file again. Before this work the "
+            "same size took 109 s and 169 MB (issue 14).\n\n"
             "| measure | result | target |\n|---|---|---|\n"
             f"| first import (all new) | {result['first']:.1f} s | < {TARGET_SECONDS:.0f} s |\n"
             f"| second import (nothing changes) | {result['second']:.1f} s | |\n"

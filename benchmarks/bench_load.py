@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import make_settings, start_bot, stop_bot  # noqa: E402
+from tests.core.load_support import run_load  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
-from tests.load_support import run_load  # noqa: E402
 
 SECTION = "## Load and faults"
 
@@ -47,7 +47,7 @@ def write_section(row: str) -> None:
             "machine: 2 cores; the bot, the fake Bot API server and the simulated people share one process and "
             "one GIL, so these are lower bounds). Each person sends a question, waits for the reply, sometimes "
             "presses a follow-up button, and so on; SQLite in WAL mode. The same scenario runs in the test suite "
-            "(`tests/test_load.py`), which asserts only that every message is answered and nothing is logged as "
+            "(`tests/core/test_load.py`), which asserts only that every message is answered and nothing is logged as "
             "an error.\n\n"
             "| people | messages each | messages | seconds | messages/s | reply p50 ms | reply p95 ms | failures |\n"
             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
@@ -55,7 +55,7 @@ def write_section(row: str) -> None:
             "Telegram itself lets a bot send about 30 messages a second, so the bot's own capacity is several times "
             "what Telegram would let it use. With 50 people at once the median reply takes about a fifth of a "
             "second; with 500 typing at the same moment (far beyond a county's peak) replies wait in a queue.\n\n"
-            "Faults: `tests/test_faults.py` takes the database away while people keep asking: answers keep coming "
+            "Faults: `tests/core/test_faults.py` takes the database away while people keep asking: answers keep coming "
             "from memory, votes and /mydata say \"please try again in a minute\", and the same actions work again "
             "when the database is back, with no restart.\n")
     start = text.find(SECTION)

@@ -26,9 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.mentoring.cleaning import normalise_org  # noqa: E402
 from bot.mentoring.lists import ORG_TYPES, REGIONS, STAGES, TOPICS  # noqa: E402
-from bot.mentoring.matching import assign_cohort, assign_greedy, score_matrix  # noqa: E402
+from bot.mentoring.matching import assign_cohort, score_matrix  # noqa: E402
 from bot.mentoring.scoring import MatchProfile, story_key  # noqa: E402
 from db.mentoring_models import MAX_STORY_CHARS  # noqa: E402
+from tests.mentoring.greedy import assign_greedy  # noqa: E402
 
 BENCHMARKS_MD = ROOT / "docs" / "BENCHMARKS.md"
 HEADING = "## Mentor matching"

@@ -8,6 +8,7 @@ per person so that a half-answered check-in survives a restart; only averages ar
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -18,6 +19,24 @@ MAX_PARTNERSHIP_NAME = 100
 MAX_PARTNERS_TEXT = 500
 MAX_COMMENT = 500
 MAX_REASON = 200
+
+
+class PartnershipStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"    # by an admin, or because Telegram refused its nudge
+    STOPPED = "stopped"
+
+
+class OccurrenceStatus(StrEnum):
+    """See :class:`ReviewOccurrence`."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    UNCERTAIN = "uncertain"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
 
 
 class Partnership(SQLModel, table=True):
@@ -40,7 +59,7 @@ class Partnership(SQLModel, table=True):
     local_time: str = Field(max_length=5)  # HH:MM
     timezone: str = Field(max_length=64)
     start_date: date
-    status: str = Field(default="active", max_length=16)  # active, paused, stopped
+    status: str = Field(default=PartnershipStatus.ACTIVE, max_length=16)
     paused_reason: str | None = Field(default=None, max_length=MAX_REASON)
     #: Bumped when the schedule changes, so new occurrences never collide with the old series' rows.
     schedule_version: int = 1
@@ -69,7 +88,7 @@ class ReviewOccurrence(SQLModel, table=True):
     slot_date: date  # the series' local date: one occurrence per slot, whatever happens
     slot_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # the slot as an instant
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # moved by snooze or a retry
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=OccurrenceStatus.PENDING, max_length=16)
     claim_token: str | None = Field(default=None, max_length=40)
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

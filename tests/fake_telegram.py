@@ -43,6 +43,18 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
     return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), {}
 
 
+class Mark(int):
+    """A position in the bot's outbox (an int, so ``outbox[mark:]`` works) that also remembers how many button
+    answers there were."""
+
+    answers: int
+
+    def __new__(cls, outbox: int, *, answers: int = 0) -> Mark:
+        mark = super().__new__(cls, outbox)
+        mark.answers = answers
+        return mark
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep connections open, as Telegram's servers do
@@ -165,9 +177,53 @@ class FakeTelegram:
                                  f"{[s.text[:80] for s in got]}")
         return got
 
-    async def quiet(self, chat_id: int, *, after: int, seconds: float = 1.0) -> list[Sent]:
-        """Wait ``seconds`` and return what was sent to ``chat_id`` meanwhile (expecting nothing)."""
-        await asyncio.sleep(seconds)
+    async def reply_with(self, chat_id: int, phrase: str, *, after: int, timeout: float = DEFAULT_WAIT) -> Sent:
+        """The first message (or edit) to ``chat_id`` since ``after`` whose text contains ``phrase``."""
+
+        def _found() -> Sent | None:
+            return next((s for s in self.api.outbox[after:]
+                         if s.chat_id == chat_id and phrase.lower() in s.text.lower()), None)
+
+        if not await asyncio.to_thread(self.api.wait_for, lambda: _found() is not None, timeout):
+            got = [s.text[:100] for s in self.api.outbox[after:] if s.chat_id == chat_id]
+            raise AssertionError(f"no message with {phrase!r} to {chat_id} within {timeout}s; got {got}")
+        found = _found()
+        assert found is not None
+        return found
+
+    async def answered(self, phrase: str, *, after: Mark, timeout: float = DEFAULT_WAIT) -> dict[str, Any]:
+        """The first answer to a button tap (toast or alert) since ``after`` whose text contains ``phrase``."""
+
+        def _found() -> dict[str, Any] | None:
+            return next((a for a in self.api.callback_answers[after.answers:]
+                         if phrase.lower() in (a.get("text") or "").lower()), None)
+
+        if not await asyncio.to_thread(self.api.wait_for, lambda: _found() is not None, timeout):
+            got = [a.get("text") for a in self.api.callback_answers[after.answers:]]
+            raise AssertionError(f"no button answer with {phrase!r} within {timeout}s; got {got}")
+        found = _found()
+        assert found is not None
+        return found
+
+    async def settled(self, *people: dict[str, Any], timeout: float = DEFAULT_WAIT) -> None:
+        """Return once the bot has handled everything ``people`` sent so far.
+
+        A round trip instead of a sleep: each person sends an inline query (a marker; the flood guard lets
+        inline queries through) and the bot handles one person's updates in order, so when every marker has
+        its answer, all that came before it has been handled, and what it sent is in the outbox.
+        """
+        ids = {self.api.inline(person, "partnership") for person in people}
+
+        def _answered() -> bool:
+            return ids <= {a["inline_query_id"] for a in self.api.inline_answers}
+
+        if not await asyncio.to_thread(self.api.wait_for, _answered, timeout):
+            raise AssertionError(f"the bot did not answer the marker of {[p['id'] for p in people]} in {timeout}s")
+
+    async def quiet(self, chat_id: int, *, after: int, by: dict[str, Any] | list[dict[str, Any]]) -> list[Sent]:
+        """What was sent to ``chat_id`` since ``after``, once the bot has handled everything ``by`` (a person
+        or a list of people) did: for asserting that nothing (or nothing more) was sent."""
+        await self.settled(*(by if isinstance(by, list) else [by]))
         return [s for s in self.api.outbox[after:] if s.chat_id == chat_id]
 
     async def api_wait(self, predicate: Any, timeout: float = DEFAULT_WAIT) -> bool:
@@ -178,6 +234,6 @@ class FakeTelegram:
         """Everything the bot sent to any of ``chat_ids`` so far."""
         return [s for s in self.api.outbox if s.chat_id in chat_ids]
 
-    def mark(self) -> int:
-        """An outbox position: pass it as ``after`` to wait only for newer messages."""
-        return len(self.api.outbox)
+    def mark(self) -> Mark:
+        """The present position: pass it as ``after`` to look only at newer messages and button answers."""
+        return Mark(len(self.api.outbox), answers=len(self.api.callback_answers))

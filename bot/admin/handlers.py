@@ -12,13 +12,13 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.core.messages import send_html
 from bot.core.services import services
 from bot.core.startup import StartupError, reload_knowledge
+from bot.core.storage import storage_guard
 from bot.panel.store import drafts_yaml, list_drafts
 from bot.questions.gaps import find_gaps
 from knowledge.render import escape
@@ -46,6 +46,7 @@ def admin_only(handler: Handler) -> Handler:
 
 
 @admin_only
+@storage_guard
 async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     assert chat is not None  # admin_only lets only admins in a chat through
@@ -53,11 +54,7 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     days = 30
     if context.args and context.args[0].isdigit():
         days = max(1, min(int(context.args[0]), 365))
-    try:
-        gaps = await find_gaps(svc.database, now=svc.clock(), days=days, limit=15)
-    except SQLAlchemyError:
-        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
-        return
+    gaps = await find_gaps(svc.database, now=svc.clock(), days=days, limit=15)
     if not gaps:
         await send_html(context, chat.id, f"No unanswered questions in the last {days} days. 🎉")
         return
@@ -83,16 +80,13 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @admin_only
+@storage_guard
 async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the saved panel answers as a knowledge-base file for curators."""
     chat = update.effective_chat
     assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
-    try:
-        text = drafts_yaml(await list_drafts(svc.database))
-    except SQLAlchemyError:
-        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
-        return
+    text = drafts_yaml(await list_drafts(svc.database))
     if text is None:
         await send_html(context, chat.id, "No drafts yet: tap “Save to knowledge base” under a panel answer.")
         return

@@ -115,5 +115,3 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    # bm25s sets its own logger to DEBUG and announces every index it builds.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)

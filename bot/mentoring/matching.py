@@ -7,8 +7,8 @@ one 0 (that is, "not matched"). BIG is larger than any possible sum of scores, s
 beats any gain in score, and among equally many matches the total score decides.
 
 Scores are computed for the whole cohort at once with numpy and rapidfuzz's ``cdist``, and agree with
-``bot.mentoring.score_pair`` pair by pair (a test checks it), so what an admin sees is what a mentee
-would be told. A first-come greedy assignment is here too, for the benchmark's comparison.
+``bot.mentoring.scoring.score_pair`` pair by pair (a test checks it), so what an admin sees is what a mentee
+would be told. The first-come greedy baseline it is compared with lives in the tests (tests/mentoring/greedy.py).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def score_matrix(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfile
     return compatible, np.round(scores, 2)
 
 
-def _result(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfile],
+def cohort_result(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfile],
             pairs: list[tuple[int, int]]) -> CohortResult:
     """Turn (mentee index, mentor index) pairs into assignments with their reasons in words."""
     assignments = []
@@ -146,7 +146,7 @@ def assign_cohort(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfil
     rows = np.flatnonzero(compatible.any(axis=1))
     useful = [j for j in np.flatnonzero(compatible.any(axis=0)).tolist() if free[j] > 0]
     if len(rows) == 0 or not useful:
-        return _result(mentees, mentors, [])
+        return cohort_result(mentees, mentors, [])
     # A mentor with more free places than mentees who could take them needs no more slots than that.
     slot_mentor = np.array([j for j in useful for _ in range(min(free[j], int(compatible[:, j].sum())))])
     sub_ok = compatible[np.ix_(rows, slot_mentor)]
@@ -154,20 +154,4 @@ def assign_cohort(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfil
     weights = np.where(sub_ok, big + scores[np.ix_(rows, slot_mentor)], 0.0)
     row_ind, col_ind = linear_sum_assignment(weights, maximize=True)
     pairs = [(int(rows[r]), int(slot_mentor[c])) for r, c in zip(row_ind, col_ind, strict=True) if sub_ok[r, c]]
-    return _result(mentees, mentors, pairs)
-
-
-def assign_greedy(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfile],
-                  excluded_pairs: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset()) -> CohortResult:
-    """First come, first served: each mentee in turn takes the best compatible mentor still free."""
-    compatible, scores = score_matrix(mentees, mentors, excluded_pairs)
-    free = np.array([max(0, p.capacity - p.load) if p.active else 0 for p in mentors])
-    pairs: list[tuple[int, int]] = []
-    for i in range(len(mentees)):
-        options = compatible[i] & (free > 0)
-        if not options.any():
-            continue
-        j = int(np.argmax(np.where(options, scores[i], -1.0)))
-        free[j] -= 1
-        pairs.append((i, j))
-    return _result(mentees, mentors, pairs)
+    return cohort_result(mentees, mentors, pairs)

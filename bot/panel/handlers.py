@@ -24,6 +24,7 @@ from bot.core.groups import HandlerGroup
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import job_guard, storage_guard
 from bot.panel import store as panel
 from bot.questions.asking import get_logged_question
 from db.models import PanelQuestion
@@ -31,10 +32,10 @@ from knowledge.render import escape
 
 log = logging.getLogger(__name__)
 
-TRY_AGAIN = "Sorry, I couldn't do that just now. Please try again in a minute."
 NOT_YOURS = "That button belongs to someone else's question."
 
 
+@storage_guard
 async def on_ask_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """First tap: ask whether the asker's first name may go to the panel with the question."""
     query = update.callback_query
@@ -45,11 +46,7 @@ async def on_ask_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if svc.settings.panel_chat_id is None or log_id is None:
         await query.answer("There's no panel set up at the moment.", show_alert=True)
         return
-    try:
-        logged = await get_logged_question(svc.database, log_id)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    logged = await get_logged_question(svc.database, log_id)
     if logged is None or logged.user_id != query.from_user.id:
         await query.answer(NOT_YOURS if logged else "Sorry, I no longer have that question: please ask again.",
                            show_alert=True)
@@ -64,6 +61,7 @@ async def on_ask_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                     "</blockquote>\nShall I include your first name? Nothing else about you is shared.", markup)
 
 
+@storage_guard
 async def on_panel_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
@@ -75,18 +73,14 @@ async def on_panel_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if log_id is None or panel_chat is None:
         await query.answer("There's no panel set up at the moment.", show_alert=True)
         return
-    try:
-        logged = await get_logged_question(svc.database, log_id)
-        if logged is None or logged.user_id != query.from_user.id:
-            await query.answer(NOT_YOURS, show_alert=True)
-            return
-        name = query.from_user.first_name if share_name else None
-        question, new = await panel.create_question(
-            svc.database, source_log_id=log_id, asker_id=query.from_user.id, asker_name=name, text=logged.text,
-            panel_chat_id=panel_chat, now=svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
+    logged = await get_logged_question(svc.database, log_id)
+    if logged is None or logged.user_id != query.from_user.id:
+        await query.answer(NOT_YOURS, show_alert=True)
         return
+    name = query.from_user.first_name if share_name else None
+    question, new = await panel.create_question(
+        svc.database, source_log_id=log_id, asker_id=query.from_user.id, asker_name=name, text=logged.text,
+        panel_chat_id=panel_chat, now=svc.clock())
     if not new and question.panel_message_id is not None:  # a second tap: it is already with the panel
         await query.answer(f"Already sent to the panel as question #{question.id}.")
         return
@@ -161,6 +155,7 @@ async def _relay(message: Message, context: ContextTypes.DEFAULT_TYPE, question:
     await message.reply_html("Passed on to the asker. Thank you!", reply_markup=save)
 
 
+@storage_guard
 async def on_rate_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
@@ -168,26 +163,19 @@ async def on_rate_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services(context)
     data = cb.parse(query.data)
     reply_id, helpful = data.int_arg(0), data.int_arg(1) == 1
-    try:
-        ok = reply_id is not None and await panel.rate_reply(svc.database, reply_id, query.from_user.id, helpful)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    ok = reply_id is not None and await panel.rate_reply(svc.database, reply_id, query.from_user.id, helpful)
     await query.answer("Thanks for rating the answer." if ok else NOT_YOURS, show_alert=not ok)
 
 
+@storage_guard
 async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
     svc = services(context)
     question_id = cb.parse(query.data).int_arg(0)
-    try:
-        question = None if question_id is None else await panel.resolve_question(
-            svc.database, question_id, query.from_user.id, svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    question = None if question_id is None else await panel.resolve_question(
+        svc.database, question_id, query.from_user.id, svc.clock())
     if question is None:
         await query.answer(NOT_YOURS, show_alert=True)
         return
@@ -199,6 +187,7 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         log.warning("Could not tell the panel that question %s is resolved", question.id)
 
 
+@storage_guard
 async def on_save_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
@@ -208,26 +197,19 @@ async def on_save_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer("Sorry, only admins can save answers to the knowledge base.", show_alert=True)
         return
     reply_id = cb.parse(query.data).int_arg(0)
-    try:
-        draft = None if reply_id is None else await panel.save_draft(svc.database, reply_id, svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    draft = None if reply_id is None else await panel.save_draft(svc.database, reply_id, svc.clock())
     if draft is None:
         await query.answer("That reply no longer exists.", show_alert=True)
         return
     await query.answer(f"Saved as draft #{draft.id}. Curators: run `partnerbot kb drafts`.", show_alert=True)
 
 
+@job_guard("Panel timeout check")
 async def report_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: questions nobody answered in time get an apology and the nearest entries."""
     svc = services(context)
-    try:
-        expired = await panel.claim_unanswered(svc.database, svc.clock(),
-                                               timedelta(hours=svc.settings.panel_timeout_hours))
-    except SQLAlchemyError as exc:
-        log.warning("Panel timeout check skipped: database unavailable (%s)", type(exc).__name__)
-        return
+    expired = await panel.claim_unanswered(svc.database, svc.clock(),
+                                           timedelta(hours=svc.settings.panel_timeout_hours))
     for question in expired:
         if question.asker_id is None:
             continue

@@ -7,7 +7,6 @@ a draft for the curators.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import yaml
@@ -19,14 +18,6 @@ from db.engine import Database
 from db.models import MAX_NAME_CHARS, KnowledgeDraft, PanelQuestion, PanelReply
 
 MAX_REPLY_CHARS = 4000
-
-
-@dataclass(frozen=True)
-class ReplyContext:
-    """What the bot needs to relay a panel reply to its asker."""
-
-    reply: PanelReply
-    question: PanelQuestion
 
 
 async def create_question(database: Database, *, source_log_id: int, asker_id: int, asker_name: str | None,
@@ -74,15 +65,6 @@ async def add_reply(database: Database, question_id: int, text: str, now: dateti
         session.add(reply)
         await session.commit()
         return reply
-
-
-async def get_reply(database: Database, reply_id: int) -> ReplyContext | None:
-    async with database.session() as session:
-        reply = await session.get(PanelReply, reply_id)
-        if reply is None:
-            return None
-        question = await session.get(PanelQuestion, reply.question_id)
-        return ReplyContext(reply, question) if question is not None else None
 
 
 async def rate_reply(database: Database, reply_id: int, asker_id: int, helpful: bool) -> bool:

@@ -16,6 +16,7 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import END, Form, end_all_forms_of, register_form
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.privacy.gather import describe_forget, export_everything, forget_everything, privacy_notice
 from db.types import utcnow
 from knowledge.render import escape
@@ -31,7 +32,6 @@ FORGET_YES, FORGET_NO = "fy", "fn"
 PRIVATE_ONLY = "For your privacy, please use this command in a private chat with me."
 ALREADY_ANSWERED = "That question was already answered, so this button does nothing now."
 CONFIRM = 0
-TRY_AGAIN = "Sorry, I can't reach my records just now. Please try again in a minute."
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

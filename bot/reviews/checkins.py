@@ -28,7 +28,14 @@ from bot.reviews.questions import (
     tips_for,
 )
 from db.engine import Database
-from db.review_models import MAX_COMMENT, Partnership, ReviewAnswer, ReviewOccurrence, ReviewRoundSummary
+from db.review_models import (
+    MAX_COMMENT,
+    Partnership,
+    PartnershipStatus,
+    ReviewAnswer,
+    ReviewOccurrence,
+    ReviewRoundSummary,
+)
 
 #: A check-in round closes after this long (or, in a group, as soon as k people have answered).
 CHECKIN_WINDOW = timedelta(hours=48)
@@ -76,7 +83,7 @@ async def start_answering(database: Database, occurrence_id: int, *, chat_id: in
             raise NudgeClosed(CLOSED)
         if found.occurrence.status not in LIVE_STATUSES:
             raise NudgeClosed("This check-in was snoozed or skipped, so there is nothing to answer yet.")
-        if found.partnership.status == "stopped":
+        if found.partnership.status == PartnershipStatus.STOPPED:
             raise NudgeClosed("This partnership's reviews have been stopped.")
         answer = (await session.exec(select(ReviewAnswer).where(ReviewAnswer.occurrence_id == occurrence_id,
                                                                  ReviewAnswer.user_id == user_id))).first()

@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,7 +49,7 @@ from sqlmodel import col, select
 from bot.reviews.partnerships import cancel_pending
 from bot.reviews.schedule import Schedule, next_occurrences
 from db.engine import Database
-from db.review_models import MAX_REASON, Partnership, ReviewOccurrence
+from db.review_models import MAX_REASON, OccurrenceStatus, Partnership, PartnershipStatus, ReviewOccurrence
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,22 @@ class Claimed:
     snoozed: bool
 
 
+class SendOutcome(StrEnum):
+    """What happened to one send: the sender's answer to the dispatcher."""
+
+    SENT = "sent"
+    RETRY = "retry"            # not delivered, try again at ``retry_at``
+    BLOCKED = "blocked"        # refused for good (the schedule is paused)
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"    # may have arrived: never resent
+    MIGRATED = "migrated"      # the group became a supergroup: retry at the new chat id
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one send. ``kind``: sent, retry, blocked, failed, uncertain, migrated."""
+    """What happened to one send."""
 
-    kind: str
+    kind: SendOutcome
     message_id: int | None = None
     retry_at: datetime | None = None
     reason: str | None = None
@@ -111,17 +123,18 @@ async def claim_due(database: Database, now: datetime, *, limit: int = CLAIM_BAT
     """Claim up to ``limit`` due nudges in one transaction and create each series' next occurrence."""
     token = uuid.uuid4().hex
     occ = ReviewOccurrence.__table__  # type: ignore[attr-defined]
-    active = select(Partnership.id).where(Partnership.status == "active")
+    active = select(Partnership.id).where(Partnership.status == PartnershipStatus.ACTIVE)
     if only_chat_ids is not None:
         active = active.where(col(Partnership.chat_id).in_(list(only_chat_ids)))
-    pick = (select(occ.c.id).where(occ.c.status == "pending", occ.c.due_at <= now,
+    pick = (select(occ.c.id).where(occ.c.status == OccurrenceStatus.PENDING, occ.c.due_at <= now,
                                    occ.c.partnership_id.in_(active))
             .order_by(occ.c.due_at, occ.c.id).limit(limit))
     if database.is_postgres:
         pick = pick.with_for_update(skip_locked=True, of=occ)
     async with database.session() as session:
-        await session.exec(update(occ).where(occ.c.id.in_(pick.scalar_subquery()), occ.c.status == "pending")
-                           .values(status="sending", claim_token=token, claimed_at=now,
+        await session.exec(update(occ).where(occ.c.id.in_(pick.scalar_subquery()),
+                                             occ.c.status == OccurrenceStatus.PENDING)
+                           .values(status=OccurrenceStatus.SENDING, claim_token=token, claimed_at=now,
                                    attempts=occ.c.attempts + 1,
                                    late=or_(occ.c.late, occ.c.due_at < now - LATE_AFTER)))
         rows = (await session.exec(select(ReviewOccurrence, Partnership)
@@ -133,7 +146,7 @@ async def claim_due(database: Database, now: datetime, *, limit: int = CLAIM_BAT
             return []
         already = set((await session.exec(select(ReviewOccurrence.partnership_id).where(
             col(ReviewOccurrence.partnership_id).in_([p.id for _, p in rows]),
-            ReviewOccurrence.status == "pending"))).all())
+            ReviewOccurrence.status == OccurrenceStatus.PENDING))).all())
         upcoming: list[dict[str, Any]] = []
         for row, partnership in rows:
             if partnership.id in already or row.schedule_version != partnership.schedule_version:
@@ -142,7 +155,7 @@ async def claim_due(database: Database, now: datetime, *, limit: int = CLAIM_BAT
             [after] = next_occurrences(Schedule.of(partnership), max(now, row.slot_at), 1)
             upcoming.append({"partnership_id": partnership.id, "schedule_version": partnership.schedule_version,
                              "slot_date": after.slot_date, "slot_at": after.utc, "due_at": after.utc,
-                             "status": "pending", "late": False, "snoozes": 0, "attempts": 0})
+                             "status": OccurrenceStatus.PENDING, "late": False, "snoozes": 0, "attempts": 0})
         if upcoming:
             insert = _insert(database)(occ).on_conflict_do_nothing(
                 index_elements=["partnership_id", "schedule_version", "slot_date"])
@@ -158,11 +171,11 @@ async def mark_stale_claims(database: Database, now: datetime) -> list[int]:
     cutoff = now - STALE_CLAIM_AFTER
     async with database.session() as session:
         ids = list((await session.exec(select(ReviewOccurrence.id).where(
-            ReviewOccurrence.status == "sending", col(ReviewOccurrence.claimed_at) < cutoff))).all())
+            ReviewOccurrence.status == OccurrenceStatus.SENDING, col(ReviewOccurrence.claimed_at) < cutoff))).all())
         if ids:
             await session.exec(update(ReviewOccurrence).where(
-                col(ReviewOccurrence.id).in_(ids), ReviewOccurrence.status == "sending")
-                .values(status="uncertain",
+                col(ReviewOccurrence.id).in_(ids), ReviewOccurrence.status == OccurrenceStatus.SENDING)
+                .values(status=OccurrenceStatus.UNCERTAIN,
                         last_error="claimed but never confirmed (the bot stopped mid-send): not resent")
                 .execution_options(synchronize_session=False))
         await session.commit()
@@ -178,7 +191,7 @@ async def record_outcomes(database: Database, claimed: Sequence[Claimed], outcom
     report = DispatchReport()
     occ = ReviewOccurrence.__table__  # type: ignore[attr-defined]
     mark = (update(occ).where(occ.c.id == bindparam("oid"), occ.c.claim_token == bindparam("tok"),
-                              or_(occ.c.status == "sending", occ.c.status == "uncertain"))
+                              or_(occ.c.status == OccurrenceStatus.SENDING, occ.c.status == OccurrenceStatus.UNCERTAIN))
             .values(status=bindparam("new_status"), sent_at=bindparam("new_sent_at"),
                     message_id=bindparam("new_message_id"), due_at=bindparam("new_due_at"),
                     last_error=bindparam("new_error")))
@@ -187,36 +200,38 @@ async def record_outcomes(database: Database, claimed: Sequence[Claimed], outcom
     migrated: dict[int, int] = {}
     attempts: dict[int, int] = {}
     async with database.session() as session:
-        retry_ids = [c.occurrence_id for c, o in zip(claimed, outcomes, strict=True) if o.kind in ("retry",
-                                                                                                      "migrated")]
+        retry_ids = [c.occurrence_id for c, o in zip(claimed, outcomes, strict=True) if o.kind in (SendOutcome.RETRY,
+                                                                                                      SendOutcome.MIGRATED)]
         if retry_ids:
             attempts = dict((await session.exec(select(ReviewOccurrence.id, ReviewOccurrence.attempts).where(
                 col(ReviewOccurrence.id).in_(retry_ids)))).all())  # type: ignore[arg-type]
         for item, outcome in zip(claimed, outcomes, strict=True):
+            # sent, failed and uncertain sends leave the occurrence in the status of the same name
             status, due, error = outcome.kind, item.due_at, (outcome.reason or None)
-            if outcome.kind == "sent":
+            if outcome.kind == SendOutcome.SENT:
                 report.sent += 1
                 report.late += item.late
-            elif outcome.kind in ("retry", "migrated"):
+            elif outcome.kind in (SendOutcome.RETRY, SendOutcome.MIGRATED):
                 if attempts.get(item.occurrence_id, 0) >= MAX_SEND_ATTEMPTS:
-                    status, error = "failed", f"gave up after {MAX_SEND_ATTEMPTS} attempts: {outcome.reason}"
+                    status = OccurrenceStatus.FAILED
+                    error = f"gave up after {MAX_SEND_ATTEMPTS} attempts: {outcome.reason}"
                     report.failed += 1
                 else:
-                    status, due = "pending", outcome.retry_at or now
+                    status, due = OccurrenceStatus.PENDING, outcome.retry_at or now
                     report.retried += 1
-                if outcome.kind == "migrated" and outcome.new_chat_id is not None:
+                if outcome.kind == SendOutcome.MIGRATED and outcome.new_chat_id is not None:
                     migrated[item.partnership_id] = outcome.new_chat_id
-            elif outcome.kind == "blocked":
-                status = "failed"
+            elif outcome.kind == SendOutcome.BLOCKED:
+                status = OccurrenceStatus.FAILED
                 blocked[item.partnership_id] = outcome.reason or "Telegram refused the message"
                 report.failed += 1
-            elif outcome.kind == "failed":
+            elif outcome.kind == SendOutcome.FAILED:
                 report.failed += 1
             else:
-                status = "uncertain"
+                status = OccurrenceStatus.UNCERTAIN
                 report.uncertain += 1
             params.append({"oid": item.occurrence_id, "tok": item.token, "new_status": status,
-                           "new_sent_at": now if status == "sent" else None,
+                           "new_sent_at": now if status == OccurrenceStatus.SENT else None,
                            "new_message_id": outcome.message_id, "new_due_at": due,
                            "new_error": error[:MAX_REASON] if error else None})
         if params:
@@ -227,8 +242,9 @@ async def record_outcomes(database: Database, claimed: Sequence[Claimed], outcom
                                .execution_options(synchronize_session=False))
         for partnership_id, reason in blocked.items():
             await session.exec(update(Partnership).where(col(Partnership.id) == partnership_id,
-                                                         Partnership.status == "active")
-                               .values(status="paused", paused_reason=reason[:MAX_REASON], updated_at=now)
+                                                         Partnership.status == PartnershipStatus.ACTIVE)
+                               .values(status=PartnershipStatus.PAUSED, paused_reason=reason[:MAX_REASON],
+                                       updated_at=now)
                                .execution_options(synchronize_session=False))
             await cancel_pending(session, partnership_id)
             report.paused.append(partnership_id)
@@ -248,7 +264,7 @@ async def _send_all(claimed: Sequence[Claimed], send: Sender, concurrency: int) 
                 return await send(item)
             except Exception as exc:  # a bug or an unknown failure: it may have gone out, so never resend
                 log.exception("Unexpected error sending review nudge %s", item.occurrence_id)
-                return Outcome("uncertain", reason=f"unexpected error: {type(exc).__name__}")
+                return Outcome(SendOutcome.UNCERTAIN, reason=f"unexpected error: {type(exc).__name__}")
 
     return list(await asyncio.gather(*(one(item) for item in claimed)))
 
@@ -294,8 +310,9 @@ async def due_at(database: Database, at: datetime) -> list[DuePreview]:
     async with database.session() as session:
         rows = (await session.exec(select(ReviewOccurrence, Partnership)
                                    .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
-                                   .where(ReviewOccurrence.status == "pending", col(ReviewOccurrence.due_at) <= at,
-                                          Partnership.status == "active")
+                                   .where(ReviewOccurrence.status == OccurrenceStatus.PENDING,
+                                          col(ReviewOccurrence.due_at) <= at,
+                                          Partnership.status == PartnershipStatus.ACTIVE)
                                    .order_by(col(ReviewOccurrence.due_at), col(ReviewOccurrence.id)))).all()
     return [DuePreview(p.id or 0, p.name, p.chat_id, o.id or 0, o.due_at, o.due_at.astimezone(ZoneInfo(p.timezone)),
                        o.late or o.due_at < at - LATE_AFTER) for o, p in rows]

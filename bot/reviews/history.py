@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from bot.reviews.checkins import MIN_GROUP, record_figures, threshold
 from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY
 from db.engine import Database
-from db.review_models import Partnership, ReviewOccurrence, ReviewRoundSummary
+from db.review_models import OccurrenceStatus, Partnership, ReviewOccurrence, ReviewRoundSummary
 
 
 # -- history, CSV -----------------------------------------------------------------------------------
@@ -48,7 +48,8 @@ async def history(database: Database, partnership_id: int, *, min_group: int = M
         zone = ZoneInfo(partnership.timezone)
         occurrences = (await session.exec(select(ReviewOccurrence).where(
             ReviewOccurrence.partnership_id == partnership_id,
-            col(ReviewOccurrence.status).not_in(("pending", "cancelled", "sending")))
+            col(ReviewOccurrence.status).not_in((OccurrenceStatus.PENDING, OccurrenceStatus.CANCELLED,
+                                                  OccurrenceStatus.SENDING)))
             .order_by(col(ReviewOccurrence.slot_at), col(ReviewOccurrence.id)))).all()
         records = {r.occurrence_id: r for r in (await session.exec(select(ReviewRoundSummary).where(
             ReviewRoundSummary.partnership_id == partnership_id))).all()}
@@ -57,9 +58,10 @@ async def history(database: Database, partnership_id: int, *, min_group: int = M
     for row in occurrences:
         record = records.get(row.id or 0)
         if record is None:
+            reached = row.status in (OccurrenceStatus.SENT, OccurrenceStatus.UNCERTAIN)
             rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone),
                                    row.status, row.late, row.snoozes, 0, {}, None, [], withheld=False,
-                                   open=row.closed_at is None and row.status in ("sent", "uncertain")))
+                                   open=row.closed_at is None and reached))
             continue
         averages, stage, comments = record_figures(record)
         withheld = record.respondents < needed or not averages

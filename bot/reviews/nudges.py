@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.reviews.errors import NotAllowed, NudgeClosed
 from bot.reviews.schedule import format_local
 from db.engine import Database
-from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence
+from db.review_models import OccurrenceStatus, Partnership, PartnershipStatus, ReviewAnswer, ReviewOccurrence
 
-LIVE_STATUSES = ("sent", "uncertain")  # occurrences that may have reached the chat: answerable
+#: Occurrences that may have reached the chat: answerable.
+LIVE_STATUSES = (OccurrenceStatus.SENT, OccurrenceStatus.UNCERTAIN)
 
 
 # -- snooze and skip --------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ async def snooze(database: Database, occurrence_id: int, *, chat_id: int, days: 
     async with database.session() as session:
         found = await live_occurrence(session, occurrence_id, chat_id)
         row, partnership = found.occurrence, found.partnership
-        if partnership.status != "active":
+        if partnership.status != PartnershipStatus.ACTIVE:
             raise NudgeClosed("This partnership's nudges are paused or stopped.")
         if row.status not in LIVE_STATUSES:
             raise NudgeClosed("This check-in has already been snoozed or skipped.")
@@ -49,12 +50,13 @@ async def snooze(database: Database, occurrence_id: int, *, chat_id: int, days: 
             raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
         new_due = now + timedelta(days=days)
         following = (await session.exec(select(ReviewOccurrence).where(
-            ReviewOccurrence.partnership_id == partnership.id, ReviewOccurrence.status == "pending"))).first()
+            ReviewOccurrence.partnership_id == partnership.id,
+            ReviewOccurrence.status == OccurrenceStatus.PENDING))).first()
         if following is not None and new_due >= following.due_at:
             nxt = format_local(following.due_at.astimezone(ZoneInfo(partnership.timezone)))
             raise NudgeClosed(f"The next check-in ({nxt}) comes before then: skip this one instead.")
-        row.status, row.due_at, row.snoozes, row.claim_token, row.closed_at = "pending", new_due, row.snoozes + 1, \
-            None, None
+        row.status, row.due_at, row.snoozes = OccurrenceStatus.PENDING, new_due, row.snoozes + 1
+        row.claim_token, row.closed_at = None, None
         session.add(row)
         await session.commit()
         return new_due.astimezone(ZoneInfo(partnership.timezone))
@@ -71,9 +73,10 @@ async def skip(database: Database, occurrence_id: int, *, chat_id: int, now: dat
             ReviewAnswer.occurrence_id == occurrence_id))).one()
         if started:
             raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
-        row.status, row.closed_at = "skipped", now
+        row.status, row.closed_at = OccurrenceStatus.SKIPPED, now
         session.add(row)
         following = (await session.exec(select(ReviewOccurrence).where(
-            ReviewOccurrence.partnership_id == partnership.id, ReviewOccurrence.status == "pending"))).first()
+            ReviewOccurrence.partnership_id == partnership.id,
+            ReviewOccurrence.status == OccurrenceStatus.PENDING))).first()
         await session.commit()
         return following.due_at.astimezone(ZoneInfo(partnership.timezone)) if following else None

@@ -15,7 +15,7 @@ from bot.reviews.errors import NotAllowed
 from bot.reviews.inputs import parse_name, parse_partners
 from bot.reviews.schedule import Occurrence, Schedule, next_occurrences
 from db.engine import Database
-from db.review_models import Partnership, ReviewOccurrence
+from db.review_models import OccurrenceStatus, Partnership, PartnershipStatus, ReviewOccurrence
 
 
 def is_group_chat(chat_id: int) -> bool:
@@ -86,7 +86,7 @@ async def _pending_due(session: AsyncSession, partnership_ids: Iterable[int]) ->
         return {}
     rows = (await session.exec(select(ReviewOccurrence.partnership_id, func.min(ReviewOccurrence.due_at))
                                .where(col(ReviewOccurrence.partnership_id).in_(ids),
-                                      ReviewOccurrence.status == "pending")
+                                      ReviewOccurrence.status == OccurrenceStatus.PENDING)
                                .group_by(col(ReviewOccurrence.partnership_id)))).all()
     return {pid: _aware(due) for pid, due in rows}
 
@@ -106,7 +106,7 @@ async def list_partnerships(database: Database, *, chat_id: int | None = None,
         if chat_id is not None:
             query = query.where(Partnership.chat_id == chat_id)
         if not include_stopped:
-            query = query.where(Partnership.status != "stopped")
+            query = query.where(Partnership.status != PartnershipStatus.STOPPED)
         partnerships = list((await session.exec(query)).all())
         ids = [p.id for p in partnerships if p.id is not None]
         due = await _pending_due(session, ids)
@@ -114,7 +114,8 @@ async def list_partnerships(database: Database, *, chat_id: int | None = None,
         if ids:
             rows = (await session.exec(select(ReviewOccurrence).where(
                 col(ReviewOccurrence.partnership_id).in_(ids),
-                col(ReviewOccurrence.status).in_(("failed", "uncertain"))).order_by(col(ReviewOccurrence.slot_at)))
+                col(ReviewOccurrence.status).in_((OccurrenceStatus.FAILED, OccurrenceStatus.UNCERTAIN)))
+                .order_by(col(ReviewOccurrence.slot_at)))
                     ).all()
             for row in rows:
                 problems.setdefault(row.partnership_id, []).append(
@@ -135,13 +136,14 @@ async def get_partnership(database: Database, partnership_id: int, *, chat_id: i
 
 async def cancel_pending(session: AsyncSession, partnership_id: int) -> None:
     await session.exec(update(ReviewOccurrence).where(
-        col(ReviewOccurrence.partnership_id) == partnership_id, col(ReviewOccurrence.status) == "pending")
-        .values(status="cancelled", claim_token=None).execution_options(synchronize_session=False))
+        col(ReviewOccurrence.partnership_id) == partnership_id,
+        col(ReviewOccurrence.status) == OccurrenceStatus.PENDING)
+        .values(status=OccurrenceStatus.CANCELLED, claim_token=None).execution_options(synchronize_session=False))
 
 
 async def _owned(session: AsyncSession, partnership_id: int, chat_id: int) -> Partnership:
     partnership = await session.get(Partnership, partnership_id)
-    if partnership is None or partnership.chat_id != chat_id or partnership.status == "stopped":
+    if partnership is None or partnership.chat_id != chat_id or partnership.status == PartnershipStatus.STOPPED:
         raise NotAllowed
     return partnership
 
@@ -194,7 +196,7 @@ async def change_schedule(database: Database, partnership_id: int, *, chat_id: i
         partnership.updated_at = now
         session.add(partnership)
         upcoming = next_occurrences(schedule, now, 1)[0]
-        if partnership.status == "active":
+        if partnership.status == PartnershipStatus.ACTIVE:
             upcoming = await _materialise_next(session, partnership, now)
         await session.commit()
         return partnership, upcoming

@@ -16,7 +16,8 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import END as FORM_END
 from bot.core.keyboards import short
 from bot.core.services import services
-from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, TRY_AGAIN, buttons, say, user_of
+from bot.core.storage import TRY_AGAIN
+from bot.mentoring.handlers.common import END, P_ACTIVE, P_EDIT, buttons, say, user_of
 from bot.mentoring.handlers.profile import profile_card, profile_markup
 from bot.mentoring.handlers.profile_form import start_profile
 from bot.mentoring.handlers.suggestions import show_mentee_home

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -44,7 +43,6 @@ SUGGEST = "mo"        # show suggestions again
 
 
 COMMENT_FOR = "m_comment"
-TRY_AGAIN = "Sorry, I couldn't do that just now. Please try again in a minute."
 T = TypeVar("T")
 
 
@@ -113,6 +111,4 @@ async def for_match(query: CallbackQuery, match_id: int | None, not_yours: str,
         return await call(match_id)
     except MentoringError as exc:
         await query.answer(str(exc), show_alert=True)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
     return None

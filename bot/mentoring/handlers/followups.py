@@ -15,13 +15,13 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import END as FORM_END
 from bot.core.forms.conversation import Form, answered_as_question
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.mentoring.cleaning import clean_story
 from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
 from bot.mentoring.handlers.common import (
     COMMENT_FOR,
     RATE,
     SKIP_COMMENT,
-    TRY_AGAIN,
     buttons,
     contact_line,
     edit,

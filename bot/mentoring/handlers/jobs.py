@@ -12,13 +12,13 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.services import services
+from bot.core.storage import job_guard
 from bot.mentoring.followups import CONNECTED, DIFFERENT, NOT_YET, claim_due_checkins, claim_due_reviews
 from bot.mentoring.handlers.common import ASK, CHECKIN, REVIEW, SUGGEST, buttons, notify
 from bot.mentoring.handlers.mentor_request import send_request
@@ -30,29 +30,23 @@ from knowledge.render import escape
 log = logging.getLogger(__name__)
 
 
+@job_guard("Waiting list check")
 async def tell_waiting(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Waiting mentees for whom a mentor has appeared are told, once."""
     svc = services(context)
-    try:
-        found = await claim_waiting_with_mentors(svc.database, svc.clock())
-    except SQLAlchemyError as exc:
-        log.warning("Waiting list check skipped: database unavailable (%s)", type(exc).__name__)
-        return
+    found = await claim_waiting_with_mentors(svc.database, svc.clock())
     for chat_id, suggestions in found:
         await notify(context, chat_id, suggestions_text(
             suggestions, "🎉 Good news: a mentor who could help you is now available."),
             suggestions_markup(suggestions))
 
 
+@job_guard("Mentoring deliveries")
 async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: requests held for mentors who just linked, admins' proposals, and the waiting list."""
     svc = services(context)
-    try:
-        held = await claim_unsent_requests(svc.database, svc.clock())
-        proposals = await claim_undelivered_proposals(svc.database, svc.clock())
-    except SQLAlchemyError as exc:
-        log.warning("Mentoring deliveries skipped: database unavailable (%s)", type(exc).__name__)
-        return
+    held = await claim_unsent_requests(svc.database, svc.clock())
+    proposals = await claim_undelivered_proposals(svc.database, svc.clock())
     for parties in held:
         await send_request(context, parties)
     for parties, suggestion in proposals:
@@ -63,15 +57,12 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     await tell_waiting(context)
 
 
+@job_guard("Mentor request timeouts")
 async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: requests unanswered in MENTOR_REQUEST_TIMEOUT_HOURS are withdrawn; the mentee gets the next one."""
     svc = services(context)
-    try:
-        expired = await claim_timeouts(svc.database, svc.clock(),
-                                             timedelta(hours=svc.settings.mentor_request_timeout_hours))
-    except SQLAlchemyError as exc:
-        log.warning("Mentor request timeouts skipped: database unavailable (%s)", type(exc).__name__)
-        return
+    expired = await claim_timeouts(svc.database, svc.clock(),
+                                         timedelta(hours=svc.settings.mentor_request_timeout_hours))
     for parties in expired:
         if parties.mentor.telegram_id is not None and parties.match.mentor_message_id is not None:
             with contextlib.suppress(BadRequest, Forbidden):
@@ -85,15 +76,12 @@ async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "That's no reflection on you. Here is who else could help:"))
 
 
+@job_guard("Mentoring follow-ups")
 async def send_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: "Have you connected?" at 14 days and "Continue or close?" at 90 days, each sent once."""
     svc = services(context)
-    try:
-        checkins = await claim_due_checkins(svc.database, svc.clock())
-        reviews = await claim_due_reviews(svc.database, svc.clock())
-    except SQLAlchemyError as exc:
-        log.warning("Mentoring follow-ups skipped: database unavailable (%s)", type(exc).__name__)
-        return
+    checkins = await claim_due_checkins(svc.database, svc.clock())
+    reviews = await claim_due_reviews(svc.database, svc.clock())
     for parties in checkins:
         match_id = parties.match.id
         await notify(context, parties.mentee.telegram_id,

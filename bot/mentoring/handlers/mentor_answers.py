@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot.core import callbacks as cb
 from bot.core.services import services
+from bot.core.storage import storage_guard
 from bot.mentoring import requests as request_rules
 from bot.mentoring.handlers.common import (
     ACCEPT,
@@ -38,6 +39,7 @@ from knowledge.render import escape
 log = logging.getLogger(__name__)
 
 
+@storage_guard
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentor's Accept / Decline / Pause me; only the asked mentor can answer."""
     query = update.callback_query

@@ -18,13 +18,13 @@ from bot.core.forms.conversation import END as FORM_END
 from bot.core.forms.conversation import Form
 from bot.core.forms.typed import parse_yes_no
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.mentoring.handlers.common import (
     P_ACTIVE,
     P_DELETE,
     P_DELETE_YES,
     P_EDIT,
     P_KEEP,
-    TRY_AGAIN,
     area,
     buttons,
     chip,

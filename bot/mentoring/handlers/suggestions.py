@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.mentoring.followups import DIFFERENT
 from bot.mentoring.handlers.common import (
     ASK,
@@ -24,7 +25,6 @@ from bot.mentoring.handlers.common import (
     END,
     P_ACTIVE,
     SUGGEST,
-    TRY_AGAIN,
     buttons,
     contact_line,
     edit,
@@ -91,6 +91,7 @@ async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
                       buttons([[("⏸ Stop looking", cb.make(P_ACTIVE, MENTEE, 0))]]))
 
 
+@storage_guard
 async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A mentee taps "Ask <name>": the rules re-check everything, then the mentor gets the request."""
     query = update.callback_query
@@ -106,9 +107,6 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except MentoringError as exc:
         await query.answer(str(exc), show_alert=True)
         return
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
     await query.answer()
     await edit(update, f"You chose <b>{escape(parties.mentor_name)}</b>.")
     hours = svc.settings.mentor_request_timeout_hours
@@ -120,6 +118,7 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                   buttons([[("Cancel request", cb.make(CANCEL, parties.match.id))]]))
 
 
+@storage_guard
 async def on_cancel_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram.ext import Application, ContextTypes
 
 from bot.core.services import services
+from bot.core.storage import job_guard
 from bot.questions.retention import forget_old_identities
 from bot.questions.usage import QuestionTally
 
 log = logging.getLogger(__name__)
 
 
+@job_guard("Retention job")
 async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: logged questions lose the asker's identity after 30 days (see /privacy)."""
     svc = services(context)
-    try:
-        count = await forget_old_identities(svc.database, svc.clock())
-    except SQLAlchemyError as exc:
-        log.warning("Retention job skipped: database unavailable (%s)", type(exc).__name__)
-        return
+    count = await forget_old_identities(svc.database, svc.clock())
     if count:
         log.info("Retention: %d old question(s) made anonymous", count)
 

@@ -22,6 +22,7 @@ from bot.core.forms.conversation import END, Form, answered_as_question, drop_bu
 from bot.core.forms.typed import Option, choose, parse_number
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.reviews.checkins import Progress, finish_answering, progress_of, record_score, start_answering
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.handlers.common import (
@@ -30,7 +31,6 @@ from bot.reviews.handlers.common import (
     NOTHING,
     NUDGE,
     RESUME,
-    TRY_AGAIN,
     alert,
     button,
     is_admin,

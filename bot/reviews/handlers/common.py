@@ -31,7 +31,6 @@ DISPATCH_JOB = "review-dispatch"
 MAX_LISTED = 30
 COMMON_TIMES = ("08:00", "09:00", "10:00", "12:00", "14:00", "16:00")
 
-TRY_AGAIN = "Sorry, I couldn't do that just now. Please try again in a minute."
 ADMINS_ONLY = "Only this group's admins can set up or change review check-ins."
 NOT_HERE = "That button isn't for this chat, or the partnership no longer exists."
 

@@ -15,8 +15,9 @@ from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.reviews.checkins import MIN_GROUP, unfinished_checkins
-from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, RESUME, TRY_AGAIN, alert, button, markup, score
+from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, RESUME, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
 from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS

@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes
 
 from bot.core.services import SCHEDULED_ONLY_TO_KEY, services
+from bot.core.storage import job_guard
 from bot.reviews.checkins import close_expired_checkins
-from bot.reviews.dispatch import Claimed, Outcome, Sender, dispatch_due
+from bot.reviews.dispatch import Claimed, Outcome, Sender, SendOutcome, dispatch_due
 from bot.reviews.handlers.common import NUDGE, button, markup
 from bot.reviews.handlers.summaries import post_summary
 from bot.reviews.partnerships import is_group_chat
@@ -68,25 +68,27 @@ def make_sender(bot: Any, now: datetime) -> Sender:
                 warnings.simplefilter("ignore")
                 raw = exc.retry_after
             wait = raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
-            return Outcome("retry", retry_at=now + timedelta(seconds=float(wait) + 1), reason="Telegram: too many "
-                                                                                              "requests")
+            return Outcome(SendOutcome.RETRY, retry_at=now + timedelta(seconds=float(wait) + 1),
+                           reason="Telegram: too many requests")
         except ChatMigrated as exc:
-            return Outcome("migrated", new_chat_id=exc.new_chat_id, reason="the group became a supergroup")
+            return Outcome(SendOutcome.MIGRATED, new_chat_id=exc.new_chat_id, reason="the group became a supergroup")
         except Forbidden as exc:
-            return Outcome("blocked", reason=f"Telegram refused: {exc.message}"[:200])
+            return Outcome(SendOutcome.BLOCKED, reason=f"Telegram refused: {exc.message}"[:200])
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                return Outcome("blocked", reason="Telegram refused: chat not found")
-            return Outcome("failed", reason=f"Telegram refused: {exc.message}"[:200])
+                return Outcome(SendOutcome.BLOCKED, reason="Telegram refused: chat not found")
+            return Outcome(SendOutcome.FAILED, reason=f"Telegram refused: {exc.message}"[:200])
         except TimedOut as exc:
             if _never_connected(exc):
-                return Outcome("retry", retry_at=now + timedelta(minutes=1), reason="could not reach Telegram")
-            return Outcome("uncertain", reason="Telegram did not answer in time (the nudge may have arrived)")
+                return Outcome(SendOutcome.RETRY, retry_at=now + timedelta(minutes=1),
+                               reason="could not reach Telegram")
+            return Outcome(SendOutcome.UNCERTAIN, reason="Telegram did not answer in time (the nudge may have arrived)")
         except NetworkError as exc:
             if _never_connected(exc):
-                return Outcome("retry", retry_at=now + timedelta(minutes=1), reason="could not reach Telegram")
-            return Outcome("uncertain", reason=f"network error after sending: {exc.message}"[:200])
-        return Outcome("sent", message_id=message.message_id)
+                return Outcome(SendOutcome.RETRY, retry_at=now + timedelta(minutes=1),
+                               reason="could not reach Telegram")
+            return Outcome(SendOutcome.UNCERTAIN, reason=f"network error after sending: {exc.message}"[:200])
+        return Outcome(SendOutcome.SENT, message_id=message.message_id)
 
     return send
 
@@ -96,17 +98,14 @@ def _only_local_chat(application: Application) -> list[int] | None:  # type: ign
     return application.bot_data.get(SCHEDULED_ONLY_TO_KEY)
 
 
+@job_guard("Review nudges")
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every minute: claim, send and mark due nudges; then close 48-hour-old check-ins with a summary."""
     svc = services(context)
     now = svc.clock()
-    try:
-        report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
-                                            only_chat_ids=_only_local_chat(context.application))
-        summaries = await close_expired_checkins(svc.database, now, svc.settings.review_min_group)
-    except SQLAlchemyError as exc:
-        log.warning("Review nudges skipped this minute: database unavailable (%s)", type(exc).__name__)
-        return
+    report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
+                                only_chat_ids=_only_local_chat(context.application))
+    summaries = await close_expired_checkins(svc.database, now, svc.settings.review_min_group)
     if report.claimed:
         log.info("Review nudges: %d claimed, %d sent (%d late), %d to retry, %d failed, %d uncertain",
                  report.claimed, report.sent, report.late, report.retried, report.failed, report.uncertain)

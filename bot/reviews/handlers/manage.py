@@ -12,6 +12,7 @@ from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.reviews.errors import NotAllowed
 from bot.reviews.handlers.common import (
     ADMINS_ONLY,
@@ -19,7 +20,6 @@ from bot.reviews.handlers.common import (
     MANAGE,
     MAX_LISTED,
     NOT_HERE,
-    TRY_AGAIN,
     alert,
     button,
     drop_buttons,

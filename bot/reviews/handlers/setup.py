@@ -21,8 +21,9 @@ from bot.core.forms.questions import reads_as_question
 from bot.core.forms.typed import parse_yes_no
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import TRY_AGAIN
 from bot.reviews.errors import NotAllowed, ReviewInputError
-from bot.reviews.handlers.common import ADMINS_ONLY, CHANGE, NOT_HERE, SETUP, TRY_AGAIN, alert, button, is_admin, markup
+from bot.reviews.handlers.common import ADMINS_ONLY, CHANGE, NOT_HERE, SETUP, alert, button, is_admin, markup
 from bot.reviews.handlers.drafts import (
     BUTTON_STEPS,
     MODES,
