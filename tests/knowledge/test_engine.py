@@ -15,11 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.ask import answer_lines, outcome_json, outcome_text
-from knowledge.engine import Match, Matcher, Outcome
+from knowledge.engine import BROAD_TERMS, Match, Matcher, Outcome
 from knowledge.loader import KnowledgeBase, Theme, load_knowledge_base
 from knowledge.normalise import MAX_INPUT_CHARS, SPECIFIC_MARK, clean, stem, terms
 from knowledge.pointers import RealHelp
 from knowledge.schema import Entry
+from knowledge.scope import outside_subject
+from knowledge.smalltalk import small_talk
 
 
 def entry(entry_id: str, question: str, alternates: list[str], answer: str, keywords: list[str] | None = None
@@ -271,7 +273,7 @@ def test_search_never_raises_and_scores_stay_in_range(text: str) -> None:
     """``ask`` keeps a last guard against any exception, so test the unguarded search it relies on: any
     exception here fails the test instead of being swallowed."""
     matcher = _shared_matcher()
-    outcome = matcher.decide(matcher.search(text, limit=4))
+    outcome = _unguarded(matcher, text)
     assert outcome == matcher.ask(text)
     assert isinstance(outcome, Outcome)
     assert outcome.kind in ("answer", "suggest", "decline", "smalltalk")
@@ -286,9 +288,21 @@ def test_search_never_raises_and_scores_stay_in_range(text: str) -> None:
                                  "\u200f", "co-op", "organisation's", "’", "-", "--", "1+1=3"]), max_size=30))
 def test_search_never_raises_on_word_salad(parts: list[str]) -> None:
     matcher = _shared_matcher()
-    outcome = matcher.decide(matcher.search(" ".join(parts), limit=4))
+    outcome = _unguarded(matcher, " ".join(parts))
     assert outcome == matcher.ask(" ".join(parts))
     assert 0.0 <= outcome.score <= 100.0
+
+
+def _unguarded(matcher: Matcher, text: str) -> Outcome:
+    """What ``ask`` decides, computed without its last guard: small talk first, then search and decide."""
+    talk = small_talk(text)
+    if talk is not None:
+        return Outcome("smalltalk", None, (), talk)
+    ranked = matcher.search(text, limit=4)
+    subject = outside_subject(text, ranked[0].entry if ranked else None)
+    if subject is not None:
+        return Outcome("decline", ranked[0] if ranked else None, (), outside=subject)
+    return matcher.decide(ranked, broad=len(matcher._content_terms(text)) <= BROAD_TERMS)
 
 
 _MATCHER: list[Matcher] = []
