@@ -136,6 +136,12 @@ async def test_every_feature_says_try_again_and_every_job_skips_while_the_databa
             bot.fake.say(who, command)
             reply = await bot.fake.reply_with(who["id"], "try again in a minute", after=mark)
             assert reply.text == TRY_AGAIN, command
+        # Buttons that arrive days after a match (the follow-ups, ending it) get an alert too.
+        for data in ("mf:1:yes", "mv:1:1", "me:1"):
+            mark = bot.fake.mark()
+            bot.fake.api.press(person, person["id"], 1, data)
+            alert = await bot.fake.answered("try again in a minute", after=mark)
+            assert alert["text"] == TRY_AGAIN and alert.get("show_alert"), data
         caplog.clear()
         for name in ("mentor-timeouts", "mentor-followups", "mentor-deliveries", "review-dispatch", "panel-timeouts",
                      "retention"):

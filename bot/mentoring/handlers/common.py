@@ -104,7 +104,8 @@ def contact_line(person: Any, name: str) -> str:
 async def for_match(query: CallbackQuery, match_id: int | None, not_yours: str,
                      call: Callable[[int], Awaitable[T]]) -> T | None:
     """Run a rule on the match a button names. The rule checks on the server that the match belongs to
-    the person pressing; when it does not, or the database is down, the person is told and None returned."""
+    the person pressing; when it does not, the person is told and None returned. A database failure is
+    left to the handler's storage guard, which tells the person to try again."""
     try:
         if match_id is None:
             raise MentoringError(not_yours)

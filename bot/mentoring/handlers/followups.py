@@ -15,7 +15,7 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import END as FORM_END
 from bot.core.forms.conversation import Form, answered_as_question
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.mentoring.cleaning import clean_story
 from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
 from bot.mentoring.handlers.common import (
@@ -37,6 +37,7 @@ from knowledge.render import escape
 COMMENT = 0
 
 
+@storage_guard
 async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentee's answer to "Have you connected?" (also "I need a different buddy" from /mentor)."""
     query = update.callback_query
@@ -68,6 +69,7 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await tell_waiting(context)
 
 
+@storage_guard
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The mentee's answer to "Continue or close?", then a 1-5 rating."""
     query = update.callback_query
@@ -167,6 +169,7 @@ async def _forget_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         context.user_data.pop(COMMENT_FOR, None)
 
 
+@storage_guard
 async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
