@@ -2,13 +2,15 @@
 
 `partnerbot web` runs as a separate process over a temporary copy of the knowledge base (the repository's
 files are never written). The browser signs in with the one-time link, opens every page (saving a screenshot
-of each under docs/console/), adds an entry through the form and finds it with "what would the bot answer".
+of each; under docs/console/ when CONSOLE_SCREENSHOTS=docs/console), adds an entry through the form and finds it
+with "what would the bot answer".
 `bash .ci/run` installs Chromium from Debian's packages when it is missing; without it this test is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +24,8 @@ from tests.console.console_support import START, copy_knowledge, seed_demo
 from tests.process_support import clean_env, free_port, partnerbot_command, read_line, stop_process
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+# Screenshots go to a temporary folder; CONSOLE_SCREENSHOTS=docs/console refreshes the ones the README links to.
+SHOTS_ENV = "CONSOLE_SCREENSHOTS"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1200,1400")
@@ -43,25 +46,47 @@ def _browser():  # type: ignore[no-untyped-def]
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
 
 
-def _drive(base: str, link: str) -> list[str]:
+def _wait_until_serving(url: str, attempts: int = 120) -> None:
+    """Ask the console over plain HTTP until it answers, so the browser's first page is not a race with startup.
+
+    Signed out, every page answers 401 with the sign-in page; each attempt blocks on the socket (up to 5 s),
+    so the loop is bounded without sleeping."""
+    import urllib.error
+    import urllib.request
+
+    for _ in range(attempts):
+        try:
+            urllib.request.urlopen(url, timeout=5)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401 and "Please sign in" in exc.read().decode():
+                return
+        except OSError:
+            continue
+    raise AssertionError(f"the console never answered at {url}")
+
+
+def _drive(base: str, link: str, shots: Path) -> list[str]:
     """Everything the browser does; returns the screenshots written."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots.mkdir(parents=True, exist_ok=True)
     written = []
     driver = _browser()
     wait = WebDriverWait(driver, 20)
     try:
         driver.get(base + "/questions")
-        assert "Please sign in" in driver.page_source and "minibus" not in driver.page_source
+        # Wait for the page rather than read it at once: a loaded machine has been seen to hand back an empty
+        # document for the first navigation of a new browser.
+        wait.until(lambda d: "Please sign in" in d.page_source)
+        assert "minibus" not in driver.page_source
 
         driver.get(link)
         driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button").click()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "ul.cards")))
         assert driver.current_url == base + "/"
-        driver.save_screenshot(str(SHOTS / "home.png"))
+        driver.save_screenshot(str(shots / "home.png"))
         written.append("home.png")
         hrefs = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "ul.cards a")]
         assert [h.removeprefix(base) for h in hrefs] == [href for href, _ in PAGES]
@@ -70,7 +95,7 @@ def _drive(base: str, link: str) -> list[str]:
             wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
             assert "Sorry" not in driver.find_element(By.TAG_NAME, "h1").text, href
             name = href.strip("/").replace("/", "-") + ".png"
-            driver.save_screenshot(str(SHOTS / name))
+            driver.save_screenshot(str(shots / name))
             written.append(name)
 
         # From a gap to a new entry, then ask the bot.
@@ -91,7 +116,7 @@ def _drive(base: str, link: str) -> list[str]:
             "if one group leaves. Check that every driver is covered by the insurance.")
         driver.find_element(By.ID, "source").send_keys("PartnerBot")
         driver.find_element(By.ID, "related").send_keys("bot-what-can-you-do")
-        driver.save_screenshot(str(SHOTS / "entry-new.png"))
+        driver.save_screenshot(str(shots / "entry-new.png"))
         written.append("entry-new.png")
         driver.find_element(By.CSS_SELECTOR, "form.entry button[type=submit]").click()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.ok")))
@@ -104,12 +129,12 @@ def _drive(base: str, link: str) -> list[str]:
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "section.result")))
         result = driver.find_element(By.CSS_SELECTOR, "section.result").text
         assert "answers with" in result and "sharing-a-minibus" in result, result
-        driver.save_screenshot(str(SHOTS / "ask-new-entry.png"))
+        driver.save_screenshot(str(shots / "ask-new-entry.png"))
         written.append("ask-new-entry.png")
 
         driver.set_window_size(412, 915)  # a phone
         driver.get(base + "/mentors")
-        driver.save_screenshot(str(SHOTS / "mentors-phone.png"))
+        driver.save_screenshot(str(shots / "mentors-phone.png"))
         written.append("mentors-phone.png")
         width = driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= 412 + 1, f"the mentors page scrolls sideways on a phone ({width}px)"
@@ -135,9 +160,11 @@ async def test_an_admin_signs_in_opens_every_page_and_adds_an_entry(tmp_path: Pa
     try:
         link = (await read_line(process)).strip()
         assert link.startswith(f"http://127.0.0.1:{port}/signin?t=")
-        written = await asyncio.to_thread(_drive, f"http://127.0.0.1:{port}", link)
+        await asyncio.to_thread(_wait_until_serving, f"http://127.0.0.1:{port}/questions")
+        shots = Path(os.environ.get(SHOTS_ENV) or tmp_path / "shots")
+        written = await asyncio.to_thread(_drive, f"http://127.0.0.1:{port}", link, shots)
     finally:
         stop_process(process)
-    assert len(written) == len(PAGES) + 4 and all((SHOTS / name).stat().st_size > 5000 for name in written)
+    assert len(written) == len(PAGES) + 4 and all((shots / name).stat().st_size > 5000 for name in written)
     assert "- id: sharing-a-minibus" in (kb_dir / "themes" / "getting-started.yaml").read_text(encoding="utf-8")
     assert {path.name: path.read_bytes() for path in repo_themes.glob("*.yaml")} == repo_before
