@@ -128,7 +128,18 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session with no transaction of its own: for reads, and for code that commits by itself."""
         async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: everything done with the session is committed together when the block ends, or
+        rolled back together when it raises (a domain error included), so one tap is one transaction.
+
+        Rules take this session as ``session=`` and never commit themselves; they may ``flush()`` to get ids.
+        Keep network calls (replies to Telegram) outside the block: a transaction holds SQLite's write lock."""
+        async with self._sessions() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

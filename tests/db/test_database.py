@@ -70,3 +70,17 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database: Database) -
     async with database.engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() >= 1000
+
+
+async def test_a_transaction_keeps_all_of_one_action_or_none_of_it(database: Database) -> None:
+    """One tap is one unit of work: when a rule fails half-way, nothing it wrote before the failure stays."""
+    when = datetime(2027, 1, 1, tzinfo=UTC)
+    with pytest.raises(LookupError):
+        async with database.transaction() as session:
+            session.add(QuestionLog(text="first half", outcome="decline", asked_at=when))
+            await session.flush()  # written inside the transaction, as a rule does to get an id
+            raise LookupError("the second half of the action was refused")
+    async with database.transaction() as session:
+        session.add(QuestionLog(text="whole", outcome="decline", asked_at=when))
+    async with database.session() as session:
+        assert [row.text for row in (await session.exec(select(QuestionLog))).all()] == ["whole"]
