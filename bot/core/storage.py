@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
@@ -36,19 +36,34 @@ async def tell_try_again(update: Update, context: ContextTypes.DEFAULT_TYPE, tex
         await send_html(context, update.effective_chat.id, text)
 
 
-def storage_guard(handler: Handler[R]) -> Handler[R | None]:
-    """Wrap a handler: when the database fails, the person is told to try again in a minute."""
+@overload
+def storage_guard(handler: Handler[R], /) -> Handler[R | None]: ...
 
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R | None:
-        try:
-            return await handler(update, context)
-        except SQLAlchemyError as exc:
-            log.warning("%s: database unavailable (%s)", handler.__qualname__, type(exc).__name__)
-            await tell_try_again(update, context)
-            return None
 
-    return guarded
+@overload
+def storage_guard(*, returning: Any, text: str = TRY_AGAIN) -> Callable[[Handler[R]], Handler[R | Any]]: ...
+
+
+def storage_guard(handler: Handler[R] | None = None, /, *, returning: Any = None,
+                  text: str = TRY_AGAIN) -> Any:
+    """Wrap a handler: when the database fails, the person is told ``text`` (try again in a minute).
+
+    ``@storage_guard`` returns None after telling them; ``@storage_guard(returning=END)`` returns the given
+    value instead, so a ConversationHandler step can end the conversation (or stay in its state) cleanly."""
+
+    def wrap(inner: Handler[R]) -> Handler[R | Any]:
+        @functools.wraps(inner)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R | Any:
+            try:
+                return await inner(update, context)
+            except SQLAlchemyError as exc:
+                log.warning("%s: database unavailable (%s)", inner.__qualname__, type(exc).__name__)
+                await tell_try_again(update, context, text)
+                return returning
+
+        return guarded
+
+    return wrap if handler is None else wrap(handler)
 
 
 def job_guard(what: str) -> Callable[[Job], Job]:
