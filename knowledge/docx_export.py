@@ -12,9 +12,6 @@ import io
 import re
 from pathlib import Path
 
-from docx import Document
-from docx.shared import Pt
-
 _INLINE = re.compile(r"(\*\*[^*]+\*\*|(?<!\w)_[^_]+_(?!\w)|\*[^*\s][^*]*\*)")
 _NUMBERED = re.compile(r"^\d+[.)]\s+")
 _RULE = re.compile(r"^\s*(-{3,}|\*{3,}|_{3,})\s*$")
@@ -40,6 +37,11 @@ def _cells(line: str) -> list[str]:
 
 def markdown_to_docx(markdown: str, title: str | None = None) -> bytes:
     """A Word document (bytes) with the content of ``markdown``."""
+    # python-docx costs 22 MB of memory and 0.3 s to import; the bot makes a document only when someone asks for
+    # a template, so it is imported here rather than with the bot.
+    from docx import Document
+    from docx.shared import Pt
+
     document = Document()
     document.styles["Normal"].font.size = Pt(11)
     if title:

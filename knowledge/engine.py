@@ -38,11 +38,12 @@ import heapq
 import logging
 import math
 import re
+import sys
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Literal
 
-import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Indel
@@ -66,6 +67,29 @@ from knowledge.scope import outside_subject
 from knowledge.segments import segments
 from knowledge.smalltalk import Talk, small_talk
 from knowledge.sources import human_source
+
+
+def _import_bm25s() -> ModuleType:
+    """bm25s, imported without scipy.sparse.
+
+    bm25s imports scipy.sparse whenever it is installed (scipy is, for mentor matching), but uses it only for its
+    optional "scipy" backend that builds the score matrix; its "numpy" backend builds the same matrix (the scores
+    are equal, see tests/knowledge/test_engine.py). scipy.sparse costs the running bot 43 MB of memory and
+    0.5 s at every start, so it is hidden while bm25s is imported, and the index asks for the numpy backend.
+    When something else has already imported scipy.sparse there is nothing to save and nothing is hidden.
+    """
+    hide = "scipy.sparse" not in sys.modules
+    if hide:
+        sys.modules["scipy.sparse"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` fail
+    try:
+        import bm25s
+    finally:
+        if hide and sys.modules.get("scipy.sparse", 0) is None:
+            del sys.modules["scipy.sparse"]
+    return bm25s
+
+
+bm25s = _import_bm25s()
 
 # bm25s sets its own logger to DEBUG when imported, so every index build would be printed whatever LOG_LEVEL
 # says; hand the level back to the application's logging settings.
@@ -394,7 +418,7 @@ class Matcher:
             doc.extend(indexed.answer_terms)
             docs.append(doc)
         self._vocab = frozenset(term for doc in docs for term in doc)
-        self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B, csc_backend="numpy")
         if docs:
             self._bm25.index(docs, show_progress=False)
         self._by_prefix: dict[str, list[str]] = defaultdict(list)

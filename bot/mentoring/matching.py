@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from scipy.optimize import linear_sum_assignment
 
 from bot.mentoring.lists import ORG_TYPES, STAGES, TOPICS
 from bot.mentoring.scoring import (
@@ -152,6 +151,9 @@ def assign_cohort(mentees: Sequence[MatchProfile], mentors: Sequence[MatchProfil
     sub_ok = compatible[np.ix_(rows, slot_mentor)]
     big = 100.0 * (min(len(rows), len(slot_mentor)) + 1)
     weights = np.where(sub_ok, big + scores[np.ix_(rows, slot_mentor)], 0.0)
+    # scipy.optimize costs 65 MB of memory on import; only an admin's whole-cohort match uses it.
+    from scipy.optimize import linear_sum_assignment
+
     row_ind, col_ind = linear_sum_assignment(weights, maximize=True)
     pairs = [(int(rows[r]), int(slot_mentor[c])) for r, c in zip(row_ind, col_ind, strict=True) if sub_ok[r, c]]
     return cohort_result(mentees, mentors, pairs)

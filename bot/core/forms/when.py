@@ -13,8 +13,6 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import dateparser
-
 _TIME_24 = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
 _TIME_12 = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -45,6 +43,9 @@ def parse_date(text: str, *, today: date) -> date:
         day, month = (int(part) for part in re.split(r"[/.-]", value))
         return _next_day_month(day, month, today, text)
     settings: dict[str, Any] = {**_SETTINGS, "RELATIVE_BASE": datetime.combine(today, time(12))}
+    # dateparser costs 16 MB and its language data; only a form's date question reaches this line.
+    import dateparser
+
     parsed = dateparser.parse(value, languages=["en"], settings=settings)
     if parsed is None:
         raise NotUnderstood(f"“{text[:40]}” is not a date I understand: type it like 1/3/2027, 1 March or "

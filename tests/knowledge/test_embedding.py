@@ -1,0 +1,123 @@
+"""The embedding model as the bot runs it: rewritten for int8 kernels, cached on disk, and never a reason to stop.
+
+The rewrite (knowledge/quantize.py) halves the model's memory and time; what a user would notice if it went
+wrong is answers by a different meaning, so the tests compare its vectors with the shipped model's, and check
+that a damaged cache or a failed rewrite still leaves matching by meaning on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge import embedding, quantize
+
+SENTENCES = [
+    "how do we write a memorandum of understanding",
+    "who actually has the power in our partnership? the council seems to call all the shots",
+    "We're a small befriending charity and the council has hinted it would fund us if we became a partnership.",
+    "what is the weather like tomorrow",
+]
+
+
+@pytest.fixture(scope="module")
+def model_file() -> Path:
+    try:
+        return embedding._model_file()
+    except ImportError:
+        pytest.skip("the embedding model is not installed here")
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(embedding.CACHE_ENV, str(tmp_path))
+    return tmp_path
+
+
+def test_the_rewritten_model_reads_sentences_as_the_shipped_one_does(model_file: Path, cache: Path) -> None:
+    rewritten = embedding.EmbeddingModel(model_file)
+    shipped = embedding.EmbeddingModel(model_file, rewrite=False)
+    assert rewritten.variant.startswith("dyn") and shipped.variant == "shipped"
+    agreement = (rewritten.embed(SENTENCES) * shipped.embed(SENTENCES)).sum(axis=1)
+    assert agreement.min() > 0.985, agreement
+    # Vectors made with one form are never reused for the other.
+    assert rewritten.fingerprint != shipped.fingerprint
+
+
+def test_the_rewrite_is_made_once_and_then_read_from_the_cache(model_file: Path, cache: Path) -> None:
+    first = embedding.EmbeddingModel(model_file)
+    cached = list(cache.glob("model-*.onnx"))
+    assert len(cached) == 1 and quantize.variant() in cached[0].name
+    made = cached[0].stat().st_mtime_ns
+    second = embedding.EmbeddingModel(model_file)
+    assert cached[0].stat().st_mtime_ns == made
+    assert np.allclose(first.embed(SENTENCES[:1]), second.embed(SENTENCES[:1]), atol=1e-6)
+
+
+def test_a_damaged_cached_rewrite_falls_back_to_the_shipped_model(model_file: Path, cache: Path) -> None:
+    embedding.EmbeddingModel(model_file)
+    cached = next(cache.glob("model-*.onnx"))
+    cached.write_bytes(b"half a file")
+    model = embedding.EmbeddingModel(model_file)
+    assert model.variant == "shipped" and not cached.exists()  # the next start makes it again
+    assert model.embed(SENTENCES[:1]).shape == (1, model.dimensions)
+
+
+def test_a_rewrite_that_fails_leaves_the_shipped_model(model_file: Path, cache: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> bytes:
+        raise ValueError("an unexpected graph")
+
+    monkeypatch.setattr(quantize, "dynamic_int8", broken)
+    model = embedding.EmbeddingModel(model_file)
+    assert model.variant == "shipped"
+    assert model.embed(SENTENCES[:1]).shape == (1, model.dimensions)
+
+
+def test_an_unwritable_cache_still_runs_the_rewrite(model_file: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv(embedding.CACHE_ENV, str(blocker / "cache"))
+    model = embedding.EmbeddingModel(model_file)
+    assert model.variant.startswith("dyn")
+    assert model.embed(SENTENCES[:1]).shape == (1, model.dimensions)
+
+
+def test_the_unsigned_form_for_processors_without_vnni_agrees(model_file: Path, tmp_path: Path) -> None:
+    signed = tmp_path / "s8.onnx"
+    unsigned = tmp_path / "u8.onnx"
+    signed.write_bytes(quantize.dynamic_int8(model_file, signed=True))
+    unsigned.write_bytes(quantize.dynamic_int8(model_file, signed=False))
+    a = embedding.EmbeddingModel(signed, rewrite=False).embed(SENTENCES)
+    b = embedding.EmbeddingModel(unsigned, rewrite=False).embed(SENTENCES)
+    assert np.allclose(a, b, atol=1e-4)
+
+
+def test_the_engine_does_not_load_scipy_sparse() -> None:
+    """scipy.sparse is 43 MB of the running bot's memory that bm25s's numpy backend does not need."""
+    probe = "import sys, knowledge.engine; print('scipy.sparse' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "False"
+
+
+def test_bm25s_numpy_backend_scores_as_its_scipy_backend() -> None:
+    import bm25s
+    import scipy.sparse
+
+    corpus = [["mou", "partner", "agree"], ["consortium", "bid", "partner", "partner"], ["risk", "regist"],
+              ["mou", "sign", "legal", "bind"]]
+    numpy_index = bm25s.BM25(k1=1.2, b=0.75, csc_backend="numpy")
+    numpy_index.index(corpus, show_progress=False)
+    # bm25s was imported without scipy.sparse (knowledge.engine); give it back for this comparison only.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bm25s, "sp", scipy.sparse, raising=False)
+        patch.setattr(bm25s, "SCIPY_AVAILABLE", True)
+        scipy_index = bm25s.BM25(k1=1.2, b=0.75, csc_backend="scipy")
+        scipy_index.index(corpus, show_progress=False)
+    for term in ("mou", "partner", "risk", "bind", "consortium"):
+        assert np.allclose(numpy_index.get_scores([term]), scipy_index.get_scores([term]))
