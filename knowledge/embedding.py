@@ -25,6 +25,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -122,30 +126,41 @@ class EmbeddingModel:
 
 def _rewritten(model_file: Path, source: str) -> tuple[Path | bytes, str]:
     """The model to load and its variant name: the int8-kernel rewrite (:mod:`knowledge.quantize`) of the
-    shipped file, cached on disk beside the vectors and made on first use (about a second), or the shipped
-    file itself when the rewrite cannot be made. A cache that cannot be written only means the rewrite is
-    made again at the next start."""
+    shipped file, cached on disk beside the vectors and made on first use, or the shipped file itself when the
+    rewrite cannot be made. A cache that cannot be written only means the rewrite is made again next start."""
     from knowledge import quantize
 
     variant = quantize.variant()
     path = cache_dir() / f"model-{source}-{variant}.onnx"
     if path.is_file():
         return path, variant
-    try:
-        data = quantize.dynamic_int8(model_file, signed=variant.endswith("s8"))
-    except Exception as exc:  # onnx missing or an unexpected graph: slower and larger, but it works
-        log.warning("Could not rewrite the embedding model for int8 kernels (%s); using the shipped file.",
-                    f"{type(exc).__name__}: {exc}"[:200])
-        return model_file, "shipped"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as exc:
-        log.info("Could not cache the rewritten embedding model in %s (%s).", path.parent, exc)
-        return data, variant
+    with tempfile.TemporaryDirectory(prefix="partnerbot-model-") as scratch:
+        made = Path(scratch) / path.name
+        try:
+            _rewrite_in_child(model_file, made, signed=variant.endswith("s8"))
+        except Exception as exc:  # onnx missing or an unexpected graph: slower and larger, but it works
+            log.warning("Could not rewrite the embedding model for int8 kernels (%s); using the shipped file.",
+                        f"{type(exc).__name__}: {exc}"[:300])
+            return model_file, "shipped"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(made, partial)
+            os.replace(partial, path)
+        except OSError as exc:
+            log.info("Could not cache the rewritten embedding model in %s (%s).", path.parent, exc)
+            return made.read_bytes(), variant
     return path, variant
+
+
+def _rewrite_in_child(model_file: Path, target: Path, *, signed: bool) -> None:
+    """Make the rewrite in a separate process: it reads the whole model with the ``onnx`` library (about a
+    second and 80 MB), and the running bot should hold neither that library nor the memory it leaves behind."""
+    done = subprocess.run([sys.executable, "-m", "knowledge.quantize", str(model_file), str(target),
+                           "--signed" if signed else "--unsigned"], capture_output=True, text=True, timeout=600,
+                          check=False, cwd=Path(__file__).resolve().parents[1])
+    if done.returncode != 0 or not target.is_file():
+        raise RuntimeError((done.stderr.strip().splitlines() or ["no output"])[-1])
 
 
 _model: EmbeddingModel | None = None

@@ -156,3 +156,24 @@ def dynamic_int8(model_file: Path, *, signed: bool) -> bytes:
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     onnx.checker.check_model(model)
     return model.SerializeToString()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m knowledge.quantize SHIPPED.onnx REWRITTEN.onnx --signed|--unsigned`` (see knowledge.embedding)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Rewrite the int8 embedding model for int8 kernels.")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("target", type=Path)
+    parser.add_argument("--signed", dest="signed", action="store_const", const=True, default=None,
+                        help="int8 weights (default: as this processor allows)")
+    parser.add_argument("--unsigned", dest="signed", action="store_const", const=False,
+                        help="uint8 weights with zero point 128 (exact on every processor)")
+    args = parser.parse_args(argv)
+    signed = signed_weights_exact() if args.signed is None else args.signed
+    args.target.write_bytes(dynamic_int8(args.source, signed=signed))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

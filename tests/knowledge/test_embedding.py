@@ -69,10 +69,10 @@ def test_a_damaged_cached_rewrite_falls_back_to_the_shipped_model(model_file: Pa
 
 def test_a_rewrite_that_fails_leaves_the_shipped_model(model_file: Path, cache: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_: object, **__: object) -> bytes:
-        raise ValueError("an unexpected graph")
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("ValueError: an unexpected graph")
 
-    monkeypatch.setattr(quantize, "dynamic_int8", broken)
+    monkeypatch.setattr(embedding, "_rewrite_in_child", broken)
     model = embedding.EmbeddingModel(model_file)
     assert model.variant == "shipped"
     assert model.embed(SENTENCES[:1]).shape == (1, model.dimensions)
