@@ -280,18 +280,29 @@ def part_chat(runs: int) -> list[str]:
     uv = shutil.which("uv")
     lines = [f"`partnerbot chat` on a terminal, warm cache (the vectors and the rewritten model on disk, the chat's "
              f"database made by a first run), {runs} runs each ({load()}):", "",
-             "| command | ready: median s | ready: max s | first answer: median s |", "| --- | ---: | ---: | ---: |"]
+             "| command | Python bytecode | ready: median s | ready: max s | first answer: median s |",
+             "| --- | --- | ---: | ---: | ---: |"]
     with tempfile.TemporaryDirectory() as folder:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_"))}
-        env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{folder}/chat.db", "TERM": "dumb"})
-        commands = [("partnerbot chat", [script or sys.executable, *([] if script else ["-m", "bot.cli"]), "chat"])]
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_", "PYTHONDONTWRITEBYTECODE"))}
+        base.update({"DATABASE_URL": f"sqlite+aiosqlite:///{folder}/chat.db", "TERM": "dumb"})
+        bare = [script or sys.executable, *([] if script else ["-m", "bot.cli"]), "chat"]
+        commands = [("partnerbot chat", "cached", bare, base)]
         if uv:
-            commands.append(("uv run partnerbot chat", [uv, "run", "--project", str(ROOT), "partnerbot", "chat"]))
-        until_prompt(commands[0][1], env)  # the first run makes the database and fills the caches
-        for label, command in commands:
+            commands.append(("uv run partnerbot chat", "cached", [uv, "run", "--project", str(ROOT), "partnerbot",
+                                                                  "chat"], base))
+        # As Python runs by default, the first run writes the bytecode cache (__pycache__) and later runs read
+        # it. Where none is written (PYTHONDONTWRITEBYTECODE=1, as in some sandboxes, and none written before:
+        # an empty PYTHONPYCACHEPREFIX stands for that) every start compiles every module again.
+        empty = Path(folder) / "no-bytecode"
+        empty.mkdir()
+        commands.append(("partnerbot chat", "none (compiled at every start)", bare,
+                         {**base, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(empty)}))
+        until_prompt(bare, base)  # the first run makes the database and fills the caches
+        for label, bytecode, command, env in commands:
             times = [until_prompt(command, env) for _ in range(runs)]
             ready = [t[0] for t in times]
-            lines.append(f"| `{label}` | {statistics.median(ready):.2f} | {max(ready):.2f} | "
+            lines.append(f"| `{label}` | {bytecode} | {statistics.median(ready):.2f} | {max(ready):.2f} | "
                          f"{statistics.median(t[1] for t in times):.2f} |")
     return lines
 
