@@ -79,7 +79,8 @@ def kb_gaps(days: Annotated[int, typer.Option("--days", min=1, max=3650, help="H
     async def _main() -> list[object]:
         database = await open_database(settings)
         try:
-            return list(await find_gaps(database, now=utcnow(), days=days, limit=limit))
+            async with database.transaction() as session:
+                return list(await find_gaps(session=session, now=utcnow(), days=days, limit=limit))
         finally:
             await database.dispose()
 

@@ -54,7 +54,8 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     days = 30
     if context.args and context.args[0].isdigit():
         days = max(1, min(int(context.args[0]), 365))
-    gaps = await find_gaps(svc.database, now=svc.clock(), days=days, limit=15)
+    async with svc.database.transaction() as session:
+        gaps = await find_gaps(session=session, now=svc.clock(), days=days, limit=15)
     if not gaps:
         await send_html(context, chat.id, f"No unanswered questions in the last {days} days. 🎉")
         return

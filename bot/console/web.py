@@ -207,7 +207,8 @@ async def questions(request: Request) -> Response:
 
     console = _console(request)
     days = _int(request.query_params.get("days"), 30, 1, 3650)
-    gaps = await find_gaps(console.services.database, now=_now(request), days=days, limit=50)
+    async with console.services.database.transaction() as session:
+        gaps = await find_gaps(session=session, now=_now(request), days=days, limit=50)
     drafts = await list_drafts(console.services.database)
     return render(request, "questions.html", gaps=gaps, drafts=drafts, days=days)
 

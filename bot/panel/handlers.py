@@ -46,7 +46,8 @@ async def on_ask_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if svc.settings.panel_chat_id is None or log_id is None:
         await query.answer("There's no panel set up at the moment.", show_alert=True)
         return
-    logged = await get_logged_question(svc.database, log_id)
+    async with svc.database.transaction() as session:
+        logged = await get_logged_question(session=session, question_id=log_id)
     if logged is None or logged.user_id != query.from_user.id:
         await query.answer(NOT_YOURS if logged else "Sorry, I no longer have that question: please ask again.",
                            show_alert=True)
@@ -73,7 +74,8 @@ async def on_panel_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if log_id is None or panel_chat is None:
         await query.answer("There's no panel set up at the moment.", show_alert=True)
         return
-    logged = await get_logged_question(svc.database, log_id)
+    async with svc.database.transaction() as session:
+        logged = await get_logged_question(session=session, question_id=log_id)
     if logged is None or logged.user_id != query.from_user.id:
         await query.answer(NOT_YOURS, show_alert=True)
         return
