@@ -49,7 +49,8 @@ def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to th
     async def _main() -> str | None:
         database = await open_database(settings)
         try:
-            return drafts_yaml(await list_drafts(database))
+            async with database.transaction() as session:
+                return drafts_yaml(await list_drafts(session=session))
         finally:
             await database.dispose()
 

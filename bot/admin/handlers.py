@@ -87,7 +87,8 @@ async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
-    text = drafts_yaml(await list_drafts(svc.database))
+    async with svc.database.transaction() as session:
+        text = drafts_yaml(await list_drafts(session=session))
     if text is None:
         await send_html(context, chat.id, "No drafts yet: tap “Save to knowledge base” under a panel answer.")
         return
