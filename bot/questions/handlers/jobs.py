@@ -48,7 +48,7 @@ async def flush_tally(tally: QuestionTally, database: Database) -> int:
     try:
         async with database.transaction() as session:
             await add_counts(session=session, counts=taken)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError) as exc:  # not the job guard: the counts must go back into the tally
         tally.put_back(taken)
         log.warning("Usage counts not saved yet (%s); will retry", type(exc).__name__)
         return 0
