@@ -25,6 +25,7 @@ def database_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     with monkeypatch.context() as patch:
         patch.setattr(Database, "session", unavailable)
+        patch.setattr(Database, "transaction", unavailable)
         yield
 
 
