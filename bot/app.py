@@ -78,7 +78,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     database = application.bot_data[SERVICES_KEY].database
     tally = application.bot_data.get(question_jobs.TALLY_KEY)
     if tally is not None:  # the questions counted since the last save: a clean stop loses none
-        await tally.flush(database)
+        await question_jobs.flush_tally(tally, database)
     await database.dispose()
 
 
@@ -87,7 +87,7 @@ def _handled(application: Application, inbox: Inbox) -> Callable[[object], Await
     crash in between replays it rather than losing the state."""
 
     async def mark(update: object) -> None:
-        if isinstance(update, Update):
+        if isinstance(update, Update) and not throttle.is_waiting(application, update.update_id):
             await application.update_persistence()
             await inbox.mark_handled(update.update_id)
 
