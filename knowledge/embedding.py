@@ -95,26 +95,35 @@ class EmbeddingModel:
         self.fingerprint = digest.hexdigest()[:16]
         self.dimensions = 384
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-length mean-pooled vectors, one row a text (float32)."""
+    def embed(self, texts: list[str], max_tokens: list[int | None] | None = None) -> np.ndarray:
+        """Unit-length mean-pooled vectors, one row a text (float32).
+
+        ``max_tokens`` (with a few texts only) reads each text up to that many word pieces instead of
+        :data:`MAX_TOKENS` (None: the usual cap), as the tokenizer's own truncation would: [CLS], the first
+        pieces, [SEP]."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         if len(texts) <= 4:  # a question's few sentences: one run each, so none is padded to the longest
-            return np.vstack([self._embed_batch([text]) for text in texts])
+            caps = max_tokens or [None] * len(texts)
+            return np.vstack([self._embed_batch([text], cap) for text, cap in zip(texts, caps, strict=True)])
         return np.vstack([self._embed_batch(texts[start:start + BATCH]) for start in range(0, len(texts), BATCH)])
 
-    def _embed_batch(self, batch: list[str]) -> np.ndarray:
+    def _embed_batch(self, batch: list[str], max_tokens: int | None = None) -> np.ndarray:
         """One ONNX run over ``batch``, padded to its longest text."""
         # A few texts: encode one by one; encode_batch hands them to a thread pool that costs more than it
         # saves (13 ms against 1 ms for three sentences on a busy machine).
         encoded = (self._tokenizer.encode_batch(batch) if len(batch) > 4
                    else [self._tokenizer.encode(text) for text in batch])
-        width = max(len(e.ids) for e in encoded)
-        ids = np.zeros((len(encoded), width), dtype=np.int64)
-        mask = np.zeros((len(encoded), width), dtype=np.int64)
-        for row, e in enumerate(encoded):
-            ids[row, :len(e.ids)] = e.ids
-            mask[row, :len(e.ids)] = e.attention_mask
+        pieces = [(e.ids, e.attention_mask) for e in encoded]
+        if max_tokens is not None and max_tokens >= 2:
+            pieces = [(i[:max_tokens - 1] + i[-1:], m[:max_tokens - 1] + m[-1:]) if len(i) > max_tokens else (i, m)
+                      for i, m in pieces]
+        width = max(len(i) for i, _ in pieces)
+        ids = np.zeros((len(pieces), width), dtype=np.int64)
+        mask = np.zeros((len(pieces), width), dtype=np.int64)
+        for row, (piece_ids, piece_mask) in enumerate(pieces):
+            ids[row, :len(piece_ids)] = piece_ids
+            mask[row, :len(piece_ids)] = piece_mask
         with self._lock:  # one session shared by threads; onnxruntime's run is thread-safe, this is cheap
             hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                               "token_type_ids": np.zeros_like(ids)})[0]
@@ -264,9 +273,9 @@ class PhrasingVectors:
             raise ValueError("every entry needs at least one phrasing")
         self._matrix = embed_cached(model, texts)
 
-    def sentence_similarities(self, sentences: list[str]) -> np.ndarray:
+    def sentence_similarities(self, sentences: list[str], max_tokens: list[int | None] | None = None) -> np.ndarray:
         """Cosine of each sentence to each entry's nearest phrasing: shape (sentences, entries)."""
-        vectors = self._model.embed(sentences)
+        vectors = self._model.embed(sentences, max_tokens)
         # einsum, not BLAS: OpenBLAS spreads even this small product over threads that then wait on each
         # other and on the bot (measured 3-18 ms on a busy 2-core machine, against ~0.3 ms for einsum).
         sims = np.einsum("pd,sd->sp", self._matrix, vectors)

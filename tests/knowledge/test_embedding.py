@@ -121,3 +121,15 @@ def test_bm25s_numpy_backend_scores_as_its_scipy_backend() -> None:
         scipy_index.index(corpus, show_progress=False)
     for term in ("mou", "partner", "risk", "bind", "consortium"):
         assert np.allclose(numpy_index.get_scores([term]), scipy_index.get_scores([term]))
+
+
+def test_a_capped_text_reads_as_the_tokenizers_own_truncation(model_file: Path, cache: Path) -> None:
+    """The whole of a long message is read up to CONTEXT_TOKENS pieces (knowledge.engine): as if cut there."""
+    model = embedding.EmbeddingModel(model_file)
+    text = " ".join(SENTENCES * 3)
+    capped = model.embed([text, SENTENCES[0]], [64, None])
+    model._tokenizer.enable_truncation(max_length=64)
+    expected = model.embed([text, SENTENCES[0]])
+    model._tokenizer.enable_truncation(max_length=embedding.MAX_TOKENS)
+    assert np.allclose(capped, expected, atol=1e-5)
+    assert not np.allclose(model.embed([text])[0], capped[0], atol=1e-3)  # the cap did cut something
