@@ -13,7 +13,16 @@ from bot.reviews.partnerships import get_partnership, list_partnerships
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
-from tests.reviews.review_support import REVIEW_BOT, nudges_to, occurrences, pending_due, run_dispatch, set_clock, step
+from tests.reviews.review_support import (
+    REVIEW_BOT,
+    act,
+    nudges_to,
+    occurrences,
+    pending_due,
+    run_dispatch,
+    set_clock,
+    step,
+)
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)  # Sunday 10 January 2027, midday in London
 GROUP = -100555
@@ -76,7 +85,7 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     person = bot.fake.person(801, "Aled")
     saved = await set_up(bot, person)
     assert "Saved" in saved.text and "Sun 31 Jan 2027, 09:30" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=801)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=801)
     assert view.partnership.partners == "Age UK Riverside, Riverside Food Bank"
     assert view.next_due == datetime(2027, 1, 31, 9, 30, tzinfo=UTC)
     listing = await step(bot, 801, lambda: bot.fake.say(person, "/partnerships"))
@@ -102,7 +111,7 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     assert "weekly: every Monday at 10:00" in confirm.text and "Mon 18 Jan 2027, 10:00" in confirm.text
     saved = await press(bot, person, confirm, "Save")
     assert "Saved" in saved.text and "Mon 18 Jan 2027, 10:00" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=801)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=801)
     assert view.next_due == datetime(2027, 1, 18, 10, 0, tzinfo=UTC) and view.partnership.name.startswith("Riverside")
     tapped = bot.fake.mark()
     bot.fake.press(person, confirm, "Save")  # a second tap on the old Save does nothing
@@ -200,14 +209,15 @@ async def test_group_set_up_is_for_admins_and_members_answer_for_themselves(bot:
     assert "getChatMember" in bot.fake.api.calls
     saved = await set_up(bot, admin, group, name="Riverside")
     assert "Saved" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=GROUP)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=GROUP)
 
     # A member cannot pause or stop it, even with the buttons in front of them; the admin can.
     listing = await step(bot, GROUP, lambda: bot.fake.say(member, "/partnerships", group))
     tapped = bot.fake.mark()
     bot.fake.press(member, listing, "Riverside")
     await bot.fake.answered("Only this group's admins", after=tapped)
-    assert (await get_partnership(bot.services.database, view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
+    assert (await act(bot.services.database, get_partnership,
+                      partnership_id=view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
 
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     await run_dispatch(bot)
@@ -283,7 +293,7 @@ async def test_a_blocked_bot_pauses_the_schedule_and_retry_after_retries(bot: Ha
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     bot.fake.api.fail_next["sendMessage"] = BotApiError(403, "Forbidden: bot was blocked by the user")
     await run_dispatch(bot)
-    [first] = await list_partnerships(bot.services.database, chat_id=809)
+    [first] = await act(bot.services.database, list_partnerships, chat_id=809)
     assert first.partnership.status == "paused" and "blocked" in (first.partnership.paused_reason or "")
     assert first.next_due is None and nudges_to(bot, 809) == []
     set_clock(bot, NOW)
@@ -312,7 +322,7 @@ async def test_chat_not_found_pauses_the_schedule(bot: Harness) -> None:
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     bot.fake.api.fail_next["sendMessage"] = BotApiError(400, "Bad Request: chat not found")
     await run_dispatch(bot)
-    [view] = await list_partnerships(bot.services.database, chat_id=811)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=811)
     assert view.partnership.status == "paused" and view.partnership.paused_reason == "Telegram refused: chat not found"
     assert view.next_due is None
 
@@ -324,7 +334,7 @@ async def test_a_nudge_due_while_the_bot_was_down_for_three_hours_is_sent_once_l
     set_clock(first, NOW)
     person = fake_telegram.person(812, "Ivy")
     await set_up(first, person, name="Downtime")
-    [view] = await list_partnerships(first.services.database, chat_id=812)
+    [view] = await act(first.services.database, list_partnerships, chat_id=812)
     due = await pending_due(first.services.database, view.partnership.id or 0)
     set_clock(first, due - timedelta(hours=1))
     await run_dispatch(first)
@@ -385,4 +395,4 @@ async def test_cancel_and_old_set_up_buttons(bot: Harness) -> None:
     tapped = bot.fake.mark()
     bot.fake.press(person, asked, "Skip")  # a button from the abandoned set-up
     await bot.fake.answered("Send /partnership", after=tapped)
-    assert await list_partnerships(bot.services.database, chat_id=814) == []
+    assert await act(bot.services.database, list_partnerships, chat_id=814) == []
