@@ -5,11 +5,19 @@ Telegram refusing a nudge."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
 from bot.core.local_api import BotApiError, Sent
-from bot.reviews.partnerships import get_partnership, list_partnerships
+from bot.reviews import checkins
+from bot.reviews.partnerships import create_partnership, get_partnership, list_partnerships
+from bot.reviews.questions import answer_scores
+from bot.reviews.schedule import Schedule
+from db.review_models import ReviewAnswer, ReviewRoundSummary
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
@@ -396,3 +404,41 @@ async def test_cancel_and_old_set_up_buttons(bot: Harness) -> None:
     bot.fake.press(person, asked, "Skip")  # a button from the abandoned set-up
     await bot.fake.answered("Send /partnership", after=tapped)
     assert await act(bot.services.database, list_partnerships, chat_id=814) == []
+
+
+def _gone_half_way(*_args: object, **_kwargs: object) -> Any:
+    raise OperationalError("SELECT", {}, ConnectionRefusedError("the database went away (simulated)"))
+
+
+async def test_a_check_in_finished_while_the_database_fails_half_way_leaves_nothing_half_written(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finishing a check-in writes three things: the answer completed, the round closed, its fixed summary. The
+    database goes away after the first two are written: none of them stays, the person is told their answers
+    so far are saved, and the same comment sent again closes the round with its summary."""
+    set_clock(bot, NOW)
+    person = bot.fake.person(815, "Kit")
+    async with bot.services.database.transaction() as session:
+        partnership, _ = await create_partnership(
+            session=session, chat_id=815, created_by=815, name="Half Way", partners=["A"],
+            schedule=Schedule("weekly", time(9), "Europe/London", NOW.date(), weekday=0), now=NOW)
+    set_clock(bot, datetime(2027, 1, 11, 9, 1, tzinfo=UTC))
+    await run_dispatch(bot)
+    [nudge] = nudges_to(bot, 815)
+    question = await step(bot, 815, lambda: bot.fake.press(person, nudge, "Start the check-in"))
+    for tap in ["5", "4", "4", "Yes", "Yes", "4", "Flying"]:
+        question = await press(bot, person, question, tap)
+    assert "Anything to raise" in question.text
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkins, "_summary_of", _gone_half_way)  # after the answer, the close and the summary
+        sorry = await step(bot, 815, lambda: bot.fake.say(person, "Rota clashes again"))
+    assert "try again in a minute" in sorry.text and "Your answers so far are saved" in sorry.text
+    [occurrence] = [o for o in await occurrences(bot.services.database, partnership.id or 0) if o.status == "sent"]
+    assert occurrence.closed_at is None  # the round is still open
+    async with bot.services.database.transaction() as session:
+        [answer] = (await session.exec(select(ReviewAnswer))).all()
+        assert answer.completed_at is None and answer.comment is None and len(answer_scores(answer)) == 7
+        assert (await session.exec(select(ReviewRoundSummary))).all() == []
+
+    summary = await step(bot, 815, lambda: bot.fake.say(person, "Rota clashes again"))
+    assert "Check-in summary" in summary.text and "Rota clashes again" in summary.text

@@ -9,8 +9,10 @@ import io
 from datetime import date, time, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.core.startup import load_kb
+from bot.reviews import checkins
 from bot.reviews.chart import render_chart
 from bot.reviews.checkins import close_expired_checkins, finish_answering, record_score, start_answering
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
@@ -188,3 +190,28 @@ async def test_export_and_forget(db_url: str) -> None:
         assert await act(database, get_partnership, partnership_id=own_pid) is None  # their private partnership is gone
         [row] = [r for r in await act(database, history, partnership_id=group_pid) if r.respondents]
         assert row.respondents == 3 and row.comments == ["theirs"]  # the round's fixed summary is unchanged
+
+
+async def test_a_round_closing_when_the_database_fails_half_way_stays_open_and_closes_next_time(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job closes a 48-hour-old round (closed_at) and fixes its summary in one transaction: when the database
+    goes away after both are written, neither stays, so the next run closes it and the group gets its summary
+    (before, the round stayed closed with its summary never posted)."""
+    async with migrated(db_url) as database:
+        pid, occurrence_id = await nudged(database, -716)
+        for user in (1, 2):
+            await answer_all(database, occurrence_id, chat_id=-716, user_id=user, values=GOOD)
+        later = SENT_AT + timedelta(hours=49)
+
+        def gone(*_args: object, **_kwargs: object) -> None:
+            raise OperationalError("SELECT", {}, ConnectionRefusedError("the database went away (simulated)"))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(checkins, "_summary_of", gone)
+            with pytest.raises(OperationalError):
+                await act(database, close_expired_checkins, now=later)
+        [row] = [o for o in await occurrences(database, pid) if o.id == occurrence_id]
+        assert row.closed_at is None
+        assert [r.respondents for r in await act(database, history, partnership_id=pid)] == [0]  # no summary
+        [summary] = await act(database, close_expired_checkins, now=later + timedelta(minutes=1))
+        assert summary.occurrence_id == occurrence_id and summary.respondents == 2
