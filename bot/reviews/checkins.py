@@ -22,6 +22,7 @@ from bot.reviews.questions import (
     NUMERIC_KEYS,
     QUESTION_BY_KEY,
     QUESTIONS,
+    QuestionKind,
     Tip,
     aggregate,
     answer_scores,
@@ -134,7 +135,7 @@ async def record_score(*, session: AsyncSession, answer_id: int, user_id: int, s
         raise NudgeClosed("You've already finished this check-in: thank you!")
     await _refuse_if_closed(session, answer)
     scores = answer_scores(answer)
-    scores[question.key] = value if question.kind == "stage" else int(value)
+    scores[question.key] = value if question.kind == QuestionKind.STAGE else int(value)
     answer.scores = json.dumps(scores)
     session.add(answer)
     await session.flush()

@@ -53,6 +53,7 @@ def add(
 ) -> None:
     """Add a partnership's check-in schedule; says what it created and when the first nudge goes."""
     from bot.reviews.inputs import (
+        WEEKLY_CADENCES,
         parse_cadence,
         parse_date,
         parse_day,
@@ -67,7 +68,7 @@ def add(
 
     settings = settings_or_exit()
     cadence_value = _checked(lambda: parse_cadence(cadence), "--cadence")
-    weekly = cadence_value in ("weekly", "fortnightly")
+    weekly = cadence_value in WEEKLY_CADENCES
     if weekly and weekday is None:
         fail(f"--weekday: a {cadence_value} schedule needs --weekday (mon, tue, ... sun).")
     if not weekly and day is None:

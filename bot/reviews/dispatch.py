@@ -202,9 +202,9 @@ async def record_outcomes(*, session: AsyncSession, claimed: Sequence[Claimed], 
         attempts = dict((await session.exec(select(ReviewOccurrence.id, ReviewOccurrence.attempts).where(
             col(ReviewOccurrence.id).in_(retry_ids)))).all())  # type: ignore[arg-type]
     for item, outcome in zip(claimed, outcomes, strict=True):
-        # sent, failed and uncertain sends leave the occurrence in the status of the same name
-        status, due, error = outcome.kind, item.due_at, (outcome.reason or None)
+        status, due, error = OccurrenceStatus.UNCERTAIN, item.due_at, (outcome.reason or None)
         if outcome.kind == SendOutcome.SENT:
+            status = OccurrenceStatus.SENT
             report.sent += 1
             report.late += item.late
         elif outcome.kind in (SendOutcome.RETRY, SendOutcome.MIGRATED):
@@ -222,9 +222,9 @@ async def record_outcomes(*, session: AsyncSession, claimed: Sequence[Claimed], 
             blocked[item.partnership_id] = outcome.reason or "Telegram refused the message"
             report.failed += 1
         elif outcome.kind == SendOutcome.FAILED:
+            status = OccurrenceStatus.FAILED
             report.failed += 1
-        else:
-            status = OccurrenceStatus.UNCERTAIN
+        else:  # uncertain: it may have arrived, so it is never resent
             report.uncertain += 1
         params.append({"oid": item.occurrence_id, "tok": item.token, "new_status": status,
                        "new_sent_at": now if status == OccurrenceStatus.SENT else None,

@@ -22,7 +22,7 @@ from db.review_models import OccurrenceStatus, Partnership, ReviewOccurrence, Re
 class HistoryRow:
     occurrence_id: int
     slot_local: datetime
-    status: str
+    status: OccurrenceStatus
     late: bool
     snoozes: int
     respondents: int
@@ -59,15 +59,15 @@ async def history(*, session: AsyncSession, partnership_id: int, min_group: int 
         if record is None:
             reached = row.status in (OccurrenceStatus.SENT, OccurrenceStatus.UNCERTAIN)
             rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone),
-                                   row.status, row.late, row.snoozes, 0, {}, None, [], withheld=False,
+                                   OccurrenceStatus(row.status), row.late, row.snoozes, 0, {}, None, [], withheld=False,
                                    open=row.closed_at is None and reached))
             continue
         averages, stage, comments = record_figures(record)
         withheld = record.respondents < needed or not averages
         if withheld:
             averages, stage, comments = {}, None, []
-        rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone), row.status, row.late, row.snoozes,
-                               record.respondents, averages, stage, comments,
+        rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone), OccurrenceStatus(row.status), row.late,
+                               row.snoozes, record.respondents, averages, stage, comments,
                                withheld=withheld and record.respondents > 0))
     return rows
 

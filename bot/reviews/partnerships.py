@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reviews.errors import NotAllowed
-from bot.reviews.inputs import parse_name, parse_partners
+from bot.reviews.inputs import WEEKLY_CADENCES, parse_name, parse_partners
 from bot.reviews.schedule import Occurrence, Schedule, next_occurrences
 from db.review_models import OccurrenceStatus, Partnership, PartnershipStatus, ReviewOccurrence
 
@@ -26,7 +26,7 @@ def is_group_chat(chat_id: int) -> bool:
 class DeliveryProblem:
     occurrence_id: int
     slot_at: datetime
-    status: str  # failed or uncertain
+    status: OccurrenceStatus  # failed or uncertain
     reason: str | None
 
     def as_json(self) -> dict[str, Any]:
@@ -50,8 +50,9 @@ class PartnershipView:
 
 
 def _values_for(schedule: Schedule) -> dict[str, Any]:
-    return {"cadence": schedule.cadence, "weekday": schedule.weekday if schedule.cadence in ("weekly", "fortnightly")
-            else None, "day": schedule.day if schedule.cadence in ("monthly", "quarterly") else None,
+    weekly = schedule.cadence in WEEKLY_CADENCES
+    return {"cadence": schedule.cadence, "weekday": schedule.weekday if weekly else None,
+            "day": None if weekly else schedule.day,
             "local_time": f"{schedule.local_time:%H:%M}", "timezone": schedule.timezone,
             "start_date": schedule.start}
 
@@ -115,7 +116,7 @@ async def list_partnerships(*, session: AsyncSession, chat_id: int | None = None
                 ).all()
         for row in rows:
             problems.setdefault(row.partnership_id, []).append(
-                DeliveryProblem(row.id or 0, row.slot_at, row.status, row.last_error))
+                DeliveryProblem(row.id or 0, row.slot_at, OccurrenceStatus(row.status), row.last_error))
     return [PartnershipView(p, Schedule.of(p), due.get(p.id or 0), tuple(problems.get(p.id or 0, [])))
             for p in partnerships]
 

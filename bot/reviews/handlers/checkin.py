@@ -30,6 +30,7 @@ from bot.reviews.handlers.common import (
     NOTHING,
     NUDGE,
     RESUME,
+    NudgeAction,
     alert,
     button,
     is_admin,
@@ -38,7 +39,7 @@ from bot.reviews.handlers.common import (
 from bot.reviews.handlers.summaries import post_summary
 from bot.reviews.nudges import skip, snooze
 from bot.reviews.partnerships import is_group_chat
-from bot.reviews.questions import COMMENT_STEP, QUESTIONS, options_for
+from bot.reviews.questions import COMMENT_STEP, QUESTIONS, QuestionKind, Stage, options_for
 from bot.reviews.schedule import format_local
 from db.review_models import MAX_COMMENT
 from knowledge.render import escape
@@ -51,11 +52,11 @@ CHECKIN_KEY = "review_checkin"  # user_data: {"answer": id} of the check-in bein
 SAVED_SO_FAR = TRY_AGAIN + " Your answers so far are saved."
 STALE = "That check-in question is done. Tap “Start the check-in” on the nudge, or send /reviews, to carry on."
 STAGE_HINTS = {
-    "forming": "shared cause and early enthusiasm, commitments still unclear",
-    "frustration": "“in a fog”, disputes over priorities, hidden agendas",
-    "functioning": "clear roles, joint work, we say “we” not “you”",
-    "flying": "goals being met, shared leadership, trust",
-    "failing": "disengagement, recurring tensions",
+    Stage.FORMING: "shared cause and early enthusiasm, commitments still unclear",
+    Stage.FRUSTRATION: "“in a fog”, disputes over priorities, hidden agendas",
+    Stage.FUNCTIONING: "clear roles, joint work, we say “we” not “you”",
+    Stage.FLYING: "goals being met, shared leadership, trust",
+    Stage.FAILING: "disengagement, recurring tensions",
 }
 
 
@@ -76,15 +77,15 @@ def step_content(progress: Progress, name: str | None) -> tuple[str, InlineKeybo
     text = f"{head}\n{who}Question {progress.step + 1} of {len(QUESTIONS)}\n{question.text}"
     options = options_for(question)
     buttons = [button(label, ANSWER, progress.answer_id, progress.step, value) for label, value in options]
-    if question.kind == "scale":
+    if question.kind == QuestionKind.SCALE:
         text += "\n<i>1 = not at all, 5 = fully. Tap or type a number.</i>"
         rows = [buttons]
-    elif question.kind == "stage":
+    elif question.kind == QuestionKind.STAGE:
         text += "\n" + "\n".join(f"• <b>{s.capitalize()}</b>: {escape(h)}" for s, h in STAGE_HINTS.items())
         rows = [buttons[:3], buttons[3:]]
     else:
         rows = [buttons]
-    if name and question.kind != "scale":
+    if name and question.kind != QuestionKind.SCALE:
         text += "\n<i>Tap, or reply to this message with your answer.</i>"
     return text, markup(rows)
 
@@ -136,7 +137,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     except NudgeClosed as exc:
         await alert(update, str(exc))
         return END
-    private = action == "dm" and chat.type != ChatType.PRIVATE
+    private = action == NudgeAction.ANSWER_PRIVATELY and chat.type != ChatType.PRIVATE
     target = user.id if private else chat.id
     try:
         await _send_step(context, target, progress, None if private else _name_in(update))
@@ -223,11 +224,11 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
 def _typed_value(step: int, text: str) -> str | None:
     """A typed answer to question ``step`` as the value its button would send ("four" → "4")."""
     question = QUESTIONS[step]
-    if question.kind == "scale":
+    if question.kind == QuestionKind.SCALE:
         number = parse_number(text, 1, 5)
         return str(number) if number is not None else None
     options = [Option(value, label) for label, value in options_for(question)]
-    if question.kind == "ynp":
+    if question.kind == QuestionKind.YNP:
         options += [Option("5", "yes", ("yep", "yeah", "definitely")), Option("1", "no", ("nope", "not really")),
                     Option("3", "partly", ("sort of", "somewhat", "a bit", "kind of"))]
     return choose(text, options).value
@@ -340,6 +341,10 @@ async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(CHECKIN_KEY, None)
 
 
+#: The nudge's buttons that open the check-in (its snooze and skip are :func:`on_nudge`'s).
+START_PATTERN = rf"^{NUDGE}:\d+:({NudgeAction.ANSWER_HERE}|{NudgeAction.ANSWER_PRIVATELY})$"
+
+
 def checkin_form() -> Form:
     """The check-in: entered from the nudge, from /reviews' Carry on, or from any of its own buttons."""
     answers = [CallbackQueryHandler(on_answer, pattern=cb.pattern(ANSWER)),
@@ -349,7 +354,7 @@ def checkin_form() -> Form:
     return Form(name=FORM_NAME, title="check-in", resume="/reviews", states=states, on_cancel=_forget,
                 cancelled="OK, I've stopped the check-in. Your answers so far are kept: send /reviews, or tap "
                           "“Start the check-in” on the nudge, to carry on while it is open.",
-                entry_points=[CallbackQueryHandler(on_start, pattern=rf"^{NUDGE}:\d+:(go|dm)$"),
+                entry_points=[CallbackQueryHandler(on_start, pattern=START_PATTERN),
                               CallbackQueryHandler(on_resume, pattern=cb.pattern(RESUME)), *answers])
 
 
@@ -369,18 +374,18 @@ async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await is_admin(context, chat, user.id):
         await alert(update, "Only this group's admins can snooze or skip a check-in.")
         return
-    if action not in ("s1", "s7", "sk"):
+    if action not in (NudgeAction.SNOOZE_DAY, NudgeAction.SNOOZE_WEEK, NudgeAction.SKIP):
         await query.answer()
         return
     try:
         async with svc.database.transaction() as session:
-            if action == "sk":
+            if action == NudgeAction.SKIP:
                 following = await skip(session=session, occurrence_id=occurrence_id, chat_id=chat.id,
                                        now=svc.clock())
                 text = "⏭ Skipped." + (f" The next check-in is {format_local(following)}." if following else "")
             else:
                 when = await snooze(session=session, occurrence_id=occurrence_id, chat_id=chat.id,
-                                    days=1 if action == "s1" else 7, now=svc.clock())
+                                    days=1 if action == NudgeAction.SNOOZE_DAY else 7, now=svc.clock())
                 text = f"⏰ Snoozed: I'll nudge you again {format_local(when)}."
     except NotAllowed:
         await alert(update, NOT_HERE)

@@ -21,7 +21,12 @@ from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
 from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS
 from bot.reviews.schedule import format_local
+from db.review_models import OccurrenceStatus
 from knowledge.render import escape
+
+#: How each occurrence's status reads in the history (a sent one needs no note).
+STATUS_NOTES = {OccurrenceStatus.SENT: "", OccurrenceStatus.UNCERTAIN: " (delivery uncertain)",
+                OccurrenceStatus.SKIPPED: " skipped", OccurrenceStatus.FAILED: " not delivered"}
 
 
 # -- /reviews and /reviews_csv ---------------------------------------------------------------------------
@@ -49,8 +54,7 @@ def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None,
         lines.append("No check-ins yet." + (f" The first is {format_local(upcoming)}." if upcoming else ""))
         return "\n".join(lines)
     for row in rows[-12:]:
-        status = {"sent": "", "uncertain": " (delivery uncertain)", "skipped": " skipped", "failed": " not delivered"
-                  }.get(row.status, f" {row.status}")
+        status = STATUS_NOTES.get(row.status, f" {row.status}")
         late = " late" if row.late else ""
         scores = " · ".join(f"{QUESTION_BY_KEY[k].label} {score(v)}" for k, v in row.averages.items())
         answered = " · open" if row.open else f" · {row.respondents} answered" if row.respondents else ""

@@ -29,7 +29,7 @@ from bot.reviews.dispatch import (
     record_outcomes,
     send_all,
 )
-from bot.reviews.handlers.common import NUDGE, button, markup
+from bot.reviews.handlers.common import NUDGE, NudgeAction, button, markup
 from bot.reviews.handlers.summaries import post_summary
 from bot.reviews.partnerships import is_group_chat
 from bot.reviews.schedule import format_local
@@ -58,10 +58,12 @@ def nudge_text(item: Claimed) -> str:
 
 def nudge_markup(item: Claimed) -> InlineKeyboardMarkup:
     oid = item.occurrence_id
-    first = [button("▶️ Answer here", NUDGE, oid, "go"), button("🔒 Answer privately", NUDGE, oid, "dm")] \
-        if is_group_chat(item.chat_id) else [button("▶️ Start the check-in", NUDGE, oid, "go")]
-    snooze = [button("⏰ Snooze 1 day", NUDGE, oid, "s1"), button("⏰ Snooze 1 week", NUDGE, oid, "s7")]
-    return markup([first, snooze, [button("⏭ Skip this one", NUDGE, oid, "sk")]])
+    first = [button("▶️ Answer here", NUDGE, oid, NudgeAction.ANSWER_HERE),
+             button("🔒 Answer privately", NUDGE, oid, NudgeAction.ANSWER_PRIVATELY)] \
+        if is_group_chat(item.chat_id) else [button("▶️ Start the check-in", NUDGE, oid, NudgeAction.ANSWER_HERE)]
+    snooze = [button("⏰ Snooze 1 day", NUDGE, oid, NudgeAction.SNOOZE_DAY),
+              button("⏰ Snooze 1 week", NUDGE, oid, NudgeAction.SNOOZE_WEEK)]
+    return markup([first, snooze, [button("⏭ Skip this one", NUDGE, oid, NudgeAction.SKIP)]])
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -19,6 +19,8 @@ from bot.reviews.handlers.common import (
     MANAGE,
     MAX_LISTED,
     NOT_HERE,
+    ManageAction,
+    SetupMode,
     alert,
     button,
     drop_buttons,
@@ -61,7 +63,7 @@ async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     views = views[:MAX_LISTED]
     # One button per partnership, named: its actions are on the menu it opens (no "Change 1 / Pause 1"
     # numbers that shift when one is stopped).
-    rows = [[button(f"⚙️ {short(view.partnership.name, 40)}", MANAGE, view.partnership.id, "menu")]
+    rows = [[button(f"⚙️ {short(view.partnership.name, 40)}", MANAGE, view.partnership.id, ManageAction.MENU)]
             for view in views]
     text = "<b>Partnership check-ins here</b>\n" + "\n".join(_partnership_line(n, v) for n, v in
                                                              enumerate(views, start=1))
@@ -73,10 +75,11 @@ async def list_partnerships(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 def _menu(partnership: Any) -> tuple[str, list[list[InlineKeyboardButton]]]:
     pid, name = partnership.id, escape(partnership.name)
-    toggle = (button("▶️ Resume", MANAGE, pid, "resume") if partnership.status == PartnershipStatus.PAUSED
-              else button("⏸ Pause", MANAGE, pid, "pause"))
-    rows = [[button("✏️ Rename", CHANGE, pid, "name"), button("👥 Partners", CHANGE, pid, "partners")],
-            [button("🗓 Schedule", CHANGE, pid, "schedule"), toggle, button("⏹ Stop", MANAGE, pid, "stop")]]
+    toggle = (button("▶️ Resume", MANAGE, pid, ManageAction.RESUME) if partnership.status == PartnershipStatus.PAUSED
+              else button("⏸ Pause", MANAGE, pid, ManageAction.PAUSE))
+    rows = [[button("✏️ Rename", CHANGE, pid, SetupMode.NAME), button("👥 Partners", CHANGE, pid, SetupMode.PARTNERS)],
+            [button("🗓 Schedule", CHANGE, pid, SetupMode.SCHEDULE), toggle,
+             button("⏹ Stop", MANAGE, pid, ManageAction.STOP)]]
     return f"<b>{name}</b>: what would you like to change?", rows
 
 
@@ -100,31 +103,31 @@ async def on_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if partnership is None or partnership.status == PartnershipStatus.STOPPED:
                 raise NotAllowed
             name = escape(partnership.name)
-            if action == "pause":
+            if action == ManageAction.PAUSE:
                 await pause(session=session, partnership_id=partnership.id or 0, chat_id=chat.id, now=svc.clock())
                 text = f"⏸ Check-ins for <b>{name}</b> are paused. Resume them from /partnerships."
-            elif action == "resume":
+            elif action == ManageAction.RESUME:
                 _, upcoming = await resume(session=session, partnership_id=partnership.id or 0, chat_id=chat.id,
                                            now=svc.clock())
                 text = f"▶️ Check-ins for <b>{name}</b> are back on. Next: {format_local(upcoming.local)}."
-            elif action == "stopok":
+            elif action == ManageAction.STOP_CONFIRMED:
                 await stop(session=session, partnership_id=partnership.id or 0, chat_id=chat.id, now=svc.clock())
                 text = f"⏹ Check-ins for <b>{name}</b> are stopped. The history stays in /reviews."
     except NotAllowed:
         await alert(update, NOT_HERE)
         return
-    if action == "menu":
+    if action == ManageAction.MENU:
         menu, rows = _menu(partnership)
         await query.answer()
         await send_html(context, chat.id, menu, markup(rows))
         return
-    if action == "stop":
+    if action == ManageAction.STOP:
         await query.answer()
         await send_html(context, chat.id, f"Stop the check-ins for <b>{name}</b>? The history stays in /reviews.",
-                        markup([[button("Yes, stop them", MANAGE, partnership_id, "stopok"),
-                                 button("No, keep them", MANAGE, partnership_id, "keep")]]))
+                        markup([[button("Yes, stop them", MANAGE, partnership_id, ManageAction.STOP_CONFIRMED),
+                                 button("No, keep them", MANAGE, partnership_id, ManageAction.KEEP)]]))
         return
-    if action == "keep":
+    if action == ManageAction.KEEP:
         await query.answer("Kept.")
         await drop_buttons(update)
         return

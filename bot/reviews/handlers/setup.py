@@ -23,7 +23,17 @@ from bot.core.messages import send_html
 from bot.core.services import services
 from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.reviews.errors import NotAllowed, ReviewInputError
-from bot.reviews.handlers.common import ADMINS_ONLY, CHANGE, NOT_HERE, SETUP, alert, button, is_admin, markup
+from bot.reviews.handlers.common import (
+    ADMINS_ONLY,
+    CHANGE,
+    NOT_HERE,
+    SETUP,
+    SetupMode,
+    alert,
+    button,
+    is_admin,
+    markup,
+)
 from bot.reviews.handlers.drafts import (
     BUTTON_STEPS,
     MODES,
@@ -74,7 +84,7 @@ async def setup_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
     if not await is_admin(context, chat, user.id, update.effective_message):
         await send_html(context, chat.id, ADMINS_ONLY + " Ask an admin to send /partnership.")
         return END
-    draft = new_draft(context, chat.id, mode="new", tz=services(context).settings.default_timezone)
+    draft = new_draft(context, chat.id, mode=str(SetupMode.NEW), tz=services(context).settings.default_timezone)
     where = "this group" if chat.type != ChatType.PRIVATE else "this chat"
     return await _send(update, context, draft, STEP_NAME, "Let's set up regular check-ins, so the partnership "
                        f"reviews itself often, not just at the end of the year. I'll send the nudges to {where}.\n\n")
@@ -87,7 +97,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     if query is None or chat is None or user is None:
         return END
     data = cb.parse(query.data)
-    partnership_id, what = data.int_arg(0), (data.args[1] if len(data.args) > 1 else "schedule")
+    partnership_id, what = data.int_arg(0), (data.args[1] if len(data.args) > 1 else SetupMode.SCHEDULE)
     if not await is_admin(context, chat, user.id):
         await alert(update, ADMINS_ONLY)
         return END
@@ -104,7 +114,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
                       partners=partnership.partners, tz=partnership.timezone, cadence=schedule.cadence,
                       weekday=schedule.weekday, day=schedule.day, time=f"{schedule.local_time:%H:%M}")
     intro = (f"Changing the schedule of <b>{escape(partnership.name)}</b> "
-             f"(now {escape(describe_schedule(schedule))}).\n" if what == "schedule" else "")
+             f"(now {escape(describe_schedule(schedule))}).\n" if what == SetupMode.SCHEDULE else "")
     return await _send(update, context, draft, first_step(draft), intro)
 
 
@@ -159,7 +169,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dic
                   value: str) -> str | int:
     chat = update.effective_chat
     assert chat is not None
-    if draft.get("mode") in ("name", "partners") and step in (STEP_NAME, STEP_PARTNERS):
+    if draft.get("mode") in (SetupMode.NAME, SetupMode.PARTNERS) and step in (STEP_NAME, STEP_PARTNERS):
         return await _save_field(update, context, draft, step, value)
     try:
         following = apply(context, draft, step, value)
@@ -265,7 +275,7 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[
     try:
         schedule = draft_schedule(draft)
         async with svc.database.transaction() as session:
-            if draft.get("mode") == "schedule":
+            if draft.get("mode") == SetupMode.SCHEDULE:
                 partnership, first = await change_schedule(session=session, partnership_id=int(draft["pid"]),
                                                            chat_id=chat.id, schedule=schedule, now=svc.clock())
             else:
