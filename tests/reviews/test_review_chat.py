@@ -442,3 +442,25 @@ async def test_a_check_in_finished_while_the_database_fails_half_way_leaves_noth
 
     summary = await step(bot, 815, lambda: bot.fake.say(person, "Rota clashes again"))
     assert "Check-in summary" in summary.text and "Rota clashes again" in summary.text
+
+
+async def test_a_score_typed_after_the_round_closed_says_so(bot: Harness) -> None:
+    """The round closes (and drops unfinished answers) while someone is between two questions: the next typed
+    score is answered with why it no longer counts."""
+    set_clock(bot, NOW)
+    person = bot.fake.person(816, "Lee")
+    async with bot.services.database.transaction() as session:
+        await create_partnership(session=session, chat_id=816, created_by=816, name="Closing", partners=["A"],
+                                 schedule=Schedule("weekly", time(9), "Europe/London", NOW.date(), weekday=0),
+                                 now=NOW)
+    sent_at = datetime(2027, 1, 11, 9, 1, tzinfo=UTC)
+    set_clock(bot, sent_at)
+    await run_dispatch(bot)
+    [nudge] = nudges_to(bot, 816)
+    question = await step(bot, 816, lambda: bot.fake.press(person, nudge, "Start the check-in"))
+    question = await press(bot, person, question, "4")
+    assert "Question 2 of 7" in question.text
+    async with bot.services.database.transaction() as session:
+        assert await checkins.close_expired_checkins(session=session, now=sent_at + timedelta(hours=49)) == []
+    closed = await step(bot, 816, lambda: bot.fake.say(person, "3"))
+    assert "has closed" in closed.text

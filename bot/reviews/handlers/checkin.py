@@ -247,7 +247,10 @@ async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
         answer_id = int(pending.get("answer", 0))
         async with svc.database.transaction() as session:
             progress = await progress_of(session=session, answer_id=answer_id, user_id=user.id)
-    except (NotAllowed, NudgeClosed, TypeError, ValueError):
+    except (NotAllowed, TypeError, ValueError):
+        return END
+    except NudgeClosed as exc:  # the round closed (and dropped this unfinished answer) since the last question
+        await send_html(context, chat.id, escape(str(exc)))
         return END
     text = message.text or ""
     if progress.completed:
