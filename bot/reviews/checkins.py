@@ -270,14 +270,17 @@ async def finish_answering(*, session: AsyncSession, answer_id: int, user_id: in
     occurrence_row = await session.get(ReviewOccurrence, answer.occurrence_id)
     partnership = await session.get(Partnership, answer.partnership_id)
     assert occurrence_row is not None and partnership is not None
-    finished = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-        ReviewAnswer.occurrence_id == occurrence_row.id, col(ReviewAnswer.completed_at).is_not(None)))).one()
-    if finished < threshold(partnership.chat_id, min_group):
+    if await _finished_count(session, occurrence_row.id or 0) < threshold(partnership.chat_id, min_group):
         return None
     if not await _close(session, occurrence_row.id or 0, now):
         return None
     record = await _fix_record(session, occurrence_row, partnership, min_group, now)
     return await _summary_of(session, record, occurrence_row, partnership, min_group)
+
+
+async def _finished_count(session: AsyncSession, occurrence_id: int) -> int:
+    return (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+        ReviewAnswer.occurrence_id == occurrence_id, col(ReviewAnswer.completed_at).is_not(None)))).one()
 
 
 async def _close(session: AsyncSession, occurrence_id: int, now: datetime) -> bool:

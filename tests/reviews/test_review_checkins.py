@@ -4,9 +4,12 @@ and tips that exist in the knowledge base, group summaries when everyone who sta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 from datetime import date, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -215,3 +218,51 @@ async def test_a_round_closing_when_the_database_fails_half_way_stays_open_and_c
         assert [r.respondents for r in await act(database, history, partnership_id=pid)] == [0]  # no summary
         [summary] = await act(database, close_expired_checkins, now=later + timedelta(minutes=1))
         assert summary.occurrence_id == occurrence_id and summary.respondents == 2
+
+
+class Meeting:
+    """Waits until ``size`` callers have arrived, or half a second has passed."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.arrived, self.everyone = size, 0, asyncio.Event()
+
+    async def meet(self) -> None:
+        self.arrived += 1
+        if self.arrived == self.size:
+            self.everyone.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.everyone.wait(), 0.5)
+
+
+async def test_the_last_people_finishing_at_the_same_moment_close_the_round_once(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three group members send their last answer at the same moment (k = 3): each finish counts the others',
+    so the round closes exactly once, with all three (without one finisher at a time per round, each would
+    count only itself and the round would wait 48 hours)."""
+    async with migrated(db_url) as database:
+        _, occurrence_id = await nudged(database, -717)
+        answers = []
+        for user in (1, 2, 3):
+            progress = await act(database, start_answering, occurrence_id=occurrence_id, chat_id=-717, user_id=user,
+                                 now=SENT_AT)
+            for index, question in enumerate(QUESTIONS):
+                progress = await act(database, record_score, answer_id=progress.answer_id, user_id=user, step=index,
+                                     value=GOOD[question.key])
+            answers.append((user, progress.answer_id))
+        count = checkins._finished_count
+        written, counted = Meeting(3), Meeting(3)
+
+        async def counted_together(session: Any, occurrence: int) -> int:
+            """The worst interleaving: every finish has written its answer before any counts, and none commits
+            before all have counted (each wait gives up after half a second: with one finisher at a time per round,
+            the others cannot arrive meanwhile)."""
+            await written.meet()
+            finished = await count(session, occurrence)
+            await counted.meet()
+            return finished
+
+        monkeypatch.setattr(checkins, "_finished_count", counted_together)
+        results = await asyncio.gather(*(act(database, finish_answering, answer_id=answer_id, user_id=user,
+                                             comment=None, now=SENT_AT) for user, answer_id in answers))
+        [summary] = [r for r in results if r is not None]
+        assert summary.respondents == 3 and not summary.withheld
