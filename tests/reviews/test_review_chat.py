@@ -17,6 +17,7 @@ from bot.reviews import checkins
 from bot.reviews.partnerships import create_partnership, get_partnership, list_partnerships
 from bot.reviews.questions import answer_scores
 from bot.reviews.schedule import Schedule
+from db.engine import Database
 from db.review_models import ReviewAnswer, ReviewRoundSummary
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
@@ -442,6 +443,33 @@ async def test_a_check_in_finished_while_the_database_fails_half_way_leaves_noth
 
     summary = await step(bot, 815, lambda: bot.fake.say(person, "Rota clashes again"))
     assert "Check-in summary" in summary.text and "Rota clashes again" in summary.text
+
+
+async def test_nothing_to_add_while_the_database_is_down_keeps_the_last_step(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last step's button meets a dead database: an alert says the answers so far are saved, and the same
+    button works once the database is back."""
+    set_clock(bot, NOW)
+    person = bot.fake.person(817, "Ash")
+    async with bot.services.database.transaction() as session:
+        await create_partnership(session=session, chat_id=817, created_by=817, name="Down", partners=["A"],
+                                 schedule=Schedule("weekly", time(9), "Europe/London", NOW.date(), weekday=0),
+                                 now=NOW)
+    set_clock(bot, datetime(2027, 1, 11, 9, 1, tzinfo=UTC))
+    await run_dispatch(bot)
+    [nudge] = nudges_to(bot, 817)
+    question = await step(bot, 817, lambda: bot.fake.press(person, nudge, "Start the check-in"))
+    for tap in ["5", "4", "4", "Yes", "Yes", "4", "Flying"]:
+        question = await press(bot, person, question, tap)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Database, "transaction", _gone_half_way)
+        tapped = bot.fake.mark()
+        bot.fake.press(person, question, "Nothing to add")
+        alert = await bot.fake.answered("try again in a minute", after=tapped)
+    assert "Your answers so far are saved" in alert["text"] and alert.get("show_alert")
+    thanks = await step(bot, 817, lambda: bot.fake.press(person, question, "Nothing to add"))
+    assert "Check-in summary" in thanks.text
 
 
 async def test_a_score_typed_after_the_round_closed_says_so(bot: Harness) -> None:
