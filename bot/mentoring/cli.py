@@ -55,7 +55,7 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
 def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every mentor and mentee: organisation, area, whole topics, capacity and load, and status."""
     from bot.mentoring.cohort import list_profiles
-    from bot.mentoring.lists import TOPICS, label
+    from bot.mentoring.lists import MENTOR, TOPICS, label
 
     rows = _run(lambda session: list_profiles(session=session))
     if json_output:
@@ -65,8 +65,8 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         typer.echo("No mentors or mentees yet. Import some with: partnerbot mentors import FILE.csv")
         return
     for row in rows:
-        status = "active" if row["active"] else ("paused" if row["role"] == "mentor" else "not looking")
-        if row["role"] == "mentor":
+        status = "active" if row["active"] else ("paused" if row["role"] == MENTOR else "not looking")
+        if row["role"] == MENTOR:
             extra = f"{row['mentees']}/{row['capacity']} mentees"
         else:
             extra = "waiting" if row["waiting"] else ""

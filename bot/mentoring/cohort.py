@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.mentoring.lists import MENTEE, MENTOR, split_slugs
 from bot.mentoring.scoring import MatchProfile
-from bot.mentoring.store import ACTIVE_MATCH, ENDED_PAIR, mentor_loads
+from bot.mentoring.store import ACTIVE_MATCH, ENDED_PAIR, MatchStatus, mentor_loads
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 
 
@@ -80,7 +80,7 @@ async def record_proposals(*, session: AsyncSession, pairs: Iterable[tuple[int, 
             MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).first()
         if exists is not None:
             continue
-        session.add(MentorMatch(mentee_id=mentee_id, mentor_id=mentor_id, status="proposed", score=score,
+        session.add(MentorMatch(mentee_id=mentee_id, mentor_id=mentor_id, status=MatchStatus.PROPOSED, score=score,
                                 why=why[:400], created_at=now))
         count += 1
     return count
@@ -93,7 +93,7 @@ async def list_profiles(*, session: AsyncSession) -> list[dict[str, Any]]:
         .order_by(col(MentoringProfile.role), col(MentoringProfile.id)))).all()
     loads = await mentor_loads(session)
     accepted = dict((await session.exec(select(MentorMatch.mentor_id, func.count()).where(
-        MentorMatch.status == "accepted").group_by(MentorMatch.mentor_id))).all())
+        MentorMatch.status == MatchStatus.ACCEPTED).group_by(MentorMatch.mentor_id))).all())
     out = []
     for profile, person in rows:
         item: dict[str, Any] = {

@@ -34,6 +34,7 @@ from bot.mentoring.drafts import (
     validate_draft,
 )
 from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, TOPICS, Choice, join_slugs
+from bot.mentoring.store import ProfileSource
 from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS, MentoringPerson, MentoringProfile
 
 T = TypeVar("T")
@@ -424,11 +425,11 @@ async def import_rows(*, session: AsyncSession, rows: list[ImportRow], now: date
         values = profile_columns(row.draft)
         current = stored.get((pid, row.draft.role))
         if current is None:
-            inserts.append({"person_id": pid, "role": row.draft.role, "source": "import", "active": True,
+            inserts.append({"person_id": pid, "role": row.draft.role, "source": ProfileSource.IMPORT, "active": True,
                             "created_at": now, "updated_at": now, **values})
             stored[(pid, row.draft.role)] = None  # type: ignore[assignment]
             report.created += 1
-        elif current.source != "import":
+        elif current.source != ProfileSource.IMPORT:
             report.kept.append(row.line)
         elif all(getattr(current, name) == value for name, value in values.items()):
             report.unchanged += 1

@@ -9,6 +9,7 @@ that use them (accepting a request schedules the first follow-ups from these).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -17,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.mentoring.cleaning import clean_story
 from bot.mentoring.lists import MENTEE
 from bot.mentoring.store import (
+    EndReason,
+    MatchStatus,
     MentoringError,
     Parties,
     closed_reason,
@@ -33,13 +36,21 @@ MAX_CHECKIN_ASKS = 2
 REVIEW_AFTER = timedelta(days=90)
 
 
-CONNECTED, NOT_YET, DIFFERENT = "yes", "notyet", "different"
+class CheckinAnswer(StrEnum):
+    """The mentee's answer to "Have you connected?" (in the buttons' data)."""
+
+    CONNECTED = "yes"
+    NOT_YET = "notyet"
+    DIFFERENT = "different"   # a different buddy, please
+
+
+CONNECTED, NOT_YET, DIFFERENT = CheckinAnswer.CONNECTED, CheckinAnswer.NOT_YET, CheckinAnswer.DIFFERENT
 
 
 async def due_checkins(*, session: AsyncSession, now: datetime) -> list[int]:
     """Accepted matches whose "Have you connected?" is due (for :func:`claim_checkin`, one transaction each)."""
     rows = await session.exec(select(MentorMatch.id).where(
-        MentorMatch.status == "accepted", col(MentorMatch.checkin_due) <= now))
+        MentorMatch.status == MatchStatus.ACCEPTED, col(MentorMatch.checkin_due) <= now))
     return [match_id for match_id in rows.all() if match_id is not None]
 
 
@@ -47,7 +58,8 @@ async def claim_checkin(*, session: AsyncSession, match_id: int, now: datetime) 
     """One due "Have you connected?", claimed once (safe with several bot processes); None when it is not
     due any more or another process claimed it."""
     match = (await session.exec(select(MentorMatch).where(
-        MentorMatch.id == match_id, MentorMatch.status == "accepted", col(MentorMatch.checkin_due) <= now))).first()
+        MentorMatch.id == match_id, MentorMatch.status == MatchStatus.ACCEPTED,
+        col(MentorMatch.checkin_due) <= now))).first()
     if match is None:
         return None
     asks = match.checkin_asks + 1
@@ -63,14 +75,15 @@ async def claim_checkin(*, session: AsyncSession, match_id: int, now: datetime) 
 async def due_reviews(*, session: AsyncSession, now: datetime) -> list[int]:
     """Accepted matches whose 90-day "Continue or close?" is due (for :func:`claim_review`)."""
     rows = await session.exec(select(MentorMatch.id).where(
-        MentorMatch.status == "accepted", col(MentorMatch.review_due) <= now))
+        MentorMatch.status == MatchStatus.ACCEPTED, col(MentorMatch.review_due) <= now))
     return [match_id for match_id in rows.all() if match_id is not None]
 
 
 async def claim_review(*, session: AsyncSession, match_id: int, now: datetime) -> Parties | None:
     """One due "Continue or close?", claimed once; None when it is not due any more or already claimed."""
     match = (await session.exec(select(MentorMatch).where(
-        MentorMatch.id == match_id, MentorMatch.status == "accepted", col(MentorMatch.review_due) <= now))).first()
+        MentorMatch.id == match_id, MentorMatch.status == MatchStatus.ACCEPTED,
+        col(MentorMatch.review_due) <= now))).first()
     if match is None:
         return None
     result = await session.exec(update(MentorMatch).where(
@@ -88,7 +101,7 @@ async def answer_checkin(*, session: AsyncSession, match_id: int, telegram_id: i
     match = await load_match_for(session, match_id, telegram_id, MENTEE)
     if match is None:
         raise MentoringError("That buddy match isn't yours.")
-    if match.status != "accepted":
+    if match.status != MatchStatus.ACCEPTED:
         raise MentoringError(closed_reason(match.status))
     if answer == CONNECTED:
         match.connected = True
@@ -97,8 +110,8 @@ async def answer_checkin(*, session: AsyncSession, match_id: int, telegram_id: i
         if match.checkin_asks < MAX_CHECKIN_ASKS:
             match.checkin_due = now + CHECKIN_AGAIN_AFTER
     elif answer == DIFFERENT:
-        if not await transition(session, match, "accepted", status="closed", ended_at=now,
-                                end_reason="rematch"):
+        if not await transition(session, match, MatchStatus.ACCEPTED, status=MatchStatus.CLOSED, ended_at=now,
+                                end_reason=EndReason.REMATCH):
             raise MentoringError(closed_reason(match.status))
     else:
         raise MentoringError("I didn't understand that answer.")
@@ -113,11 +126,12 @@ async def answer_review(*, session: AsyncSession, match_id: int, telegram_id: in
     if match is None:
         raise MentoringError("That buddy match isn't yours.")
     if keep:
-        if match.status != "accepted":
+        if match.status != MatchStatus.ACCEPTED:
             raise MentoringError(closed_reason(match.status))
         match.review_due = now + REVIEW_AFTER
         session.add(match)
-    elif not await transition(session, match, "accepted", status="closed", ended_at=now, end_reason="closed"):
+    elif not await transition(session, match, MatchStatus.ACCEPTED, status=MatchStatus.CLOSED, ended_at=now,
+                              end_reason=EndReason.CLOSED):
         raise MentoringError(closed_reason(match.status))
     return await load_parties(session, match)
 
@@ -128,7 +142,8 @@ async def end_match(*, session: AsyncSession, match_id: int, telegram_id: int, n
     person = await person_by_telegram(session, telegram_id)
     if match is None or person is None or person.id not in (match.mentee_id, match.mentor_id):
         raise MentoringError("That buddy match isn't yours.")
-    if not await transition(session, match, "accepted", status="closed", ended_at=now, end_reason="closed"):
+    if not await transition(session, match, MatchStatus.ACCEPTED, status=MatchStatus.CLOSED, ended_at=now,
+                            end_reason=EndReason.CLOSED):
         raise MentoringError(closed_reason(match.status))
     return await load_parties(session, match)
 

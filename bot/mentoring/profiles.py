@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.mentoring.cleaning import clean_line, normalise_username
 from bot.mentoring.drafts import ProfileDraft, apply_draft
 from bot.mentoring.lists import MENTOR
-from bot.mentoring.store import ACTIVE_MATCH, load_parties, person_by_telegram
+from bot.mentoring.store import ACTIVE_MATCH, EndReason, MatchStatus, ProfileSource, load_parties, person_by_telegram
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 from knowledge.render import escape
 
@@ -116,7 +116,7 @@ async def save_profile(*, session: AsyncSession, telegram_id: int, username: str
         profile = MentoringProfile(person_id=person.id or 0, role=draft.role, display_name="", organisation="",
                                    org_type="", region="", created_at=now)
     apply_draft(profile, draft)
-    profile.source, profile.updated_at = "bot", now
+    profile.source, profile.updated_at = ProfileSource.BOT, now
     session.add(profile)
     await session.flush()
     return profile, created
@@ -154,12 +154,12 @@ async def delete_profile(*, session: AsyncSession, user_id: int, role: str, now:
         name = escape(parties.mentor_name if role == MENTOR else parties.mentee_name)
         previous = match.status
         match.status, match.ended_at, match.end_reason = (
-            "closed" if previous == "accepted" else "withdrawn"), now, "left"
+            MatchStatus.CLOSED if previous == MatchStatus.ACCEPTED else MatchStatus.WITHDRAWN), now, EndReason.LEFT
         session.add(match)
-        if other.telegram_id is not None and previous == "accepted":
+        if other.telegram_id is not None and previous == MatchStatus.ACCEPTED:
             notices.append((other.telegram_id, f"Your buddy match with {name} has ended. "
                                                "Thank you for the time you gave it."))
-        elif other.telegram_id is not None and previous == "pending":
+        elif other.telegram_id is not None and previous == MatchStatus.PENDING:
             notices.append((other.telegram_id, f"{name} is no longer available as a mentor. "
                                                "Send /mentor to see other suggestions."
                             if role == MENTOR else f"The buddy request from {name} has been withdrawn."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.mentoring.store import load_parties, person_by_telegram
+from bot.mentoring.store import MatchStatus, load_parties, person_by_telegram
 from db.mentoring_models import MentorMatch, MentorRelay
 
 
@@ -32,7 +32,7 @@ async def relay_target(*, session: AsyncSession, chat_id: int, message_id: int,
         return None
     match = await session.get(MentorMatch, relay.match_id)
     sender = await person_by_telegram(session, sender_telegram_id)
-    if match is None or sender is None or match.status != "accepted":
+    if match is None or sender is None or match.status != MatchStatus.ACCEPTED:
         return (None, "", relay.match_id)
     parties = await load_parties(session, match)
     if sender.id == match.mentee_id:

@@ -9,6 +9,7 @@ double tap, a forged button or two bot processes racing change it only once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -18,6 +19,9 @@ from bot.mentoring.followups import CHECKIN_AFTER, REVIEW_AFTER
 from bot.mentoring.lists import MENTEE, MENTOR
 from bot.mentoring.scoring import MENTOR_FULL, MENTOR_PAUSED, MatchProfile, constraint_problem, explain, score_pair
 from bot.mentoring.store import (
+    OPEN_MATCH,
+    EndReason,
+    MatchStatus,
     MentoringError,
     Parties,
     closed_reason,
@@ -44,9 +48,9 @@ async def request_mentor(*, session: AsyncSession, telegram_id: int, mentor_pers
     if person is None or mentee_profile is None:
         raise MentoringError("Please set up your request first with /mentor.")
     busy = (await session.exec(select(MentorMatch).where(
-        MentorMatch.mentee_id == person.id, col(MentorMatch.status).in_(("pending", "accepted"))))).first()
+        MentorMatch.mentee_id == person.id, col(MentorMatch.status).in_(OPEN_MATCH)))).first()
     if busy is not None:
-        raise MentoringError("You already have a request waiting for an answer." if busy.status == "pending"
+        raise MentoringError("You already have a request waiting for an answer." if busy.status == MatchStatus.PENDING
                              else "You already have a buddy. Use /mentor to see them.")
     mentor_profile = (await session.exec(select(MentoringProfile).where(
         MentoringProfile.person_id == mentor_person_id, MentoringProfile.role == MENTOR)
@@ -57,7 +61,7 @@ async def request_mentor(*, session: AsyncSession, telegram_id: int, mentor_pers
     loads = await mentor_loads(session, [mentor_person_id])
     proposal = (await session.exec(select(MentorMatch).where(
         MentorMatch.mentee_id == person.id, MentorMatch.mentor_id == mentor_person_id,
-        MentorMatch.status == "proposed"))).first()
+        MentorMatch.status == MatchStatus.PROPOSED))).first()
     load = loads.get(mentor_person_id, 0) - (1 if proposal is not None else 0)
     mentee, mentor = MatchProfile.of(mentee_profile), MatchProfile.of(mentor_profile, load)
     problem = constraint_problem(mentee, mentor, await excluded_for(session, person.id or 0))
@@ -67,12 +71,12 @@ async def request_mentor(*, session: AsyncSession, telegram_id: int, mentor_pers
             MENTOR_PAUSED: "Sorry, that mentor is taking a break from new requests.",
         }.get(problem, "Sorry, that mentor is no longer available to you."))
     score = score_pair(mentee, mentor)
-    match = proposal or MentorMatch(mentee_id=person.id or 0, mentor_id=mentor_person_id, status="pending",
-                                    created_at=now)
-    match.status, match.requested_at, match.score, match.why = "pending", now, score.total, explain(score)
+    match = proposal or MentorMatch(mentee_id=person.id or 0, mentor_id=mentor_person_id,
+                                    status=MatchStatus.PENDING, created_at=now)
+    match.status, match.requested_at, match.score, match.why = MatchStatus.PENDING, now, score.total, explain(score)
     await session.exec(update(MentorMatch).where(   # other proposals for this mentee lapse
-        MentorMatch.mentee_id == person.id, MentorMatch.status == "proposed",
-        MentorMatch.mentor_id != mentor_person_id).values(status="withdrawn", ended_at=now))
+        MentorMatch.mentee_id == person.id, MentorMatch.status == MatchStatus.PROPOSED,
+        MentorMatch.mentor_id != mentor_person_id).values(status=MatchStatus.WITHDRAWN, ended_at=now))
     mentee_profile.waiting_since = None
     session.add_all([match, mentee_profile])
     await session.flush()  # the match's id, for the buttons
@@ -85,10 +89,18 @@ async def set_mentor_message(*, session: AsyncSession, match_id: int, message_id
                        .values(mentor_message_id=message_id, mentor_told_at=now))
 
 
-ACCEPT, DECLINE, PAUSE = "accept", "decline", "pause"
+class Decision(StrEnum):
+    """A mentor's answer to a request."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    PAUSE = "pause"      # decline, and take no new requests until resumed
 
 
-async def respond(*, session: AsyncSession, match_id: int, telegram_id: int, decision: str,
+ACCEPT, DECLINE, PAUSE = Decision.ACCEPT, Decision.DECLINE, Decision.PAUSE
+
+
+async def respond(*, session: AsyncSession, match_id: int, telegram_id: int, decision: Decision,
                   now: datetime) -> Parties:
     """The mentor accepts, declines, or declines and pauses. Raises MentoringError when it is not theirs
     or no longer open (nothing written then)."""
@@ -96,11 +108,11 @@ async def respond(*, session: AsyncSession, match_id: int, telegram_id: int, dec
     if match is None:
         raise MentoringError("That request isn't yours to answer.")
     if decision == ACCEPT:
-        ok = await transition(session, match, "pending", status="accepted", responded_at=now, accepted_at=now,
-                              checkin_due=now + CHECKIN_AFTER, review_due=now + REVIEW_AFTER)
+        ok = await transition(session, match, MatchStatus.PENDING, status=MatchStatus.ACCEPTED, responded_at=now,
+                              accepted_at=now, checkin_due=now + CHECKIN_AFTER, review_due=now + REVIEW_AFTER)
     else:
-        ok = await transition(session, match, "pending", status="declined", responded_at=now, ended_at=now,
-                              end_reason="paused" if decision == PAUSE else "declined")
+        ok = await transition(session, match, MatchStatus.PENDING, status=MatchStatus.DECLINED, responded_at=now,
+                              ended_at=now, end_reason=EndReason.PAUSED if decision == PAUSE else EndReason.DECLINED)
     if not ok:
         raise MentoringError(closed_reason(match.status))
     if decision == PAUSE:
@@ -115,7 +127,8 @@ async def cancel_request(*, session: AsyncSession, match_id: int, telegram_id: i
     match = await load_match_for(session, match_id, telegram_id, MENTEE)
     if match is None:
         raise MentoringError("That request isn't yours.")
-    if not await transition(session, match, "pending", status="cancelled", ended_at=now, end_reason="cancelled"):
+    if not await transition(session, match, MatchStatus.PENDING, status=MatchStatus.CANCELLED, ended_at=now,
+                            end_reason=EndReason.CANCELLED):
         raise MentoringError(closed_reason(match.status))
     return await load_parties(session, match)
 
@@ -123,15 +136,15 @@ async def cancel_request(*, session: AsyncSession, match_id: int, telegram_id: i
 async def overdue_requests(*, session: AsyncSession, now: datetime, timeout: timedelta) -> list[int]:
     """The ids of requests unanswered for ``timeout`` (for :func:`claim_timeout`, one transaction each)."""
     rows = await session.exec(select(MentorMatch.id).where(
-        MentorMatch.status == "pending", col(MentorMatch.requested_at) <= now - timeout))
+        MentorMatch.status == MatchStatus.PENDING, col(MentorMatch.requested_at) <= now - timeout))
     return [match_id for match_id in rows.all() if match_id is not None]
 
 
 async def claim_timeout(*, session: AsyncSession, match_id: int, now: datetime) -> Parties | None:
     """An unanswered request becomes ``timed_out``; claimed once (safe with many bots), else None."""
     match = await session.get(MentorMatch, match_id)
-    if match is None or not await transition(session, match, "pending", status="timed_out", ended_at=now,
-                                             end_reason="timeout"):
+    if match is None or not await transition(session, match, MatchStatus.PENDING, status=MatchStatus.TIMED_OUT,
+                                             ended_at=now, end_reason=EndReason.TIMEOUT):
         return None
     return await load_parties(session, match)
 
@@ -140,7 +153,7 @@ async def unsent_requests(*, session: AsyncSession) -> list[int]:
     """The ids of pending requests to mentors who could not be told yet (imported, now linked)."""
     rows = await session.exec(select(MentorMatch.id).join(
         MentoringPerson, col(MentoringPerson.id) == MentorMatch.mentor_id).where(
-        MentorMatch.status == "pending", col(MentorMatch.mentor_told_at).is_(None),
+        MentorMatch.status == MatchStatus.PENDING, col(MentorMatch.mentor_told_at).is_(None),
         col(MentoringPerson.telegram_id).is_not(None)))
     return [match_id for match_id in rows.all() if match_id is not None]
 
@@ -162,6 +175,6 @@ async def mentor_matches(*, session: AsyncSession, telegram_id: int) -> list[Par
     if person is None:
         return []
     rows = (await session.exec(select(MentorMatch).where(
-        MentorMatch.mentor_id == person.id, col(MentorMatch.status).in_(("pending", "accepted")))
+        MentorMatch.mentor_id == person.id, col(MentorMatch.status).in_(OPEN_MATCH))
         .order_by(col(MentorMatch.id)))).all()
     return [await load_parties(session, match) for match in rows]

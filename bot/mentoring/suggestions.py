@@ -16,7 +16,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.mentoring.lists import MENTEE, MENTOR
 from bot.mentoring.scoring import MAX_SUGGESTIONS, MatchProfile, Score, explain, rank, score_pair
-from bot.mentoring.store import ENDED_PAIR, Parties, load_parties, mentor_loads, person_by_telegram
+from bot.mentoring.store import (
+    ENDED_PAIR,
+    OPEN_MATCH,
+    MatchStatus,
+    Parties,
+    load_parties,
+    mentor_loads,
+    person_by_telegram,
+)
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 
 
@@ -36,7 +44,7 @@ class Suggestion:
 
 async def excluded_for(session: AsyncSession, mentee_id: int) -> set[tuple[int, int]]:
     rows = await session.exec(select(MentorMatch.mentor_id).where(
-        MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_((*ENDED_PAIR, "pending", "accepted"))))
+        MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_((*ENDED_PAIR, *OPEN_MATCH))))
     return {(mentee_id, mentor_id) for mentor_id in rows.all()}
 
 
@@ -88,12 +96,12 @@ async def mentee_status(*, session: AsyncSession, telegram_id: int, now: datetim
     if profile is None:
         return MenteeStatus(None)
     current = (await session.exec(select(MentorMatch).where(
-        MentorMatch.mentee_id == person.id, col(MentorMatch.status).in_(("pending", "accepted")))
+        MentorMatch.mentee_id == person.id, col(MentorMatch.status).in_(OPEN_MATCH))
         .order_by(col(MentorMatch.id).desc()))).first()
     if current is not None:
         parties = await load_parties(session, current)
-        return MenteeStatus(profile, pending=parties if current.status == "pending" else None,
-                            buddy=parties if current.status == "accepted" else None)
+        return MenteeStatus(profile, pending=parties if current.status == MatchStatus.PENDING else None,
+                            buddy=parties if current.status == MatchStatus.ACCEPTED else None)
     if not profile.active:
         profile.active = True
     suggestions = await _suggestions_in(session, profile, limit)
@@ -145,7 +153,7 @@ async def undelivered_proposals(*, session: AsyncSession) -> list[int]:
     """The match ids of an admin's whole-cohort suggestions not yet sent to their (reachable) mentees."""
     rows = await session.exec(select(MentorMatch.id).join(
         MentoringPerson, col(MentoringPerson.id) == MentorMatch.mentee_id).where(
-        MentorMatch.status == "proposed", col(MentorMatch.delivered_at).is_(None),
+        MentorMatch.status == MatchStatus.PROPOSED, col(MentorMatch.delivered_at).is_(None),
         col(MentoringPerson.telegram_id).is_not(None)))
     return [match_id for match_id in rows.all() if match_id is not None]
 
@@ -155,7 +163,8 @@ async def claim_proposal(*, session: AsyncSession, match_id: int,
     """Mark one proposal delivered (claimed once, safe with several bot processes) and return it as the
     mentee will see it; None when another process got there first or a profile has gone since."""
     result = await session.exec(update(MentorMatch).where(
-        MentorMatch.id == match_id, MentorMatch.status == "proposed", col(MentorMatch.delivered_at).is_(None))
+        MentorMatch.id == match_id, MentorMatch.status == MatchStatus.PROPOSED,
+        col(MentorMatch.delivered_at).is_(None))
         .values(delivered_at=now))
     if (result.rowcount or 0) != 1:
         return None

@@ -23,6 +23,7 @@ from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.lists import MENTEE, MENTOR, ROLES
 from bot.mentoring.profiles import profiles_of
 from bot.mentoring.requests import mentor_matches
+from bot.mentoring.store import MatchStatus
 from bot.mentoring.suggestions import mentee_status
 from knowledge.render import escape
 
@@ -68,8 +69,8 @@ async def on_mentor_offer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     profile = profiles.get(MENTOR)
     if profile is None:
         return await start_profile(update, context, MENTOR, profiles)
-    buddies = [p for p in matches if p.match.status == "accepted"]
-    pending = [p for p in matches if p.match.status == "pending"]
+    buddies = [p for p in matches if p.match.status == MatchStatus.ACCEPTED]
+    pending = [p for p in matches if p.match.status == MatchStatus.PENDING]
     lines = [f"<b>You're a mentor buddy</b> ({'taking requests' if profile.active else 'paused'}).",
              f"Buddies: {len(buddies)} of {profile.capacity}."]
     lines += [f"• {escape(p.mentee_name)}" for p in buddies]
