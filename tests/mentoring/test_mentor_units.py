@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from bot.core.storage import TRY_AGAIN
 from bot.mentoring.lists import MENTEE, MENTOR
+from bot.mentoring.profiles import profiles_of
 from bot.mentoring.requests import ACCEPT, request_mentor, respond
 from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch, MentorRelay
@@ -215,3 +216,67 @@ async def tap_and_wait(bot: Harness, person: dict[str, Any], data: str, expect: 
     mark = bot.fake.mark()
     bot.fake.api.press(person, person["id"], message.message_id, data)
     return await bot.fake.reply_with(person["id"], expect, after=mark)
+
+
+async def test_the_last_answer_of_the_questions_meeting_a_dead_database_saves_nothing_and_says_so(
+        bot: Harness) -> None:
+    """The profile and the mentee's place on the waiting list are saved together or not at all; when not, the
+    person is told their answers are kept (a better reply than the generic one, so the form keeps its own), and
+    they are: the next /mentor saves them."""
+    _quiet_jobs(bot)
+    nia = bot.fake.person(4501, "Nia")
+    name_q = await say(bot, nia, "/mentor", "What name shall I show")
+    await tap_label(bot, nia, name_q, "Use", "organisation called")
+    type_q = await say(bot, nia, "Valleys Youth Trust", "What kind of organisation")
+    region_q = await tap_label(bot, nia, type_q, "Community group", "Where are you based")
+    town_q = await tap_label(bot, nia, region_q, "Wales", "Which town")
+    topics_q = await tap_label(bot, nia, town_q, "Skip", "What would you like help with")
+    bot.fake.press(nia, topics_q, "Working with statutory bodies")
+    stage_q = await tap_label(bot, nia, topics_q, "Done", "Where is your partnership now")
+    partners_q = await tap_label(bot, nia, stage_q, "Frustration", "Which kinds of partner are you working with")
+    await tap_label(bot, nia, partners_q, "Done", "what do you need help with")
+    before = await _rows(bot.services.database)
+
+    with fails_after(bot.services.database, 3):  # the person row is written, then the database goes
+        mark = bot.fake.mark()
+        bot.fake.say(nia, "The council wants us to deliver a service but the contract is unclear.")
+        [sorry] = await bot.fake.quiet(4501, after=mark, by=nia)
+    assert "couldn't save your profile" in sorry.text and "answers are kept" in sorry.text
+    assert await _rows(bot.services.database) == before == []
+
+    # As promised: /mentor a minute later saves the same answers, without asking them again.
+    mark = bot.fake.mark()
+    bot.fake.say(nia, "/mentor")
+    await bot.fake.reply_with(4501, "✅ Saved", after=mark)
+    await bot.fake.reply_with(4501, "waiting list", after=mark)
+    assert "What name shall I show" not in str([s.text for s in bot.fake.api.outbox[mark:]])
+    profile = (await in_transaction(bot.services.database, profiles_of, telegram_id=4501))[MENTEE]
+    assert (profile.organisation, profile.org_type, profile.region) == ("Valleys Youth Trust", "community", "wales")
+    assert profile.story == "The council wants us to deliver a service but the contract is unclear."
+
+
+async def tap_label(bot: Harness, person: dict[str, Any], sent: Any, label: str, expect: str) -> Any:
+    mark = bot.fake.mark()
+    bot.fake.press(person, sent, label)
+    return await bot.fake.reply_with(person["id"], expect, after=mark)
+
+
+async def test_an_edit_meeting_a_dead_database_changes_nothing_and_can_be_made_again(bot: Harness) -> None:
+    _quiet_jobs(bot)
+    await seed(bot, 4601, MENTEE, name="Gwen", organisation="Swansea Shed", story="Our first joint bid.")
+    gwen = bot.fake.person(4601, "Gwen")
+    card = await say(bot, gwen, "/profile", "Your buddy-seeker profile")
+    story_q = await tap_label(bot, gwen, card, "Story", "what do you need help with")
+    assert story_q
+    before = await _rows(bot.services.database)
+    with fails_after(bot.services.database, 0):
+        mark = bot.fake.mark()
+        bot.fake.say(gwen, "Sharing data with the council.")
+        [sorry] = await bot.fake.quiet(4601, after=mark, by=gwen)
+    assert "couldn't save that change" in sorry.text and "/profile" in sorry.text
+    assert await _rows(bot.services.database) == before
+    card = await say(bot, gwen, "/profile", "Your buddy-seeker profile")
+    await tap_label(bot, gwen, card, "Story", "what do you need help with")
+    await say(bot, gwen, "Sharing data with the council.", "Saved")
+    profile = (await in_transaction(bot.services.database, profiles_of, telegram_id=4601))[MENTEE]
+    assert profile.story == "Sharing data with the council."

@@ -39,8 +39,7 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             linked = await link_person(session=session, telegram_id=user.id, username=user.username,
                                        first_name=user.first_name or "")
     except SQLAlchemyError:
-        # Not the storage guard: this runs beside every update's own handler, which answers for itself;
-        # linking is tried again with the person's next update.
+        # Not the storage guard: it runs beside each update's own handler, which answers; retried next update.
         seen.pop(user.id, None)
         return
     if linked:

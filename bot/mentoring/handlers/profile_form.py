@@ -199,8 +199,12 @@ async def start_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, role
     person's stored profiles, read by the command in its transaction) are reused."""
     assert context.user_data is not None
     draft = context.user_data.get(DRAFT) or {}
-    context.user_data.pop(EDITING, None)
-    if draft.get("role") == role and _missing(draft) is not None:
+    editing = context.user_data.pop(EDITING, None)
+    if draft.get("role") == role and not editing and _missing(draft) is None:
+        # Every question was answered but saving failed ("your answers are kept"): save them now.
+        await say(update, context, "Welcome back: I'll save the answers you gave.")
+        return await _save(update, context)
+    if draft.get("role") == role and not editing and _missing(draft) is not None:
         state = draft.get("state")
         state = state if isinstance(state, int) and state in _steps(draft) else _missing(draft)
         assert state is not None
@@ -486,6 +490,10 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return await ask(update, context, state if state is not None else NAME, escape(str(exc)) + "\n")
     except SQLAlchemyError:
         # Not the storage guard: this reply is better, it says the answers so far are kept for the next try.
+        if context.user_data.get(EDITING):
+            await say(update, context, "Sorry, I couldn't save that change just now. Please try again in a minute "
+                                       "from /profile.")
+            return END
         command = "/mentor_offer" if _is_mentor(draft) else "/mentor"
         await say(update, context, "Sorry, I couldn't save your profile just now. Your answers are kept: send "
                                    f"{command} in a minute and I'll finish.")
