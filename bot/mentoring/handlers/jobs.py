@@ -1,3 +1,12 @@
+"""Scheduled work, each run claiming its rows from the database once (safe with several bot
+processes): telling waiting mentees about a new mentor, delivering held requests and admins' proposals,
+expiring unanswered requests, and sending the 14-day and 90-day follow-ups. Each row is claimed in a
+transaction of its own and the message sent after it (:func:`claimed`).
+
+Why a module of its own: nothing here is a timer held in memory; the jobs can run late, twice, or in
+another process, and still tell each person once.
+"""
+
 from __future__ import annotations
 
 import contextlib
