@@ -86,6 +86,7 @@ async def seed_demo(database: Database, now: datetime) -> None:
     from datetime import time, timedelta
 
     from bot.mentoring.csv_import import import_rows, parse_csv
+    from bot.questions.asking import QuestionOutcome
     from bot.questions.usage import count_question
     from bot.reviews.checkins import close_expired_checkins
     from bot.reviews.partnerships import create_partnership, pause
@@ -128,6 +129,8 @@ async def seed_demo(database: Database, now: datetime) -> None:
         await session.commit()
     await close_expired_checkins(database, now)  # as the bot closes rounds, fixing their anonymous summaries
     for back in range(14):
-        for outcome, count in (("answer", 3 + back % 4), ("suggest", back % 3), ("decline", 1 + back % 2)):
+        for outcome, count in ((QuestionOutcome.ANSWER, 3 + back % 4), (QuestionOutcome.SUGGEST, back % 3),
+                               (QuestionOutcome.DECLINE, 1 + back % 2)):
             for _ in range(count):
-                await count_question(database, outcome, now - timedelta(days=back))
+                async with database.transaction() as session:
+                    await count_question(session=session, outcome=outcome, now=now - timedelta(days=back))

@@ -9,7 +9,6 @@ race is covered, smaller, in test_review_dispatch.py.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
@@ -26,9 +25,8 @@ from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
 from tests.reviews.review_support import migrated
 
-pytestmark = [pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
-                                 reason="needs PostgreSQL: set TEST_DATABASE_URL"),
-              pytest.mark.slow]  # a load of 1,000 nudges: CI runs it, `-m 'not slow'` skips it
+# a load of 1,000 nudges on PostgreSQL (FOR UPDATE SKIP LOCKED): CI runs it, `-m "not slow"` skips it
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 COUNT = 1000
 NOW = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)
