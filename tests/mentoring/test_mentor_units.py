@@ -23,7 +23,7 @@ from bot.mentoring.requests import ACCEPT, request_mentor, respond
 from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch, MentorRelay
 from tests.conftest import Harness
-from tests.mentoring.mentor_support import MENTOR_BOT, in_transaction, say, seed
+from tests.mentoring.mentor_support import MENTOR_BOT, in_transaction, say, seed, tap
 
 pytestmark = MENTOR_BOT
 
@@ -226,15 +226,15 @@ async def test_the_last_answer_of_the_questions_meeting_a_dead_database_saves_no
     _quiet_jobs(bot)
     nia = bot.fake.person(4501, "Nia")
     name_q = await say(bot, nia, "/mentor", "What name shall I show")
-    await tap_label(bot, nia, name_q, "Use", "organisation called")
+    await tap(bot, nia, name_q, "Use", "organisation called")
     type_q = await say(bot, nia, "Valleys Youth Trust", "What kind of organisation")
-    region_q = await tap_label(bot, nia, type_q, "Community group", "Where are you based")
-    town_q = await tap_label(bot, nia, region_q, "Wales", "Which town")
-    topics_q = await tap_label(bot, nia, town_q, "Skip", "What would you like help with")
+    region_q = await tap(bot, nia, type_q, "Community group", "Where are you based")
+    town_q = await tap(bot, nia, region_q, "Wales", "Which town")
+    topics_q = await tap(bot, nia, town_q, "Skip", "What would you like help with")
     bot.fake.press(nia, topics_q, "Working with statutory bodies")
-    stage_q = await tap_label(bot, nia, topics_q, "Done", "Where is your partnership now")
-    partners_q = await tap_label(bot, nia, stage_q, "Frustration", "Which kinds of partner are you working with")
-    await tap_label(bot, nia, partners_q, "Done", "what do you need help with")
+    stage_q = await tap(bot, nia, topics_q, "Done", "Where is your partnership now")
+    partners_q = await tap(bot, nia, stage_q, "Frustration", "Which kinds of partner are you working with")
+    await tap(bot, nia, partners_q, "Done", "what do you need help with")
     before = await _rows(bot.services.database)
 
     with fails_after(bot.services.database, 3):  # the person row is written, then the database goes
@@ -255,18 +255,13 @@ async def test_the_last_answer_of_the_questions_meeting_a_dead_database_saves_no
     assert profile.story == "The council wants us to deliver a service but the contract is unclear."
 
 
-async def tap_label(bot: Harness, person: dict[str, Any], sent: Any, label: str, expect: str) -> Any:
-    mark = bot.fake.mark()
-    bot.fake.press(person, sent, label)
-    return await bot.fake.reply_with(person["id"], expect, after=mark)
-
 
 async def test_an_edit_meeting_a_dead_database_changes_nothing_and_can_be_made_again(bot: Harness) -> None:
     _quiet_jobs(bot)
     await seed(bot, 4601, MENTEE, name="Gwen", organisation="Swansea Shed", story="Our first joint bid.")
     gwen = bot.fake.person(4601, "Gwen")
     card = await say(bot, gwen, "/profile", "Your buddy-seeker profile")
-    story_q = await tap_label(bot, gwen, card, "Story", "what do you need help with")
+    story_q = await tap(bot, gwen, card, "Story", "what do you need help with")
     assert story_q
     before = await _rows(bot.services.database)
     with fails_after(bot.services.database, 0):
@@ -276,7 +271,7 @@ async def test_an_edit_meeting_a_dead_database_changes_nothing_and_can_be_made_a
     assert "couldn't save that change" in sorry.text and "/profile" in sorry.text
     assert await _rows(bot.services.database) == before
     card = await say(bot, gwen, "/profile", "Your buddy-seeker profile")
-    await tap_label(bot, gwen, card, "Story", "what do you need help with")
+    await tap(bot, gwen, card, "Story", "what do you need help with")
     await say(bot, gwen, "Sharing data with the council.", "Saved")
     profile = (await in_transaction(bot.services.database, profiles_of, telegram_id=4601))[MENTEE]
     assert profile.story == "Sharing data with the council."
