@@ -123,6 +123,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (a load, a browser, separate processes) first: under pytest-xdist the long ones start
+    at once, side by side with the quick ones, instead of one of them running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 #: The databases every database test runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL names one.
 BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])]
 

@@ -116,10 +116,14 @@ async def partnerships(database: Database, *, min_group: int, latest: int = 3) -
     from bot.reviews.schedule import describe_schedule, format_local
 
     out = []
-    for view in await list_partnerships(database, include_stopped=True):
+    async with database.transaction() as session:
+        views = await list_partnerships(session=session, include_stopped=True)
+        histories = {v.partnership.id: await history(session=session, partnership_id=v.partnership.id or 0,
+                                                     min_group=min_group) for v in views}
+    for view in views:
         p = view.partnership
         checkins = []
-        for row in (await history(database, p.id or 0, min_group=min_group))[-latest:][::-1]:
+        for row in histories[p.id][-latest:][::-1]:
             shown = bool(row.averages) and not row.withheld
             checkins.append({
                 "when": format_local(row.slot_local), "status": row.status, "respondents": row.respondents,

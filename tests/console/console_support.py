@@ -106,14 +106,17 @@ async def seed_demo(database: Database, now: datetime) -> None:
             session.add(AnswerVote(user_id=user, entry_id=entry, helpful=helpful, voted_at=now))
         await session.commit()
     rows, _ = parse_csv(DEMO_CSV)
-    await import_rows(database, rows, now)
+    async with database.transaction() as session:
+        await import_rows(session=session, rows=rows, now=now)
     schedule = Schedule("monthly", time(9, 0), "Europe/London", now.date().replace(day=1), day=-1)
-    active, _ = await create_partnership(database, chat_id=-100555, created_by=7, name="Riverside Consortium",
-                                         partners=["Age Concern", "Small Steps"], schedule=schedule, now=now)
-    paused, _ = await create_partnership(database, chat_id=-100556, created_by=7, name="Hill Trust",
-                                         partners=["Hill Trust", "Valley Foodbank"], schedule=schedule, now=now)
-    await pause(database, paused.id or 0, chat_id=-100556, now=now,
-                reason="Telegram says the bot was removed from the group")
+    async with database.transaction() as session:
+        active, _ = await create_partnership(session=session, chat_id=-100555, created_by=7,
+                                             name="Riverside Consortium", partners=["Age Concern", "Small Steps"],
+                                             schedule=schedule, now=now)
+        paused, _ = await create_partnership(session=session, chat_id=-100556, created_by=7, name="Hill Trust",
+                                             partners=["Hill Trust", "Valley Foodbank"], schedule=schedule, now=now)
+        await pause(session=session, partnership_id=paused.id or 0, chat_id=-100556, now=now,
+                    reason="Telegram says the bot was removed from the group")
     async with database.session() as session:
         for back, answers in ((60, 4), (30, 2)):
             slot = now - timedelta(days=back)
@@ -126,7 +129,8 @@ async def seed_demo(database: Database, now: datetime) -> None:
                                          user_id=100 + person, completed_at=slot,
                                          scores=json.dumps({"purpose": 3 + person % 2, "roles": 4})))
         await session.commit()
-    await close_expired_checkins(database, now)  # as the bot closes rounds, fixing their anonymous summaries
+    async with database.transaction() as session:  # as the bot closes rounds, fixing their anonymous summaries
+        await close_expired_checkins(session=session, now=now)
     for back in range(14):
         for outcome, count in ((QuestionOutcome.ANSWER, 3 + back % 4), (QuestionOutcome.SUGGEST, back % 3),
                                (QuestionOutcome.DECLINE, 1 + back % 2)):

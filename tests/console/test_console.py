@@ -316,16 +316,18 @@ async def _checkin(web: ConsoleHarness, partnership_id: int, when: date, answers
                                      completed_at=START))
         await session.commit()
     # The round closes as the bot closes it (48 hours on), which fixes its anonymous summary.
-    await close_expired_checkins(web.services.database, START + timedelta(days=60))
+    async with web.services.database.transaction() as session:
+        await close_expired_checkins(session=session, now=START + timedelta(days=60))
 
 
 async def test_partnerships_show_schedules_nudges_pauses_and_no_small_group_figures(web: ConsoleHarness) -> None:
     schedule = Schedule("monthly", time(9, 0), "Europe/London", date(2027, 3, 1), day=-1)
-    active, _ = await create_partnership(web.services.database, chat_id=-100555, created_by=7,
-                                         name="Riverside Consortium", partners=["Age Concern", "Small Steps"],
-                                         schedule=schedule, now=START)
-    paused, _ = await create_partnership(web.services.database, chat_id=-100556, created_by=7, name="Hill Trust",
-                                         partners=[], schedule=schedule, now=START)
+    async with web.services.database.transaction() as session:
+        active, _ = await create_partnership(session=session, chat_id=-100555, created_by=7,
+                                             name="Riverside Consortium", partners=["Age Concern", "Small Steps"],
+                                             schedule=schedule, now=START)
+        paused, _ = await create_partnership(session=session, chat_id=-100556, created_by=7, name="Hill Trust",
+                                             partners=[], schedule=schedule, now=START)
     async with web.services.database.session() as session:
         row = await session.get(Partnership, paused.id)
         assert row is not None

@@ -16,7 +16,7 @@ from tests.conftest import Harness
 
 @contextmanager
 def database_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every new database session fails as if the server had gone away, until the block ends."""
+    """Every new database session or transaction fails as if the server had gone away, until the block ends."""
 
     @asynccontextmanager
     async def unavailable(self: Database) -> AsyncIterator[Any]:

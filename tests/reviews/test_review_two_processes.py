@@ -19,11 +19,11 @@ from sqlalchemy import insert, select
 from bot.app import LOCAL_TOKEN
 from bot.core.local_api import LocalBotApi
 from bot.core.local_request import LocalRequest
-from bot.reviews.dispatch import DispatchReport, dispatch_due, due_at
-from bot.reviews.handlers.jobs import make_sender
+from bot.reviews.dispatch import DispatchReport, due_at
+from bot.reviews.handlers.jobs import dispatch_due, make_sender
 from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
-from tests.reviews.review_support import migrated
+from tests.reviews.review_support import act, migrated
 
 # a load of 1,000 nudges on PostgreSQL (FOR UPDATE SKIP LOCKED): CI runs it, `-m "not slow"` skips it
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
@@ -81,4 +81,4 @@ async def test_two_processes_send_each_of_1000_nudges_exactly_once(db_url: str) 
     assert sum(r.sent for r in reports) == COUNT
     assert all(r.claimed > 0 for r in reports), f"both processes should have taken part: {reports}"
     async with migrated(db_url) as database:
-        assert await due_at(database, NOW + timedelta(minutes=1)) == []
+        assert await act(database, due_at, at=NOW + timedelta(minutes=1)) == []
