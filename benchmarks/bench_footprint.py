@@ -320,7 +320,7 @@ LONG_MESSAGE = (
 )
 
 
-async def bot_memory() -> dict[str, int]:
+async def bot_memory(cache: str | None = None) -> dict[str, int]:
     from tests.conftest import TEST_TOKEN
     from tests.fake_telegram import FakeTelegram
     from tests.process_support import partnerbot_command
@@ -330,6 +330,8 @@ async def bot_memory() -> dict[str, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_"))}
     env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bot.db", "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
                 "LOG_LEVEL": "WARNING", "TELEGRAM_API_BASE_URL": fake.base_url})
+    if cache is not None:
+        env["PARTNERBOT_CACHE_DIR"] = cache
     process = subprocess.Popen([*partnerbot_command(), "run"], cwd=folder, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
@@ -356,9 +358,13 @@ async def bot_memory() -> dict[str, int]:
 def part_bot() -> list[str]:
     before = load()
     memory = asyncio.run(bot_memory())
+    with tempfile.TemporaryDirectory() as empty:
+        first = asyncio.run(bot_memory(empty))
     return [f"The running bot (`partnerbot run` against the fake Bot API of the tests, SQLite, after answering "
-            f"/start, a greeting, two questions, a 600-character message and thanks; {before}): resident "
-            f"{memory['VmRSS'] / 1024:.0f} MiB, peak {memory['VmHWM'] / 1024:.0f} MiB."]
+            f"/start, a greeting, two questions, a 600-character message and thanks; {before}): warm cache, resident "
+            f"{memory['VmRSS'] / 1024:.0f} MiB, peak {memory['VmHWM'] / 1024:.0f} MiB; first start on an empty cache "
+            f"(model rewritten, knowledge base embedded), resident {first['VmRSS'] / 1024:.0f} MiB, peak "
+            f"{first['VmHWM'] / 1024:.0f} MiB."]
 
 
 def main(argv: list[str] | None = None) -> int:
