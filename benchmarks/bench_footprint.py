@@ -12,7 +12,8 @@ other work shares; CPU time is what a question costs this process, wall time add
   the session, time of one short question and of one 96-piece text, and how closely the rewrite reads the
   knowledge base's own phrasings (cosine, and the share whose nearest other entry stays the same);
 * **ask**: time per message of ``Matcher.ask`` (embedding included, the outcome cache cleared) over the
-  messages of ../shared/eval/dev.yaml and dev_natural.yaml, three passes, p50 / p99 / max; the same for the
+  messages of ../shared/eval/dev.yaml and dev_natural.yaml, five passes, p50 / p99 / max, and of each
+  message's best pass; the same for the
   messages of 300+ characters and for words alone;
 * **cold**: building the matcher in a new process with an empty cache (first start on a new machine: the
   model is rewritten and every phrasing embedded), with the rewrite cached but no vectors (the knowledge base
@@ -49,6 +50,8 @@ sys.path.append(str(ROOT))
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 PARTS = ("forms", "ask", "cold", "chat", "bot")
 LONG_CHARS = 300
+#: Passes over the messages when timing them.
+PASSES = 5
 SHORT = "how do we write a memorandum of understanding"
 #: 96 word pieces once tokenised (the cap): what a long message costs the model.
 LONG = " ".join(["we are a tiny charity and the council has hinted it would fund us if we joined a consortium"] * 6)
@@ -188,18 +191,22 @@ def part_ask() -> list[str]:
     matcher = Matcher(kb)
     words_only = Matcher(kb, by_meaning=False)
 
-    def timed(m: Matcher, texts: list[str]) -> tuple[list[float], list[float]]:
+    def timed(m: Matcher, texts: list[str]) -> tuple[list[float], list[float], list[float]]:
+        """CPU and wall ms of every call, and each message's best CPU time of the passes (the cost of the work
+        itself: other sessions on the machine slow single calls down by a third and more)."""
         for text in texts[:5]:
             m.ask(text)
         cpu, wall = [], []
-        for _ in range(3):
-            for text in texts:
+        best = [float("inf")] * len(texts)
+        for _ in range(PASSES):
+            for position, text in enumerate(texts):
                 m._asked.clear()  # time the work, not the cache of repeated questions
                 started, started_cpu = time.perf_counter(), time.process_time()
                 m.ask(text)
                 cpu.append((time.process_time() - started_cpu) * 1000)
                 wall.append((time.perf_counter() - started) * 1000)
-        return cpu, wall
+                best[position] = min(best[position], cpu[-1])
+        return cpu, wall, best
 
     long_ones = [q for q in questions if len(q) >= LONG_CHARS]
     rows = []
@@ -208,14 +215,16 @@ def part_ask() -> list[str]:
                             (f"the {len(long_ones)} of {LONG_CHARS}+ characters", matcher, long_ones),
                             (f"all {len(questions)}, words alone", words_only, questions)):
         loads.append(os.getloadavg()[0])
-        cpu, wall = timed(m, texts)
+        cpu, wall, best = timed(m, texts)
         rows.append(f"| {label} | {statistics.median(cpu):.1f} | {percentile(cpu, 0.99):.1f} | {max(cpu):.1f} | "
+                    f"{statistics.median(best):.1f} | {percentile(best, 0.99):.1f} | "
                     f"{statistics.median(wall):.1f} | {percentile(wall, 0.99):.1f} | {max(wall):.1f} |")
-    return [f"Time per message, `Matcher.ask`, embedding included, 3 passes (model form: "
+    return [f"Time per message, `Matcher.ask`, embedding included, {PASSES} passes (model form: "
             f"{getattr(matcher._semantic._model, 'variant', 'shipped') if matcher._semantic else 'none'}; load average "
             f"{min(loads):.1f}-{max(loads):.1f}):", "",
-            "| messages | CPU p50 ms | CPU p99 ms | CPU max ms | wall p50 ms | wall p99 ms | wall max ms |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |", *rows]
+            "| messages | CPU p50 ms | CPU p99 ms | CPU max ms | best of passes: CPU p50 ms "
+            "| best of passes: CPU p99 ms | wall p50 ms | wall p99 ms | wall max ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", *rows]
 
 
 def part_cold() -> list[str]:
