@@ -359,13 +359,16 @@ async def test_forget_signs_an_admin_out_and_mydata_lists_their_console_use(web:
     from bot.privacy.gather import export_everything, forget_everything
 
     await web.sign_in()
-    exported = await export_everything(web.services.database, ADMIN_ID, {})
+    async with web.services.database.transaction() as session:
+        exported = await export_everything(session=session, user_id=ADMIN_ID, conversation={})
     assert len(exported["console"]["sessions"]) == 1 and exported["console"]["sign_in_links"][0]["used"] is True
     assert "token" not in json.dumps(exported["console"])
-    await forget_everything(web.services.database, ADMIN_ID)
+    async with web.services.database.transaction() as session:
+        await forget_everything(session=session, user_id=ADMIN_ID)
     assert (await web.client.get("/")).status_code == 401
-    assert (await export_everything(web.services.database, ADMIN_ID, {}))["console"] == {
-        "sign_in_links": [], "sessions": []}
+    async with web.services.database.transaction() as session:
+        exported = await export_everything(session=session, user_id=ADMIN_ID, conversation={})
+    assert exported["console"] == {"sign_in_links": [], "sessions": []}
 
 
 async def test_the_webhook_may_not_take_a_console_path(db_url: str) -> None:

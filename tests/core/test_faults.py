@@ -16,7 +16,7 @@ from tests.conftest import Harness
 
 @contextmanager
 def database_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every new database session fails as if the server had gone away, until the block ends."""
+    """Every new database session and transaction fails as if the server had gone away, until the block ends."""
 
     @asynccontextmanager
     async def unavailable(self: Database) -> AsyncIterator[Any]:
@@ -25,6 +25,7 @@ def database_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     with monkeypatch.context() as patch:
         patch.setattr(Database, "session", unavailable)
+        patch.setattr(Database, "transaction", unavailable)
         yield
 
 
