@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentorMatch
@@ -35,11 +36,10 @@ class EntryFeedback:
         return self.up - self.down
 
 
-async def feedback(database: Database, kb: KnowledgeBase) -> list[EntryFeedback]:
+async def feedback(*, session: AsyncSession, kb: KnowledgeBase) -> list[EntryFeedback]:
     """👍 and 👎 per entry, the worst first (most net 👎, then most 👎); removed entries say so."""
-    async with database.session() as session:
-        rows = (await session.exec(select(AnswerVote.entry_id, AnswerVote.helpful, func.count())
-                                   .group_by(col(AnswerVote.entry_id), col(AnswerVote.helpful)))).all()
+    rows = (await session.exec(select(AnswerVote.entry_id, AnswerVote.helpful, func.count())
+                               .group_by(col(AnswerVote.entry_id), col(AnswerVote.helpful)))).all()
     counts: dict[str, list[int]] = {}
     for entry_id, helpful, count in rows:
         counts.setdefault(entry_id, [0, 0])[0 if helpful else 1] += int(count)
@@ -61,11 +61,10 @@ class UsageDay:
         return sum(self.counts.values())
 
 
-async def usage(database: Database, today: date, days: int = 30) -> list[UsageDay]:
+async def usage(*, session: AsyncSession, today: date, days: int = 30) -> list[UsageDay]:
     """Questions a day for the last ``days`` days (today included), by outcome; empty days are zeros."""
     first = today - timedelta(days=days - 1)
-    async with database.session() as session:
-        rows = (await session.exec(select(QuestionDay).where(col(QuestionDay.day) >= first))).all()
+    rows = (await session.exec(select(QuestionDay).where(col(QuestionDay.day) >= first))).all()
     table: dict[date, dict[str, int]] = {first + timedelta(days=n): dict.fromkeys(OUTCOMES, 0) for n in range(days)}
     for row in rows:
         if row.day in table and row.outcome in table[row.day]:
@@ -74,14 +73,13 @@ async def usage(database: Database, today: date, days: int = 30) -> list[UsageDa
 
 
 # -- mentors ---------------------------------------------------------------------------------------
-async def matches(database: Database, refs: dict[int, int | str] | None = None) -> list[dict[str, Any]]:
+async def matches(*, session: AsyncSession) -> list[dict[str, Any]]:
     """Every request and match with its state, newest first, people named as admins know them."""
     from bot.mentoring.cohort import person_ref
 
-    async with database.session() as session:
-        people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
-        rows = (await session.exec(select(MentorMatch).order_by(col(MentorMatch.created_at).desc(),
-                                                                col(MentorMatch.id).desc()))).all()
+    people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
+    rows = (await session.exec(select(MentorMatch).order_by(col(MentorMatch.created_at).desc(),
+                                                            col(MentorMatch.id).desc()))).all()
     out = []
     for row in rows:
         mentee, mentor = people.get(row.mentee_id), people.get(row.mentor_id)

@@ -39,7 +39,7 @@ async def check_database(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("Could not tell an admin about the database (%s)", type(exc).__name__)
 
 
-@job_guard("Clearing old updates from the inbox")
+@job_guard("Inbox clearing")
 async def purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handled updates (their ids only) are kept a day to drop repeat deliveries, then deleted."""
     if context.application.bot_data.get(INBOX_KEY) is None:  # the bot does not record updates

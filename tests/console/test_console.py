@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bot.console import views
-from bot.console.auth import create_signin
 from bot.console.web import COOKIE, PAGES
 from bot.questions.usage import count_question
 from bot.reviews.checkins import close_expired_checkins
@@ -70,7 +69,7 @@ async def test_every_page_refuses_without_a_session_and_shows_no_data(web: Conso
 
 # -- sign-in -------------------------------------------------------------------------------------------
 async def test_a_link_signs_in_once_and_looking_at_it_spends_nothing(web: ConsoleHarness) -> None:
-    token = await create_signin(web.services.database, ADMIN_ID, START)
+    token = await web.new_link(START)
     for _ in range(2):  # a link preview or a mail scanner fetching the page does not use the link up
         page = await web.client.get(f"/signin?t={token}")
         assert page.status_code == 200 and 'action="/signin"' in page.text
@@ -92,7 +91,7 @@ async def test_a_link_signs_in_once_and_looking_at_it_spends_nothing(web: Consol
 
 
 async def test_links_expire_after_ten_minutes_and_sessions_after_eight_hours(web: ConsoleHarness) -> None:
-    token = await create_signin(web.services.database, ADMIN_ID, START)
+    token = await web.new_link(START)
     web.move_to(START + timedelta(minutes=10, seconds=1))
     assert (await web.client.get(f"/signin?t={token}")).status_code == 403
     assert (await web.client.post("/signin", data={"t": token})).status_code == 403
@@ -131,7 +130,7 @@ async def test_every_form_needs_the_sessions_csrf_secret(web: ConsoleHarness) ->
     assert (await web.client.get("/")).status_code == 200  # still signed in
 
     # Another session's secret does not work in this one.
-    token = await create_signin(web.services.database, ADMIN_ID, START)
+    token = await web.new_link(START)
     other = web.client.__class__(transport=web.client._transport, base_url="http://testserver")
     async with other:
         await other.post("/signin", data={"t": token})
@@ -433,5 +432,6 @@ async def test_a_tally_that_cannot_be_saved_is_kept_for_the_next_save(web: Conso
     assert await tally.flush(web.services.database) == 0 and tally.pending == 3
     monkeypatch.setattr(usage, "add_counts", real)
     assert await tally.flush(web.services.database) == 3 and tally.pending == 0
-    days = await views.usage(web.services.database, START.date(), 7)
+    async with web.services.database.transaction() as session:
+        days = await views.usage(session=session, today=START.date(), days=7)
     assert days[-1].counts == {"answer": 2, "suggest": 1, "decline": 0}
