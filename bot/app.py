@@ -87,7 +87,7 @@ def _handled(application: Application, inbox: Inbox) -> Callable[[object], Await
     crash in between replays it rather than losing the state."""
 
     async def mark(update: object) -> None:
-        if isinstance(update, Update):
+        if isinstance(update, Update) and not throttle.is_waiting(application, update.update_id):
             await application.update_persistence()
             await inbox.mark_handled(update.update_id)
 

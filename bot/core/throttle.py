@@ -3,6 +3,10 @@ ignored. Their extra messages wait in a short queue (at most :data:`QUEUE_LIMIT`
 in order, as soon as the limit allows; one note says so. Messages beyond the queue are not answered, and
 the note sent when the queue is handled says which, so nobody is told "nothing is lost" when something was.
 
+The queue is released by the JobQueue, one job per free slot, so stopping the bot never waits a minute for
+it: jobs not yet due are dropped at stop. A waiting message is not marked handled in the inbox until it has
+really been handled (:func:`is_waiting`), so after a stop or a crash it is answered once the bot is back.
+
 Button taps have their own, three times larger allowance (filling in a form is a quick run of taps, not
 abuse); a tap over it is answered at once with a note to tap again (Telegram expects a tap's answer within
 seconds, so taps are not queued). Admins are never limited.
@@ -10,7 +14,6 @@ seconds, so taps are not queued). Admins are never limited.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
@@ -32,6 +35,7 @@ SLOW_DOWN = ("You're sending messages very quickly, so I'll answer the rest in a
              "No need to send them again.")
 SLOW_TAPS = "You're tapping very quickly: please wait a moment, then tap again."
 LIMITER_KEY = "rate_limiter"
+WAITING_KEY = "rate_waiting"
 TAP_LIMITER_KEY = "tap_rate_limiter"
 QUEUES_KEY = "rate_queues"
 TAPS_PER_MESSAGE = 3
@@ -79,32 +83,50 @@ async def throttle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context, chat.id, SLOW_DOWN)
     if len(queue.updates) < QUEUE_LIMIT:
         queue.updates.append(update)
+        app.bot_data.setdefault(WAITING_KEY, set()).add(update.update_id)
     else:
         text = update.effective_message.text if update.effective_message else None
         queue.dropped.append((text or "a message")[:40])
     if not queue.releasing:
         queue.releasing = True
-        app.create_task(_release(app, user.id), update=update, name=f"rate-queue-{user.id}")
+        _schedule_release(app, user.id)
     raise ApplicationHandlerStop
 
 
-async def _release(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
-    """Let one person's waiting messages through, in order, as the limit allows; then say what was dropped."""
+def is_waiting(application: Application, update_id: int) -> bool:  # type: ignore[type-arg]
+    """Whether this update waits in a rate queue: handled later, so not to be marked handled yet."""
+    return update_id in application.bot_data.get(WAITING_KEY, ())
+
+
+def _schedule_release(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
+    """Run :func:`_release` for this person when their next message is allowed through."""
     limiter: SlidingWindowLimiter = app.bot_data[LIMITER_KEY]
-    queues: dict[int, _Queue] = app.bot_data[QUEUES_KEY]
-    queue = queues[user_id]
+    now = time.monotonic()
+    delay = max(0.0, limiter.next_free(user_id, now) - now)
+    assert app.job_queue is not None  # the bot is built with its JobQueue (reviews and retention need it)
+    app.job_queue.run_once(_release, delay, data=user_id, name=f"rate-queue-{user_id}")
+
+
+async def _release(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Let one person's waiting messages through, in order, as far as the limit allows now; schedule the rest
+    for their next free slot; when none is left, say what was dropped."""
+    app = context.application
+    user_id = int(context.job.data) if context.job is not None else 0  # type: ignore[arg-type]
+    limiter: SlidingWindowLimiter = app.bot_data[LIMITER_KEY]
+    queue = app.bot_data[QUEUES_KEY].get(user_id)
+    if queue is None:
+        return
     try:
-        while queue.updates:
-            now = time.monotonic()
-            wait = limiter.next_free(user_id, now) - now
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            if not limiter.check(user_id, time.monotonic()).allowed:
-                continue
+        while queue.updates and limiter.check(user_id, time.monotonic()).allowed:
             update = queue.updates.popleft()
             app.bot_data["rate_released"].add(update.update_id)
-            await app.process_update(update)
+            app.bot_data[WAITING_KEY].discard(update.update_id)
+            # Through the update processor, as a fresh update would go: in order with the person's other
+            # updates, and marked handled in the inbox once it has been.
+            await app.update_processor.process_update(update, app.process_update(update))
+        if queue.updates:
+            _schedule_release(app, user_id)
+            return
         if queue.dropped:
             listed = "; ".join(f"“{escape(text)}”" for text in queue.dropped[:5])
             more = f" and {len(queue.dropped) - 5} more" if len(queue.dropped) > 5 else ""
@@ -113,8 +135,7 @@ async def _release(app: Application, user_id: int) -> None:  # type: ignore[type
                                                       "Please send them again.")
     except Exception:
         log.exception("Releasing queued messages failed")
-    finally:
-        queues.pop(user_id, None)
+    app.bot_data[QUEUES_KEY].pop(user_id, None)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -379,6 +379,32 @@ async def test_messages_over_the_rate_limit_are_answered_once_the_person_slows_d
         await stop_bot(bot)
 
 
+async def test_messages_waiting_for_the_rate_limit_at_a_stop_are_answered_once_after_the_restart(
+        fake_telegram: FakeTelegram, db_url: str) -> None:
+    """Stopping the bot does not wait a minute for the queue, and loses nothing in it: the waiting messages
+    stay unhandled in the inbox and the restarted bot answers each of them, once."""
+    settings = settings_for(fake_telegram, db_url, rate_limit_per_minute=3)
+    questions = ["what is due diligence?", "what goes in a memorandum of understanding",
+                 "how often should we review?", "what is a consortium?", "who should sign the agreement?",
+                 "what is a lead partner?"]
+    sol = fake_telegram.person(3118, "Sol")
+    first = await start_bot(fake_telegram, settings)
+    try:
+        for question in questions:
+            first.fake.say(sol, question)
+        before = await first.fake.replies(3118, count=4, timeout=20)  # three answers and the note
+    finally:
+        await stop_bot(first)  # three questions are still waiting for the minute to pass
+    assert sum("quickly" in r.text for r in before) == 1
+    second = await start_bot(fake_telegram, settings)
+    try:
+        await second.fake.replies(3118, count=len(questions) + 1, timeout=20)
+        answers = [r for r in await second.fake.quiet(3118, after=0, by=sol) if "quickly" not in r.text]
+        assert len(answers) == len(questions)
+    finally:
+        await stop_bot(second)
+
+
 async def test_messages_beyond_the_waiting_queue_are_named_as_not_answered(fake_telegram: FakeTelegram,
                                                                           db_url: str) -> None:
     from bot.core.ratelimit import SlidingWindowLimiter
