@@ -31,8 +31,7 @@ from bot.core.config import load_settings
 from bot.core.local_api import LocalBotApi
 from bot.core.local_request import LocalRequest
 from bot.core.startup import prepare
-from bot.reviews.dispatch import dispatch_due
-from bot.reviews.handlers.jobs import make_sender
+from bot.reviews.handlers.jobs import dispatch_due, make_sender
 from db.review_models import Partnership, ReviewOccurrence
 
 NOW = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)

@@ -78,7 +78,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     database = application.bot_data[SERVICES_KEY].database
     tally = application.bot_data.get(question_jobs.TALLY_KEY)
     if tally is not None:  # the questions counted since the last save: a clean stop loses none
-        await tally.flush(database)
+        await question_jobs.flush_tally(tally, database)
     await database.dispose()
 
 

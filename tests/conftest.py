@@ -1,6 +1,10 @@
-"""Shared fixtures: a migrated database per test (a copy of one SQLite template, or an emptied PostgreSQL schema
-with TEST_DATABASE_URL), the knowledge base read once per run, the fake Telegram server, and a running bot wired
-to it."""
+"""Shared fixtures: a migrated database per test (a copy of one SQLite template, or an emptied PostgreSQL schema),
+the knowledge base read once per run, the fake Telegram server, and a running bot wired to it.
+
+Every test that uses a database runs on SQLite; with TEST_DATABASE_URL set it runs on PostgreSQL as well (its
+id ends in ``[sqlite]`` or ``[postgresql]``), in the same run, so tests that touch no database run once.
+``@pytest.mark.postgres_only`` marks a test that needs PostgreSQL's own behaviour.
+"""
 
 from __future__ import annotations
 
@@ -119,11 +123,29 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (a load, a browser, separate processes) first: under pytest-xdist the long ones start
+    at once, side by side with the quick ones, instead of one of them running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+#: The databases every database test runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL names one.
+BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database this run of the test uses; a ``postgres_only`` test is skipped on SQLite."""
+    if request.param == "sqlite" and request.node.get_closest_marker("postgres_only"):
+        pytest.skip("needs PostgreSQL's own behaviour (set TEST_DATABASE_URL)")
+    return str(request.param)
+
+
 @pytest.fixture
-async def db_url(postgres_url: str | None, migrated_template: Path, tmp_path: Path) -> str:
-    """A migrated database with no rows, for one test: PostgreSQL when TEST_DATABASE_URL is set, else a copy of
-    the migrated SQLite template."""
-    if postgres_url:
+async def db_url(backend: str, postgres_url: str | None, migrated_template: Path, tmp_path: Path) -> str:
+    """A migrated database with no rows, for one test: an emptied PostgreSQL schema, or a copy of the migrated
+    SQLite template."""
+    if backend == "postgresql" and postgres_url:
         await _empty_postgres(postgres_url)
         return postgres_url
     target = tmp_path / "test.db"
@@ -132,9 +154,9 @@ async def db_url(postgres_url: str | None, migrated_template: Path, tmp_path: Pa
 
 
 @pytest.fixture
-async def empty_db_url(postgres_url: str | None, tmp_path: Path) -> str:
+async def empty_db_url(backend: str, postgres_url: str | None, tmp_path: Path) -> str:
     """A database with no tables at all, for the tests of the migrations themselves."""
-    if postgres_url:
+    if backend == "postgresql" and postgres_url:
         await _reset_postgres(postgres_url)
         return postgres_url
     return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"

@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlparse
 
 from bot.core.local_api import LocalBotApi, Sent
 
-MAX_LONG_POLL = 2.0  # seconds a getUpdates call may wait here, whatever the bot asks for
+MAX_LONG_POLL = 0.5  # seconds a getUpdates call may wait here, whatever the bot asks for (a process test waits
+# for the first poll to know the bot is up: a shorter poll tells it sooner)
 DEFAULT_WAIT = 15.0
 
 

@@ -49,7 +49,8 @@ def kb_drafts(out: Annotated[str | None, typer.Option("--out", help="Write to th
     async def _main() -> str | None:
         database = await open_database(settings)
         try:
-            return drafts_yaml(await list_drafts(database))
+            async with database.transaction() as session:
+                return drafts_yaml(await list_drafts(session=session))
         finally:
             await database.dispose()
 
@@ -79,7 +80,8 @@ def kb_gaps(days: Annotated[int, typer.Option("--days", min=1, max=3650, help="H
     async def _main() -> list[object]:
         database = await open_database(settings)
         try:
-            return list(await find_gaps(database, now=utcnow(), days=days, limit=limit))
+            async with database.transaction() as session:
+                return list(await find_gaps(session=session, now=utcnow(), days=days, limit=limit))
         finally:
             await database.dispose()
 

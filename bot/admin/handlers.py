@@ -54,7 +54,8 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     days = 30
     if context.args and context.args[0].isdigit():
         days = max(1, min(int(context.args[0]), 365))
-    gaps = await find_gaps(svc.database, now=svc.clock(), days=days, limit=15)
+    async with svc.database.transaction() as session:
+        gaps = await find_gaps(session=session, now=svc.clock(), days=days, limit=15)
     if not gaps:
         await send_html(context, chat.id, f"No unanswered questions in the last {days} days. 🎉")
         return
@@ -86,7 +87,8 @@ async def on_drafts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     assert chat is not None  # admin_only lets only admins in a chat through
     svc = services(context)
-    text = drafts_yaml(await list_drafts(svc.database))
+    async with svc.database.transaction() as session:
+        text = drafts_yaml(await list_drafts(session=session))
     if text is None:
         await send_html(context, chat.id, "No drafts yet: tap “Save to knowledge base” under a panel answer.")
         return

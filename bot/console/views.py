@@ -15,7 +15,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentorMatch
 from db.models import AnswerVote, QuestionDay
 from knowledge.loader import KnowledgeBase
@@ -103,7 +102,7 @@ class PartnershipRow:
     latest: list[dict[str, Any]]
 
 
-async def partnerships(database: Database, *, min_group: int, latest: int = 3) -> list[PartnershipRow]:
+async def partnerships(*, session: AsyncSession, min_group: int, latest: int = 3) -> list[PartnershipRow]:
     """Every partnership (stopped ones too) with its schedule, next nudge and latest check-ins.
 
     Figures come from each round's fixed summary under the same k rule as /reviews (``min_group``), so the
@@ -114,10 +113,13 @@ async def partnerships(database: Database, *, min_group: int, latest: int = 3) -
     from bot.reviews.schedule import describe_schedule, format_local
 
     out = []
-    for view in await list_partnerships(database, include_stopped=True):
+    views = await list_partnerships(session=session, include_stopped=True)
+    histories = {v.partnership.id: await history(session=session, partnership_id=v.partnership.id or 0,
+                                                 min_group=min_group) for v in views}
+    for view in views:
         p = view.partnership
         checkins = []
-        for row in (await history(database, p.id or 0, min_group=min_group))[-latest:][::-1]:
+        for row in histories[p.id][-latest:][::-1]:
             shown = bool(row.averages) and not row.withheld
             checkins.append({
                 "when": format_local(row.slot_local), "status": row.status, "respondents": row.respondents,

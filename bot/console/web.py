@@ -216,8 +216,9 @@ async def questions(request: Request) -> Response:
 
     console = _console(request)
     days = _int(request.query_params.get("days"), 30, 1, 3650)
-    gaps = await find_gaps(console.services.database, now=_now(request), days=days, limit=50)
-    drafts = await list_drafts(console.services.database)
+    async with console.services.database.transaction() as session:
+        gaps = await find_gaps(session=session, now=_now(request), days=days, limit=50)
+        drafts = await list_drafts(session=session)
     return render(request, "questions.html", gaps=gaps, drafts=drafts, days=days)
 
 
@@ -235,7 +236,9 @@ async def _draft_prefill(console: Console, draft_id: str | None) -> dict[str, st
 
     if not draft_id or not draft_id.isdigit():
         return {}
-    for draft in await list_drafts(console.services.database):
+    async with console.services.database.transaction() as session:
+        drafts = await list_drafts(session=session)
+    for draft in drafts:
         if draft.id == int(draft_id):
             return {"question": draft.question, "answer": draft.answer, "source": "PartnerBot"}
     return {}
@@ -381,7 +384,8 @@ async def mentors_match(request: Request) -> Response:
 async def partnerships_page(request: Request) -> Response:
     console = _console(request)
     minimum = console.services.settings.review_min_group
-    rows = await views.partnerships(console.services.database, min_group=minimum)
+    async with console.services.database.transaction() as session:
+        rows = await views.partnerships(session=session, min_group=minimum)
     return render(request, "partnerships.html", rows=rows, minimum=minimum)
 
 

@@ -27,7 +27,6 @@ from bot.core.services import services
 from bot.core.storage import job_guard, storage_guard
 from bot.panel import store as panel
 from bot.questions.asking import get_logged_question
-from db.models import PanelQuestion
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,8 @@ async def on_ask_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if svc.settings.panel_chat_id is None or log_id is None:
         await query.answer("There's no panel set up at the moment.", show_alert=True)
         return
-    logged = await get_logged_question(svc.database, log_id)
+    async with svc.database.transaction() as session:
+        logged = await get_logged_question(session=session, question_id=log_id)
     if logged is None or logged.user_id != query.from_user.id:
         await query.answer(NOT_YOURS if logged else "Sorry, I no longer have that question: please ask again.",
                            show_alert=True)
@@ -73,14 +73,17 @@ async def on_panel_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if log_id is None or panel_chat is None:
         await query.answer("There's no panel set up at the moment.", show_alert=True)
         return
-    logged = await get_logged_question(svc.database, log_id)
-    if logged is None or logged.user_id != query.from_user.id:
+    name = query.from_user.first_name if share_name else None
+    # One unit for the check and the new question, committed before it is posted (the post carries its number).
+    async with svc.database.transaction() as session:
+        logged = await get_logged_question(session=session, question_id=log_id)
+        created = None if logged is None or logged.user_id != query.from_user.id else await panel.create_question(
+            session=session, source_log_id=log_id, asker_id=query.from_user.id, asker_name=name, text=logged.text,
+            panel_chat_id=panel_chat, now=svc.clock())
+    if created is None:
         await query.answer(NOT_YOURS, show_alert=True)
         return
-    name = query.from_user.first_name if share_name else None
-    question, new = await panel.create_question(
-        svc.database, source_log_id=log_id, asker_id=query.from_user.id, asker_name=name, text=logged.text,
-        panel_chat_id=panel_chat, now=svc.clock())
+    question, new = created
     if not new and question.panel_message_id is not None:  # a second tap: it is already with the panel
         await query.answer(f"Already sent to the panel as question #{question.id}.")
         return
@@ -90,9 +93,11 @@ async def on_panel_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             context, panel_chat,
             f"❓ <b>Question #{question.id}</b> from {who}:\n<blockquote>{escape(question.text)}</blockquote>\n"
             "<i>Reply to this message to answer: I'll pass your reply on.</i>")
-        await panel.set_panel_message(svc.database, question.id or 0, posted.message_id)
+        async with svc.database.transaction() as session:  # a second unit, after the post: claim, send, record
+            await panel.set_panel_message(session=session, question_id=question.id or 0,
+                                          message_id=posted.message_id)
     except (Forbidden, BadRequest, SQLAlchemyError):
-        # Not posted (or not recorded): the button stays, and tapping it again tries again.
+        # Not the storage guard: not posted (or not recorded), the button stays and "tap again" retries it.
         log.warning("Could not post panel question %s", question.id)
         await query.answer("I couldn't reach the panel just now. Please tap again in a minute.", show_alert=True)
         return
@@ -117,11 +122,10 @@ async def on_panel_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     if message is not None and message.reply_to_message is not None and message.text:
         try:
-            question = await panel.question_for_panel_message(
-                services(context).database, message.chat_id, message.reply_to_message.message_id)
-            if question is not None:  # otherwise an ordinary conversation among the panel
-                await _relay(message, context, question)
+            await _relay(message, context, message.reply_to_message.message_id)
         except SQLAlchemyError:
+            # Not the storage guard: the panel member is told what to do (send it again, as a reply), and the
+            # handler must still stop here so the reply is never taken as a question to the bot.
             await message.reply_html("I couldn't save or pass on this reply just now. "
                                      "Please send it again (as a reply to the question) in a minute.")
         except Exception:
@@ -131,13 +135,20 @@ async def on_panel_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     raise ApplicationHandlerStop
 
 
-async def _relay(message: Message, context: ContextTypes.DEFAULT_TYPE, question: PanelQuestion) -> None:
+async def _relay(message: Message, context: ContextTypes.DEFAULT_TYPE, replied_to: int) -> None:
+    """Find the question the panel member replied to and store the reply (one transaction), then pass it on."""
     svc = services(context)
     assert message.text is not None
-    if question.asker_id is None or question.status == "resolved":
+    async with svc.database.transaction() as session:
+        question = await panel.question_for_panel_message(session=session, panel_chat_id=message.chat_id,
+                                                          message_id=replied_to)
+        if question is None:  # an ordinary conversation among the panel
+            return
+        reply = await panel.add_reply(session=session, question_id=question.id or 0, text=message.text,
+                                      now=svc.clock())
+    if reply is None or question.asker_id is None:
         await message.reply_html("Thanks. This question is closed now, so I haven't passed the reply on.")
         return
-    reply = await panel.add_reply(svc.database, question.id or 0, message.text, svc.clock())
     markup = InlineKeyboardMarkup([
         [InlineKeyboardButton("👍 Helpful", callback_data=cb.make(cb.RATE_REPLY, reply.id, 1)),
          InlineKeyboardButton("👎 Not helpful", callback_data=cb.make(cb.RATE_REPLY, reply.id, 0))],
@@ -163,7 +174,11 @@ async def on_rate_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services(context)
     data = cb.parse(query.data)
     reply_id, helpful = data.int_arg(0), data.int_arg(1) == 1
-    ok = reply_id is not None and await panel.rate_reply(svc.database, reply_id, query.from_user.id, helpful)
+    ok = False
+    if reply_id is not None:
+        async with svc.database.transaction() as session:
+            ok = await panel.rate_reply(session=session, reply_id=reply_id, asker_id=query.from_user.id,
+                                        helpful=helpful)
     await query.answer("Thanks for rating the answer." if ok else NOT_YOURS, show_alert=not ok)
 
 
@@ -174,8 +189,11 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     question_id = cb.parse(query.data).int_arg(0)
-    question = None if question_id is None else await panel.resolve_question(
-        svc.database, question_id, query.from_user.id, svc.clock())
+    question = None
+    if question_id is not None:
+        async with svc.database.transaction() as session:
+            question = await panel.resolve_question(session=session, question_id=question_id,
+                                                    asker_id=query.from_user.id, now=svc.clock())
     if question is None:
         await query.answer(NOT_YOURS, show_alert=True)
         return
@@ -197,7 +215,10 @@ async def on_save_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer("Sorry, only admins can save answers to the knowledge base.", show_alert=True)
         return
     reply_id = cb.parse(query.data).int_arg(0)
-    draft = None if reply_id is None else await panel.save_draft(svc.database, reply_id, svc.clock())
+    draft = None
+    if reply_id is not None:
+        async with svc.database.transaction() as session:
+            draft = await panel.save_draft(session=session, reply_id=reply_id, now=svc.clock())
     if draft is None:
         await query.answer("That reply no longer exists.", show_alert=True)
         return
@@ -208,8 +229,9 @@ async def on_save_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def report_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: questions nobody answered in time get an apology and the nearest entries."""
     svc = services(context)
-    expired = await panel.claim_unanswered(svc.database, svc.clock(),
-                                           timedelta(hours=svc.settings.panel_timeout_hours))
+    async with svc.database.transaction() as session:  # the claim is committed before anyone is told
+        expired = await panel.claim_unanswered(session=session, now=svc.clock(),
+                                               after=timedelta(hours=svc.settings.panel_timeout_hours))
     for question in expired:
         if question.asker_id is None:
             continue

@@ -8,129 +8,136 @@ a draft for the curators.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import yaml
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.text import clean_text
-from db.engine import Database
 from db.models import MAX_NAME_CHARS, KnowledgeDraft, PanelQuestion, PanelReply
 
 MAX_REPLY_CHARS = 4000
 
 
-async def create_question(database: Database, *, source_log_id: int, asker_id: int, asker_name: str | None,
+class PanelStatus(StrEnum):
+    """Where a panel question stands (``panel_question.status``)."""
+
+    OPEN = "open"            # with the panel, waiting for replies
+    RESOLVED = "resolved"    # the asker tapped "My question is answered": later replies are not passed on
+    EXPIRED = "expired"      # nobody replied in time: the asker got the apology
+
+
+async def create_question(*, session: AsyncSession, source_log_id: int, asker_id: int, asker_name: str | None,
                           text: str, panel_chat_id: int, now: datetime) -> tuple[PanelQuestion, bool]:
-    """The panel question for a logged question, created once; returns it and whether it is new."""
-    async with database.session() as session:
-        existing = (await session.exec(select(PanelQuestion).where(
-            PanelQuestion.source_log_id == source_log_id))).first()
-        if existing is not None:
-            return existing, False
-        question = PanelQuestion(source_log_id=source_log_id, asker_id=asker_id,
-                                 asker_name=asker_name[:MAX_NAME_CHARS] if asker_name else None,
-                                 text=text, panel_chat_id=panel_chat_id, asked_at=now)
+    """The panel question for a logged question, created once; returns it and whether it is new.
+
+    The same tap arriving twice at once inserts one row: ``ON CONFLICT DO NOTHING`` on the unique
+    ``source_log_id`` (a savepoint would do too, but SQLite's driver cannot nest one safely)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(PanelQuestion).values(
+        source_log_id=source_log_id, asker_id=asker_id, asker_name=asker_name[:MAX_NAME_CHARS] if asker_name else None,
+        text=text, panel_chat_id=panel_chat_id, asked_at=now, status=PanelStatus.OPEN,
+    ).on_conflict_do_nothing(index_elements=["source_log_id"]).returning(col(PanelQuestion.id))
+    inserted = (await session.exec(statement)).first()  # type: ignore[call-overload]
+    question = (await session.exec(select(PanelQuestion).where(PanelQuestion.source_log_id == source_log_id))).one()
+    return question, inserted is not None
+
+
+async def set_panel_message(*, session: AsyncSession, question_id: int, message_id: int) -> None:
+    """Remember which panel message carries the question, so a reply to it finds the question."""
+    question = await session.get(PanelQuestion, question_id)
+    if question is not None:
+        question.panel_message_id = message_id
         session.add(question)
-        try:
-            await session.commit()
-        except IntegrityError:  # the same tap arrived twice at once
-            await session.rollback()
-            again = (await session.exec(select(PanelQuestion).where(
-                PanelQuestion.source_log_id == source_log_id))).one()
-            return again, False
-        return question, True
 
 
-async def set_panel_message(database: Database, question_id: int, message_id: int) -> None:
-    async with database.session() as session:
-        question = await session.get(PanelQuestion, question_id)
-        if question is not None:
-            question.panel_message_id = message_id
-            session.add(question)
-            await session.commit()
-
-
-async def question_for_panel_message(database: Database, panel_chat_id: int,
+async def question_for_panel_message(*, session: AsyncSession, panel_chat_id: int,
                                      message_id: int) -> PanelQuestion | None:
-    async with database.session() as session:
-        return (await session.exec(select(PanelQuestion).where(
-            PanelQuestion.panel_chat_id == panel_chat_id,
-            PanelQuestion.panel_message_id == message_id))).first()
+    return (await session.exec(select(PanelQuestion).where(
+        PanelQuestion.panel_chat_id == panel_chat_id,
+        PanelQuestion.panel_message_id == message_id))).first()
 
 
-async def add_reply(database: Database, question_id: int, text: str, now: datetime) -> PanelReply:
-    async with database.session() as session:
-        reply = PanelReply(question_id=question_id, text=clean_text(text)[:MAX_REPLY_CHARS], replied_at=now)
-        session.add(reply)
-        await session.commit()
-        return reply
+def is_closed(question: PanelQuestion) -> bool:
+    """A reply to this question is no longer passed on: the asker marked it answered, or was forgotten."""
+    return question.asker_id is None or question.status == PanelStatus.RESOLVED
 
 
-async def rate_reply(database: Database, reply_id: int, asker_id: int, helpful: bool) -> bool:
+async def add_reply(*, session: AsyncSession, question_id: int, text: str, now: datetime) -> PanelReply | None:
+    """Store a panel member's reply to pass on (flushed, so its rating buttons can carry its id); None when the
+    question is gone or closed (:func:`is_closed`), and nothing is stored."""
+    question = await session.get(PanelQuestion, question_id)
+    if question is None or is_closed(question):
+        return None
+    reply = PanelReply(question_id=question_id, text=clean_text(text)[:MAX_REPLY_CHARS], replied_at=now)
+    session.add(reply)
+    await session.flush()
+    return reply
+
+
+async def rate_reply(*, session: AsyncSession, reply_id: int, asker_id: int, helpful: bool) -> bool:
     """Record the asker's rating; False when the reply is not theirs (or no longer exists)."""
-    async with database.session() as session:
-        reply = await session.get(PanelReply, reply_id)
-        question = await session.get(PanelQuestion, reply.question_id) if reply else None
-        if reply is None or question is None or question.asker_id != asker_id:
-            return False
-        reply.helpful = helpful
-        session.add(reply)
-        await session.commit()
-        return True
+    reply = await session.get(PanelReply, reply_id)
+    question = await session.get(PanelQuestion, reply.question_id) if reply else None
+    if reply is None or question is None or question.asker_id != asker_id:
+        return False
+    reply.helpful = helpful
+    session.add(reply)
+    return True
 
 
-async def resolve_question(database: Database, question_id: int, asker_id: int, now: datetime) -> PanelQuestion | None:
+async def resolve_question(*, session: AsyncSession, question_id: int, asker_id: int,
+                           now: datetime) -> PanelQuestion | None:
     """Mark the asker's question resolved; None when it is not theirs."""
-    async with database.session() as session:
-        question = await session.get(PanelQuestion, question_id)
-        if question is None or question.asker_id != asker_id:
-            return None
-        if question.status == "open":
-            question.status, question.closed_at = "resolved", now
-            session.add(question)
-            await session.commit()
-        return question
+    question = await session.get(PanelQuestion, question_id)
+    if question is None or question.asker_id != asker_id:
+        return None
+    if question.status == PanelStatus.OPEN:
+        question.status, question.closed_at = PanelStatus.RESOLVED, now
+        session.add(question)
+    return question
 
 
-async def save_draft(database: Database, reply_id: int, now: datetime) -> KnowledgeDraft | None:
-    """Store a panel reply as a draft entry (once); None when the reply no longer exists."""
-    async with database.session() as session:
-        reply = await session.get(PanelReply, reply_id)
-        question = await session.get(PanelQuestion, reply.question_id) if reply else None
-        if reply is None or question is None:
-            return None
-        existing = (await session.exec(select(KnowledgeDraft).where(
-            KnowledgeDraft.panel_reply_id == reply_id))).first()
-        if existing is not None:
-            return existing
-        draft = KnowledgeDraft(question=question.text, answer=reply.text, panel_reply_id=reply_id, saved_at=now)
-        reply.saved_as_draft = True
-        session.add(draft)
-        session.add(reply)
-        await session.commit()
-        return draft
+async def save_draft(*, session: AsyncSession, reply_id: int, now: datetime) -> KnowledgeDraft | None:
+    """Store a panel reply as a draft entry (once) and mark the reply saved, both or neither; None when the
+    reply no longer exists."""
+    reply = await session.get(PanelReply, reply_id)
+    question = await session.get(PanelQuestion, reply.question_id) if reply else None
+    if reply is None or question is None:
+        return None
+    existing = (await session.exec(select(KnowledgeDraft).where(
+        KnowledgeDraft.panel_reply_id == reply_id))).first()
+    if existing is not None:
+        return existing
+    draft = KnowledgeDraft(question=question.text, answer=reply.text, panel_reply_id=reply_id, saved_at=now)
+    reply.saved_as_draft = True
+    session.add(draft)
+    session.add(reply)
+    await session.flush()
+    return draft
 
 
-async def list_drafts(database: Database) -> list[KnowledgeDraft]:
-    async with database.session() as session:
-        return list((await session.exec(select(KnowledgeDraft).order_by(col(KnowledgeDraft.id)))).all())
+async def list_drafts(*, session: AsyncSession) -> list[KnowledgeDraft]:
+    return list((await session.exec(select(KnowledgeDraft).order_by(col(KnowledgeDraft.id)))).all())
 
 
-async def claim_unanswered(database: Database, now: datetime, after: timedelta) -> list[PanelQuestion]:
-    """Open questions with no reply for ``after``: marked expired and returned once, to tell the askers."""
+async def claim_unanswered(*, session: AsyncSession, now: datetime, after: timedelta) -> list[PanelQuestion]:
+    """Open questions with no reply for ``after``: marked expired and returned once, to tell the askers.
+
+    The caller commits the claim before telling anyone (one transaction for the claim, the messages after
+    it), so a second bot process never claims the same question."""
     cutoff = now - after
-    async with database.session() as session:
-        answered = select(PanelReply.question_id)
-        rows = (await session.exec(select(PanelQuestion).where(
-            PanelQuestion.status == "open", col(PanelQuestion.asked_at) <= cutoff,
-            col(PanelQuestion.timeout_reported_at).is_(None),
-            col(PanelQuestion.id).not_in(answered)).with_for_update(skip_locked=True))).all()
-        for question in rows:
-            question.status, question.closed_at, question.timeout_reported_at = "expired", now, now
-            session.add(question)
-        await session.commit()
-        return list(rows)
+    answered = select(PanelReply.question_id)
+    rows = (await session.exec(select(PanelQuestion).where(
+        PanelQuestion.status == PanelStatus.OPEN, col(PanelQuestion.asked_at) <= cutoff,
+        col(PanelQuestion.timeout_reported_at).is_(None),
+        col(PanelQuestion.id).not_in(answered)).with_for_update(skip_locked=True))).all()
+    for question in rows:
+        question.status, question.closed_at, question.timeout_reported_at = PanelStatus.EXPIRED, now, now
+        session.add(question)
+    return list(rows)
 
 
 def drafts_yaml(drafts: list[KnowledgeDraft]) -> str | None:

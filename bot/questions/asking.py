@@ -1,26 +1,37 @@
 """The rules of asking, free of Telegram: what is logged, votes, popular entries (retention: retention.py).
 
 Answers come from memory (the Matcher); the database only records what curators need. So when the
-database is down, people still get answers; only the record-keeping waits (see ``log_question``).
+database is down, people still get answers; only the record-keeping waits (the handler in
+``bot/questions/handlers/ask.py`` answers anyway when logging fails).
+
+Every rule here takes the caller's session and never commits: one question or one tap is one transaction,
+owned by the handler.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.text import clean_line
-from db.engine import Database
 from db.models import MAX_QUESTION_CHARS, AnswerVote, QuestionLog
 
-log = logging.getLogger(__name__)
 
-class StorageUnavailable(Exception):
-    """The database could not save something; the person is asked to try again in a minute."""
+class QuestionOutcome(StrEnum):
+    """What the bot did with a question, as stored in ``question_log.outcome`` and ``question_day.outcome``
+    (the knowledge engine's ``Outcome.kind`` uses the same words, plus "smalltalk", which is never stored)."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    DECLINE = "decline"
+
+
+#: The outcomes a curator still has to do something about (``kb gaps``, /gaps).
+UNANSWERED = (QuestionOutcome.DECLINE, QuestionOutcome.SUGGEST)
 
 
 def bound_question(text: str) -> str:
@@ -29,54 +40,37 @@ def bound_question(text: str) -> str:
     return clean_line(text, MAX_QUESTION_CHARS)
 
 
-async def log_question(database: Database, *, user_id: int | None, text: str, outcome: str,
-                       best_score: float, best_entry_id: str | None, now: datetime) -> int | None:
-    """Record a declined or unsure question; returns its id, or None when the database is down.
-
-    A failure here must never stop the answer from reaching the person, so it is logged and swallowed.
-    """
-    try:
-        async with database.session() as session:
-            row = QuestionLog(user_id=user_id, text=bound_question(text), outcome=outcome,
-                              best_score=round(best_score, 2), best_entry_id=best_entry_id, asked_at=now)
-            session.add(row)
-            await session.commit()
-            return row.id
-    except (SQLAlchemyError, OSError) as exc:
-        log.warning("Could not log a question (%s); answering anyway", type(exc).__name__)
-        return None
+async def log_question(*, session: AsyncSession, user_id: int | None, text: str, outcome: QuestionOutcome,
+                       best_score: float, best_entry_id: str | None, now: datetime) -> int:
+    """Record a declined or unsure question; returns its id (flushed, so a panel button can carry it)."""
+    row = QuestionLog(user_id=user_id, text=bound_question(text), outcome=outcome,
+                      best_score=round(best_score, 2), best_entry_id=best_entry_id, asked_at=now)
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
 
 
-async def get_logged_question(database: Database, question_id: int) -> QuestionLog | None:
-    async with database.session() as session:
-        return await session.get(QuestionLog, question_id)
+async def get_logged_question(*, session: AsyncSession, question_id: int) -> QuestionLog | None:
+    return await session.get(QuestionLog, question_id)
 
 
-async def record_vote(database: Database, *, user_id: int, entry_id: str, helpful: bool, now: datetime) -> bool:
+async def record_vote(*, session: AsyncSession, user_id: int, entry_id: str, helpful: bool,
+                      now: datetime) -> bool:
     """Record or change a person's vote on an entry; True when it is new, False when it was changed."""
-    try:
-        async with database.session() as session:
-            existing = (await session.exec(select(AnswerVote).where(
-                AnswerVote.user_id == user_id, AnswerVote.entry_id == entry_id))).first()
-            if existing is not None:
-                existing.helpful, existing.voted_at = helpful, now
-                session.add(existing)
-                await session.commit()
-                return False
-            session.add(AnswerVote(user_id=user_id, entry_id=entry_id, helpful=helpful, voted_at=now))
-            await session.commit()
-            return True
-    except (SQLAlchemyError, OSError) as exc:
-        raise StorageUnavailable from exc
+    existing = (await session.exec(select(AnswerVote).where(
+        AnswerVote.user_id == user_id, AnswerVote.entry_id == entry_id))).first()
+    if existing is not None:
+        existing.helpful, existing.voted_at = helpful, now
+        session.add(existing)
+        return False
+    session.add(AnswerVote(user_id=user_id, entry_id=entry_id, helpful=helpful, voted_at=now))
+    return True
 
 
-async def popular_entry_ids(database: Database, limit: int = 10) -> list[str]:
-    """Entries with the most 👍, for inline mode's empty query; [] when there are no votes (or no database)."""
-    try:
-        async with database.session() as session:
-            rows = await session.exec(
-                select(AnswerVote.entry_id, func.count()).where(col(AnswerVote.helpful).is_(True))
-                .group_by(AnswerVote.entry_id).order_by(func.count().desc()).limit(limit))
-            return [entry_id for entry_id, _count in rows.all()]
-    except (SQLAlchemyError, OSError):
-        return []
+async def popular_entry_ids(*, session: AsyncSession, limit: int = 10) -> list[str]:
+    """Entries with the most 👍, for inline mode's empty query; [] when there are no votes."""
+    rows = await session.exec(
+        select(AnswerVote.entry_id, func.count()).where(col(AnswerVote.helpful).is_(True))
+        .group_by(AnswerVote.entry_id).order_by(func.count().desc()).limit(limit))
+    return [entry_id for entry_id, _count in rows.all()]

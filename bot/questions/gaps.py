@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, utils
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import Database
+from bot.questions.asking import UNANSWERED
 from db.models import QuestionLog
 
 SIMILAR = 80.0
@@ -51,11 +52,10 @@ def group_questions(texts: list[tuple[str, float]], similar: float = SIMILAR) ->
     return sorted(gaps, key=lambda g: (-g.count, g.example.lower()))
 
 
-async def find_gaps(database: Database, *, now: datetime, days: int = 30, limit: int = 20) -> list[Gap]:
+async def find_gaps(*, session: AsyncSession, now: datetime, days: int = 30, limit: int = 20) -> list[Gap]:
     """The most frequent unanswered questions of the last ``days`` days."""
     since = now - timedelta(days=days)
-    async with database.session() as session:
-        rows = (await session.exec(select(QuestionLog.text, QuestionLog.best_score).where(
-            col(QuestionLog.asked_at) >= since, col(QuestionLog.outcome).in_(["decline", "suggest"]))
-            .order_by(col(QuestionLog.asked_at)))).all()
+    rows = (await session.exec(select(QuestionLog.text, QuestionLog.best_score).where(
+        col(QuestionLog.asked_at) >= since, col(QuestionLog.outcome).in_(UNANSWERED))
+        .order_by(col(QuestionLog.asked_at)))).all()
     return group_questions([(text, score) for text, score in rows])[:limit]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +22,7 @@ from bot.reviews.questions import (
     NUMERIC_KEYS,
     QUESTION_BY_KEY,
     QUESTIONS,
+    QuestionKind,
     Tip,
     aggregate,
     answer_scores,
@@ -27,7 +30,6 @@ from bot.reviews.questions import (
     options_for,
     tips_for,
 )
-from db.engine import Database
 from db.review_models import (
     MAX_COMMENT,
     Partnership,
@@ -74,30 +76,28 @@ async def _progress(session: AsyncSession, answer: ReviewAnswer) -> Progress:
                     partnership.chat_id, occurrence_row.slot_at.astimezone(ZoneInfo(partnership.timezone)))
 
 
-async def start_answering(database: Database, occurrence_id: int, *, chat_id: int, user_id: int,
+async def start_answering(*, session: AsyncSession, occurrence_id: int, chat_id: int, user_id: int,
                           now: datetime) -> Progress:
     """Begin (or carry on with) one person's answers to the check-in of a nudge seen in ``chat_id``."""
-    async with database.session() as session:
-        found = await live_occurrence(session, occurrence_id, chat_id)
-        if found.occurrence.closed_at is not None:
-            raise NudgeClosed(CLOSED)
-        if found.occurrence.status not in LIVE_STATUSES:
-            raise NudgeClosed("This check-in was snoozed or skipped, so there is nothing to answer yet.")
-        if found.partnership.status == PartnershipStatus.STOPPED:
-            raise NudgeClosed("This partnership's reviews have been stopped.")
-        answer = (await session.exec(select(ReviewAnswer).where(ReviewAnswer.occurrence_id == occurrence_id,
-                                                                 ReviewAnswer.user_id == user_id))).first()
-        if answer is None:
-            answer = ReviewAnswer(occurrence_id=occurrence_id, partnership_id=found.partnership.id or 0,
-                                  user_id=user_id, started_at=now)
-            session.add(answer)
-            try:
-                await session.commit()
-            except IntegrityError:  # the same tap twice at once
-                await session.rollback()
-                answer = (await session.exec(select(ReviewAnswer).where(
-                    ReviewAnswer.occurrence_id == occurrence_id, ReviewAnswer.user_id == user_id))).one()
-        return await _progress(session, answer)
+    found = await live_occurrence(session, occurrence_id, chat_id)
+    if found.occurrence.closed_at is not None:
+        raise NudgeClosed(CLOSED)
+    if found.occurrence.status not in LIVE_STATUSES:
+        raise NudgeClosed("This check-in was snoozed or skipped, so there is nothing to answer yet.")
+    if found.partnership.status == PartnershipStatus.STOPPED:
+        raise NudgeClosed("This partnership's reviews have been stopped.")
+    # The same tap twice at once: the second insert meets the first one's row and does nothing (rather than
+    # failing on the unique constraint, which would need a savepoint inside the caller's transaction).
+    await session.exec(_insert_for(session)(ReviewAnswer).values(  # type: ignore[call-overload]
+        occurrence_id=occurrence_id, partnership_id=found.partnership.id or 0, user_id=user_id, started_at=now,
+        scores="{}").on_conflict_do_nothing(index_elements=["occurrence_id", "user_id"]))
+    answer = (await session.exec(select(ReviewAnswer).where(ReviewAnswer.occurrence_id == occurrence_id,
+                                                             ReviewAnswer.user_id == user_id))).one()
+    return await _progress(session, answer)
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def _own_answer(session: AsyncSession, answer_id: int, user_id: int) -> ReviewAnswer:
@@ -114,30 +114,32 @@ async def _refuse_if_closed(session: AsyncSession, answer: ReviewAnswer) -> None
     occurrence_row = await session.get(ReviewOccurrence, answer.occurrence_id)
     if occurrence_row is not None and occurrence_row.closed_at is not None:
         await session.delete(answer)
-        await session.commit()
+        await session.flush()
         raise NudgeClosed(CLOSED)
 
 
-async def record_score(database: Database, answer_id: int, *, user_id: int, step: int, value: str
+async def record_score(*, session: AsyncSession, answer_id: int, user_id: int, step: int, value: str
                        ) -> Progress:
-    """Save one tap (only the owner's, only a value the question offers); returns the next step."""
+    """Save one tap (only the owner's, only a value the question offers); returns the next step.
+
+    An unfinished answer to a round that closed meanwhile can never count: it is deleted and NudgeClosed is
+    raised. The caller catches NudgeClosed inside its transaction, so that the deletion is committed."""
     if not 0 <= step < len(QUESTIONS):
         raise NotAllowed
     question = QUESTIONS[step]
     allowed = {v for _, v in options_for(question)}
     if value not in allowed:
         raise NotAllowed
-    async with database.session() as session:
-        answer = await _own_answer(session, answer_id, user_id)
-        if answer.completed_at is not None:
-            raise NudgeClosed("You've already finished this check-in: thank you!")
-        await _refuse_if_closed(session, answer)
-        scores = answer_scores(answer)
-        scores[question.key] = value if question.kind == "stage" else int(value)
-        answer.scores = json.dumps(scores)
-        session.add(answer)
-        await session.commit()
-        return await _progress(session, answer)
+    answer = await _own_answer(session, answer_id, user_id)
+    if answer.completed_at is not None:
+        raise NudgeClosed("You've already finished this check-in: thank you!")
+    await _refuse_if_closed(session, answer)
+    scores = answer_scores(answer)
+    scores[question.key] = value if question.kind == QuestionKind.STAGE else int(value)
+    answer.scores = json.dumps(scores)
+    session.add(answer)
+    await session.flush()
+    return await _progress(session, answer)
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ async def _fix_record(session: AsyncSession, occurrence_row: ReviewOccurrence, p
     session.add(record)
     await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.occurrence_id) == occurrence_row.id,
                                                   col(ReviewAnswer.completed_at).is_(None)))
-    await session.commit()
+    await session.flush()
     return record
 
 
@@ -238,85 +240,93 @@ async def _summary_of(session: AsyncSession, record: ReviewRoundSummary, occurre
                    min_group=threshold(partnership.chat_id, min_group))
 
 
-async def finish_answering(database: Database, answer_id: int, *, user_id: int, comment: str | None,
+async def finish_answering(*, session: AsyncSession, answer_id: int, user_id: int, comment: str | None,
                            now: datetime, min_group: int = MIN_GROUP) -> Summary | None:
     """Complete one person's check-in; returns the round's summary when this answer closes it (else None).
 
     A round closes when the number of finished answers first reaches k (one in a private chat), claimed
     once by a conditional update of ``closed_at``; it is then fixed, and later answers are refused, so
-    there is never an "updated" summary that differs by one person.
+    there is never an "updated" summary that differs by one person. The answer, the close and the fixed
+    summary are written in the caller's one transaction: a failure half-way leaves the round open and the
+    answer unfinished, to be finished again. Like :func:`record_score`, an unfinished answer to a round
+    that closed meanwhile is deleted before NudgeClosed is raised (catch it inside the transaction).
     """
     text = clean_text(comment, multiline=False) if comment else None
     if text and len(text) > MAX_COMMENT:
         raise ReviewInputError(f"That's {len(text)} characters: please keep it under {MAX_COMMENT}.")
-    async with database.session() as session:
-        answer = await _own_answer(session, answer_id, user_id)
-        if answer.completed_at is not None:
-            raise NudgeClosed("You've already finished this check-in: thank you!")
-        if next_step(answer_scores(answer)) != COMMENT_STEP:
-            raise NotAllowed
-        await _refuse_if_closed(session, answer)
-        answer.comment, answer.completed_at = text or None, now
-        session.add(answer)
-        await session.commit()
-        occurrence_row = await session.get(ReviewOccurrence, answer.occurrence_id)
-        partnership = await session.get(Partnership, answer.partnership_id)
-        assert occurrence_row is not None and partnership is not None
-        finished = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-            ReviewAnswer.occurrence_id == occurrence_row.id, col(ReviewAnswer.completed_at).is_not(None)))).one()
-        if finished < threshold(partnership.chat_id, min_group):
-            return None
-        if not await _close(session, occurrence_row.id or 0, now):
-            return None
-        record = await _fix_record(session, occurrence_row, partnership, min_group, now)
-        return await _summary_of(session, record, occurrence_row, partnership, min_group)
+    answer = await _own_answer(session, answer_id, user_id)
+    if answer.completed_at is not None:
+        raise NudgeClosed("You've already finished this check-in: thank you!")
+    if next_step(answer_scores(answer)) != COMMENT_STEP:
+        raise NotAllowed
+    # One finisher at a time per round (PostgreSQL: the row lock; SQLite has one writer anyway): two people
+    # finishing at once each see the other's answer when counting, so the k-th answer always closes the round.
+    await session.exec(select(ReviewOccurrence).where(col(ReviewOccurrence.id) == answer.occurrence_id)
+                       .with_for_update().execution_options(populate_existing=True))
+    await _refuse_if_closed(session, answer)
+    answer.comment, answer.completed_at = text or None, now
+    session.add(answer)
+    await session.flush()
+    occurrence_row = await session.get(ReviewOccurrence, answer.occurrence_id)
+    partnership = await session.get(Partnership, answer.partnership_id)
+    assert occurrence_row is not None and partnership is not None
+    if await _finished_count(session, occurrence_row.id or 0) < threshold(partnership.chat_id, min_group):
+        return None
+    if not await _close(session, occurrence_row.id or 0, now):
+        return None
+    record = await _fix_record(session, occurrence_row, partnership, min_group, now)
+    return await _summary_of(session, record, occurrence_row, partnership, min_group)
+
+
+async def _finished_count(session: AsyncSession, occurrence_id: int) -> int:
+    return (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+        ReviewAnswer.occurrence_id == occurrence_id, col(ReviewAnswer.completed_at).is_not(None)))).one()
 
 
 async def _close(session: AsyncSession, occurrence_id: int, now: datetime) -> bool:
     result = await session.exec(update(ReviewOccurrence).where(
         col(ReviewOccurrence.id) == occurrence_id, col(ReviewOccurrence.closed_at).is_(None))
         .values(closed_at=now).execution_options(synchronize_session=False))
-    await session.commit()
     return bool(result.rowcount)
 
 
-async def close_expired_checkins(database: Database, now: datetime, min_group: int = MIN_GROUP) -> list[Summary]:
+async def close_expired_checkins(*, session: AsyncSession, now: datetime, min_group: int = MIN_GROUP
+                                 ) -> list[Summary]:
     """Rounds open for CHECKIN_WINDOW: closed once and fixed, with a summary when anyone finished (below k
-    in a group it gives the count only)."""
+    in a group it gives the count only). Each round's close and its fixed summary are written together in
+    the caller's transaction, so a round is never closed without its summary."""
     cutoff = now - CHECKIN_WINDOW
     summaries: list[Summary] = []
-    async with database.session() as session:
-        rows = (await session.exec(select(ReviewOccurrence, Partnership)
-                                   .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
-                                   .where(col(ReviewOccurrence.status).in_(LIVE_STATUSES),
-                                          col(ReviewOccurrence.closed_at).is_(None),
-                                          func.coalesce(ReviewOccurrence.sent_at, ReviewOccurrence.claimed_at)
-                                          <= cutoff))).all()
-        for occurrence_row, partnership in rows:
-            if await _close(session, occurrence_row.id or 0, now):
-                record = await _fix_record(session, occurrence_row, partnership, min_group, now)
-                if record.respondents:
-                    summaries.append(await _summary_of(session, record, occurrence_row, partnership, min_group))
+    rows = (await session.exec(select(ReviewOccurrence, Partnership)
+                               .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
+                               .where(col(ReviewOccurrence.status).in_(LIVE_STATUSES),
+                                      col(ReviewOccurrence.closed_at).is_(None),
+                                      func.coalesce(ReviewOccurrence.sent_at, ReviewOccurrence.claimed_at)
+                                      <= cutoff))).all()
+    for occurrence_row, partnership in rows:
+        if await _close(session, occurrence_row.id or 0, now):
+            record = await _fix_record(session, occurrence_row, partnership, min_group, now)
+            if record.respondents:
+                summaries.append(await _summary_of(session, record, occurrence_row, partnership, min_group))
     return summaries
 
 
-async def progress_of(database: Database, answer_id: int, *, user_id: int) -> Progress:
+async def progress_of(*, session: AsyncSession, answer_id: int, user_id: int) -> Progress:
     """Where the person is in their own check-in (to carry on with it); NotAllowed when it is not theirs."""
-    async with database.session() as session:
-        answer = await _own_answer(session, answer_id, user_id)
-        return await _progress(session, answer)
+    answer = await _own_answer(session, answer_id, user_id)
+    return await _progress(session, answer)
 
 
-async def unfinished_checkins(database: Database, *, user_id: int, chat_id: int | None = None) -> list[Progress]:
+async def unfinished_checkins(*, session: AsyncSession, user_id: int, chat_id: int | None = None
+                              ) -> list[Progress]:
     """The person's check-ins started but not finished whose round is still open (not yet summarised):
     /reviews offers to carry on with them. ``chat_id`` limits them to that chat's partnerships."""
-    async with database.session() as session:
-        query = (select(ReviewAnswer).join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewAnswer.occurrence_id)
-                 .join(Partnership, col(Partnership.id) == ReviewAnswer.partnership_id)
-                 .where(ReviewAnswer.user_id == user_id, col(ReviewAnswer.completed_at).is_(None),
-                        col(ReviewOccurrence.closed_at).is_(None), col(ReviewOccurrence.status).in_(LIVE_STATUSES),
-                        Partnership.status != "stopped")
-                 .order_by(col(ReviewAnswer.started_at)))
-        if chat_id is not None:
-            query = query.where(Partnership.chat_id == chat_id)
-        return [await _progress(session, answer) for answer in (await session.exec(query)).all()]
+    query = (select(ReviewAnswer).join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewAnswer.occurrence_id)
+             .join(Partnership, col(Partnership.id) == ReviewAnswer.partnership_id)
+             .where(ReviewAnswer.user_id == user_id, col(ReviewAnswer.completed_at).is_(None),
+                    col(ReviewOccurrence.closed_at).is_(None), col(ReviewOccurrence.status).in_(LIVE_STATUSES),
+                    Partnership.status != PartnershipStatus.STOPPED)
+             .order_by(col(ReviewAnswer.started_at)))
+    if chat_id is not None:
+        query = query.where(Partnership.chat_id == chat_id)
+    return [await _progress(session, answer) for answer in (await session.exec(query)).all()]

@@ -53,6 +53,7 @@ def add(
 ) -> None:
     """Add a partnership's check-in schedule; says what it created and when the first nudge goes."""
     from bot.reviews.inputs import (
+        WEEKLY_CADENCES,
         parse_cadence,
         parse_date,
         parse_day,
@@ -67,7 +68,7 @@ def add(
 
     settings = settings_or_exit()
     cadence_value = _checked(lambda: parse_cadence(cadence), "--cadence")
-    weekly = cadence_value in ("weekly", "fortnightly")
+    weekly = cadence_value in WEEKLY_CADENCES
     if weekly and weekday is None:
         fail(f"--weekday: a {cadence_value} schedule needs --weekday (mon, tue, ... sun).")
     if not weekly and day is None:
@@ -89,8 +90,10 @@ def add(
     async def _add(database: Any, _settings: Any) -> tuple[int, Any]:
         from db.types import utcnow
 
-        partnership, first = await create_partnership(database, chat_id=chat_id, created_by=None, name=clean_name,
-                                                      partners=partner_list, schedule=schedule, now=utcnow())
+        async with database.transaction() as session:
+            partnership, first = await create_partnership(session=session, chat_id=chat_id, created_by=None,
+                                                          name=clean_name, partners=partner_list, schedule=schedule,
+                                                          now=utcnow())
         return partnership.id or 0, first
 
     new_id, first = with_database(_add)
@@ -116,7 +119,8 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
     from bot.reviews.schedule import describe_schedule, format_local
 
     async def _list(database: Any, _settings: Any) -> list[PartnershipView]:
-        return await list_partnerships(database, include_stopped=include_stopped)
+        async with database.transaction() as session:
+            return await list_partnerships(session=session, include_stopped=include_stopped)
 
     views = with_database(_list)
     if json_output:
@@ -161,7 +165,8 @@ def next_command(
         fail("--count: must be between 1 and 500.")
 
     async def _get(database: Any, _settings: Any) -> Any:
-        return await get_partnership(database, partnership_id)
+        async with database.transaction() as session:
+            return await get_partnership(session=session, partnership_id=partnership_id)
 
     partnership = with_database(_get)
     if partnership is None:
@@ -194,7 +199,8 @@ def due(
     instant = _checked(lambda: parse_instant(at, settings.default_timezone), "--at")
 
     async def _due(database: Any, _settings: Any) -> list[DuePreview]:
-        return await due_at(database, instant)
+        async with database.transaction() as session:
+            return await due_at(session=session, at=instant)
 
     previews = with_database(_due)
     if json_output:

@@ -2,7 +2,8 @@
 
 Delivery guarantee (claim, send, mark)
 --------------------------------------
-A job runs every minute in every bot process and calls :func:`dispatch_due`, which repeats:
+A job runs every minute in every bot process and calls ``dispatch_due`` (:mod:`bot.reviews.handlers.jobs`),
+which repeats:
 
 1. **Claim**, in one transaction: one ``UPDATE ... WHERE id IN (SELECT ... WHERE status = 'pending'
    AND due_at <= now ... FOR UPDATE SKIP LOCKED)`` turns due rows into ``sending`` with a fresh claim
@@ -45,10 +46,10 @@ from sqlalchemy import bindparam, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reviews.partnerships import cancel_pending
 from bot.reviews.schedule import Schedule, next_occurrences
-from db.engine import Database
 from db.review_models import MAX_REASON, OccurrenceStatus, Partnership, PartnershipStatus, ReviewOccurrence
 
 log = logging.getLogger(__name__)
@@ -114,13 +115,14 @@ class DispatchReport:
     stale: list[int] = field(default_factory=list)
 
 
-def _insert(database: Database) -> Any:
-    return pg_insert if database.is_postgres else sqlite_insert
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
-async def claim_due(database: Database, now: datetime, *, limit: int = CLAIM_BATCH,
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int = CLAIM_BATCH,
                     only_chat_ids: Iterable[int] | None = None) -> list[Claimed]:
-    """Claim up to ``limit`` due nudges in one transaction and create each series' next occurrence."""
+    """Claim up to ``limit`` due nudges and create each series' next occurrence (in the caller's transaction,
+    which it commits before sending: see the module docstring)."""
     token = uuid.uuid4().hex
     occ = ReviewOccurrence.__table__  # type: ignore[attr-defined]
     active = select(Partnership.id).where(Partnership.status == PartnershipStatus.ACTIVE)
@@ -129,63 +131,58 @@ async def claim_due(database: Database, now: datetime, *, limit: int = CLAIM_BAT
     pick = (select(occ.c.id).where(occ.c.status == OccurrenceStatus.PENDING, occ.c.due_at <= now,
                                    occ.c.partnership_id.in_(active))
             .order_by(occ.c.due_at, occ.c.id).limit(limit))
-    if database.is_postgres:
+    if _is_postgres(session):
         pick = pick.with_for_update(skip_locked=True, of=occ)
-    async with database.session() as session:
-        await session.exec(update(occ).where(occ.c.id.in_(pick.scalar_subquery()),
-                                             occ.c.status == OccurrenceStatus.PENDING)
-                           .values(status=OccurrenceStatus.SENDING, claim_token=token, claimed_at=now,
-                                   attempts=occ.c.attempts + 1,
-                                   late=or_(occ.c.late, occ.c.due_at < now - LATE_AFTER)))
-        rows = (await session.exec(select(ReviewOccurrence, Partnership)
-                                   .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
-                                   .where(ReviewOccurrence.claim_token == token)
-                                   .order_by(col(ReviewOccurrence.due_at)))).all()
-        if not rows:
-            await session.commit()
-            return []
-        already = set((await session.exec(select(ReviewOccurrence.partnership_id).where(
-            col(ReviewOccurrence.partnership_id).in_([p.id for _, p in rows]),
-            ReviewOccurrence.status == OccurrenceStatus.PENDING))).all())
-        upcoming: list[dict[str, Any]] = []
-        for row, partnership in rows:
-            if partnership.id in already or row.schedule_version != partnership.schedule_version:
-                continue
-            already.add(partnership.id)
-            [after] = next_occurrences(Schedule.of(partnership), max(now, row.slot_at), 1)
-            upcoming.append({"partnership_id": partnership.id, "schedule_version": partnership.schedule_version,
-                             "slot_date": after.slot_date, "slot_at": after.utc, "due_at": after.utc,
-                             "status": OccurrenceStatus.PENDING, "late": False, "snoozes": 0, "attempts": 0})
-        if upcoming:
-            insert = _insert(database)(occ).on_conflict_do_nothing(
-                index_elements=["partnership_id", "schedule_version", "slot_date"])
-            await session.exec(insert, params=upcoming)
-        await session.commit()
+    await session.exec(update(occ).where(occ.c.id.in_(pick.scalar_subquery()),
+                                         occ.c.status == OccurrenceStatus.PENDING)
+                       .values(status=OccurrenceStatus.SENDING, claim_token=token, claimed_at=now,
+                               attempts=occ.c.attempts + 1,
+                               late=or_(occ.c.late, occ.c.due_at < now - LATE_AFTER)))
+    rows = (await session.exec(select(ReviewOccurrence, Partnership)
+                               .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
+                               .where(ReviewOccurrence.claim_token == token)
+                               .order_by(col(ReviewOccurrence.due_at)))).all()
+    if not rows:
+        return []
+    already = set((await session.exec(select(ReviewOccurrence.partnership_id).where(
+        col(ReviewOccurrence.partnership_id).in_([p.id for _, p in rows]),
+        ReviewOccurrence.status == OccurrenceStatus.PENDING))).all())
+    upcoming: list[dict[str, Any]] = []
+    for row, partnership in rows:
+        if partnership.id in already or row.schedule_version != partnership.schedule_version:
+            continue
+        already.add(partnership.id)
+        [after] = next_occurrences(Schedule.of(partnership), max(now, row.slot_at), 1)
+        upcoming.append({"partnership_id": partnership.id, "schedule_version": partnership.schedule_version,
+                         "slot_date": after.slot_date, "slot_at": after.utc, "due_at": after.utc,
+                         "status": OccurrenceStatus.PENDING, "late": False, "snoozes": 0, "attempts": 0})
+    if upcoming:
+        insert = (pg_insert if _is_postgres(session) else sqlite_insert)(occ).on_conflict_do_nothing(
+            index_elements=["partnership_id", "schedule_version", "slot_date"])
+        await session.exec(insert, params=upcoming)
     return [Claimed(occurrence_id=row.id or 0, token=token, partnership_id=p.id or 0, chat_id=p.chat_id,
                     name=p.name, partners=p.partners, slot_local=row.slot_at.astimezone(ZoneInfo(p.timezone)),
                     due_at=row.due_at, late=row.late, snoozed=row.snoozes > 0) for row, p in rows]
 
 
-async def mark_stale_claims(database: Database, now: datetime) -> list[int]:
+async def mark_stale_claims(*, session: AsyncSession, now: datetime) -> list[int]:
     """Claims with no mark after STALE_CLAIM_AFTER: the process died mid-send. Marked, never resent."""
     cutoff = now - STALE_CLAIM_AFTER
-    async with database.session() as session:
-        ids = list((await session.exec(select(ReviewOccurrence.id).where(
-            ReviewOccurrence.status == OccurrenceStatus.SENDING, col(ReviewOccurrence.claimed_at) < cutoff))).all())
-        if ids:
-            await session.exec(update(ReviewOccurrence).where(
-                col(ReviewOccurrence.id).in_(ids), ReviewOccurrence.status == OccurrenceStatus.SENDING)
-                .values(status=OccurrenceStatus.UNCERTAIN,
-                        last_error="claimed but never confirmed (the bot stopped mid-send): not resent")
-                .execution_options(synchronize_session=False))
-        await session.commit()
+    ids = list((await session.exec(select(ReviewOccurrence.id).where(
+        ReviewOccurrence.status == OccurrenceStatus.SENDING, col(ReviewOccurrence.claimed_at) < cutoff))).all())
+    if ids:
+        await session.exec(update(ReviewOccurrence).where(
+            col(ReviewOccurrence.id).in_(ids), ReviewOccurrence.status == OccurrenceStatus.SENDING)
+            .values(status=OccurrenceStatus.UNCERTAIN,
+                    last_error="claimed but never confirmed (the bot stopped mid-send): not resent")
+            .execution_options(synchronize_session=False))
     for occurrence_id in ids:
         log.warning("Review nudge %s was claimed but never confirmed (the bot stopped mid-send); "
                     "marked uncertain and not resent", occurrence_id)
     return [i for i in ids if i is not None]
 
 
-async def record_outcomes(database: Database, claimed: Sequence[Claimed], outcomes: Sequence[Outcome],
+async def record_outcomes(*, session: AsyncSession, claimed: Sequence[Claimed], outcomes: Sequence[Outcome],
                           now: datetime) -> DispatchReport:
     """Mark each claimed row by its claim token (a stale relabel in between does not stop the mark)."""
     report = DispatchReport()
@@ -199,63 +196,62 @@ async def record_outcomes(database: Database, claimed: Sequence[Claimed], outcom
     blocked: dict[int, str] = {}
     migrated: dict[int, int] = {}
     attempts: dict[int, int] = {}
-    async with database.session() as session:
-        retry_ids = [c.occurrence_id for c, o in zip(claimed, outcomes, strict=True) if o.kind in (SendOutcome.RETRY,
-                                                                                                      SendOutcome.MIGRATED)]
-        if retry_ids:
-            attempts = dict((await session.exec(select(ReviewOccurrence.id, ReviewOccurrence.attempts).where(
-                col(ReviewOccurrence.id).in_(retry_ids)))).all())  # type: ignore[arg-type]
-        for item, outcome in zip(claimed, outcomes, strict=True):
-            # sent, failed and uncertain sends leave the occurrence in the status of the same name
-            status, due, error = outcome.kind, item.due_at, (outcome.reason or None)
-            if outcome.kind == SendOutcome.SENT:
-                report.sent += 1
-                report.late += item.late
-            elif outcome.kind in (SendOutcome.RETRY, SendOutcome.MIGRATED):
-                if attempts.get(item.occurrence_id, 0) >= MAX_SEND_ATTEMPTS:
-                    status = OccurrenceStatus.FAILED
-                    error = f"gave up after {MAX_SEND_ATTEMPTS} attempts: {outcome.reason}"
-                    report.failed += 1
-                else:
-                    status, due = OccurrenceStatus.PENDING, outcome.retry_at or now
-                    report.retried += 1
-                if outcome.kind == SendOutcome.MIGRATED and outcome.new_chat_id is not None:
-                    migrated[item.partnership_id] = outcome.new_chat_id
-            elif outcome.kind == SendOutcome.BLOCKED:
+    retry_ids = [c.occurrence_id for c, o in zip(claimed, outcomes, strict=True) if o.kind in (SendOutcome.RETRY,
+                                                                                                  SendOutcome.MIGRATED)]
+    if retry_ids:
+        attempts = dict((await session.exec(select(ReviewOccurrence.id, ReviewOccurrence.attempts).where(
+            col(ReviewOccurrence.id).in_(retry_ids)))).all())  # type: ignore[arg-type]
+    for item, outcome in zip(claimed, outcomes, strict=True):
+        status, due, error = OccurrenceStatus.UNCERTAIN, item.due_at, (outcome.reason or None)
+        if outcome.kind == SendOutcome.SENT:
+            status = OccurrenceStatus.SENT
+            report.sent += 1
+            report.late += item.late
+        elif outcome.kind in (SendOutcome.RETRY, SendOutcome.MIGRATED):
+            if attempts.get(item.occurrence_id, 0) >= MAX_SEND_ATTEMPTS:
                 status = OccurrenceStatus.FAILED
-                blocked[item.partnership_id] = outcome.reason or "Telegram refused the message"
-                report.failed += 1
-            elif outcome.kind == SendOutcome.FAILED:
+                error = f"gave up after {MAX_SEND_ATTEMPTS} attempts: {outcome.reason}"
                 report.failed += 1
             else:
-                status = OccurrenceStatus.UNCERTAIN
-                report.uncertain += 1
-            params.append({"oid": item.occurrence_id, "tok": item.token, "new_status": status,
-                           "new_sent_at": now if status == OccurrenceStatus.SENT else None,
-                           "new_message_id": outcome.message_id, "new_due_at": due,
-                           "new_error": error[:MAX_REASON] if error else None})
-        if params:
-            await session.exec(mark, params=params)
-        for partnership_id, new_chat in migrated.items():
-            await session.exec(update(Partnership).where(col(Partnership.id) == partnership_id)
-                               .values(chat_id=new_chat, updated_at=now)
-                               .execution_options(synchronize_session=False))
-        for partnership_id, reason in blocked.items():
-            await session.exec(update(Partnership).where(col(Partnership.id) == partnership_id,
-                                                         Partnership.status == PartnershipStatus.ACTIVE)
-                               .values(status=PartnershipStatus.PAUSED, paused_reason=reason[:MAX_REASON],
-                                       updated_at=now)
-                               .execution_options(synchronize_session=False))
-            await cancel_pending(session, partnership_id)
-            report.paused.append(partnership_id)
-        await session.commit()
+                status, due = OccurrenceStatus.PENDING, outcome.retry_at or now
+                report.retried += 1
+            if outcome.kind == SendOutcome.MIGRATED and outcome.new_chat_id is not None:
+                migrated[item.partnership_id] = outcome.new_chat_id
+        elif outcome.kind == SendOutcome.BLOCKED:
+            status = OccurrenceStatus.FAILED
+            blocked[item.partnership_id] = outcome.reason or "Telegram refused the message"
+            report.failed += 1
+        elif outcome.kind == SendOutcome.FAILED:
+            status = OccurrenceStatus.FAILED
+            report.failed += 1
+        else:  # uncertain: it may have arrived, so it is never resent
+            report.uncertain += 1
+        params.append({"oid": item.occurrence_id, "tok": item.token, "new_status": status,
+                       "new_sent_at": now if status == OccurrenceStatus.SENT else None,
+                       "new_message_id": outcome.message_id, "new_due_at": due,
+                       "new_error": error[:MAX_REASON] if error else None})
+    if params:
+        await session.exec(mark, params=params)
+    for partnership_id, new_chat in migrated.items():
+        await session.exec(update(Partnership).where(col(Partnership.id) == partnership_id)
+                           .values(chat_id=new_chat, updated_at=now)
+                           .execution_options(synchronize_session=False))
+    for partnership_id, reason in blocked.items():
+        await session.exec(update(Partnership).where(col(Partnership.id) == partnership_id,
+                                                     Partnership.status == PartnershipStatus.ACTIVE)
+                           .values(status=PartnershipStatus.PAUSED, paused_reason=reason[:MAX_REASON],
+                                   updated_at=now)
+                           .execution_options(synchronize_session=False))
+        await cancel_pending(session, partnership_id)
+        report.paused.append(partnership_id)
     return report
 
 
 Sender = Callable[[Claimed], Awaitable[Outcome]]
 
 
-async def _send_all(claimed: Sequence[Claimed], send: Sender, concurrency: int) -> list[Outcome]:
+async def send_all(claimed: Sequence[Claimed], send: Sender, concurrency: int) -> list[Outcome]:
+    """Send every claimed nudge (``concurrency`` at a time), outside any transaction; never raises."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(item: Claimed) -> Outcome:
@@ -267,26 +263,6 @@ async def _send_all(claimed: Sequence[Claimed], send: Sender, concurrency: int) 
                 return Outcome(SendOutcome.UNCERTAIN, reason=f"unexpected error: {type(exc).__name__}")
 
     return list(await asyncio.gather(*(one(item) for item in claimed)))
-
-
-async def dispatch_due(database: Database, now: datetime, send: Sender, *, batch: int = CLAIM_BATCH,
-                       concurrency: int = 50, only_chat_ids: Iterable[int] | None = None) -> DispatchReport:
-    """Claim, send and mark every nudge due at ``now``, batch by batch (see the module docstring)."""
-    total = DispatchReport(stale=await mark_stale_claims(database, now))
-    chats = list(only_chat_ids) if only_chat_ids is not None else None
-    while True:
-        claimed = await claim_due(database, now, limit=batch, only_chat_ids=chats)
-        if not claimed:
-            break
-        outcomes = await _send_all(claimed, send, concurrency)
-        report = await record_outcomes(database, claimed, outcomes, now)
-        total.claimed += len(claimed)
-        for name in ("sent", "late", "retried", "failed", "uncertain"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.paused.extend(report.paused)
-        if len(claimed) < batch:
-            break
-    return total
 
 
 @dataclass(frozen=True)
@@ -305,14 +281,13 @@ class DuePreview:
                 "due_local": self.due_local.isoformat(), "late": self.late}
 
 
-async def due_at(database: Database, at: datetime) -> list[DuePreview]:
+async def due_at(*, session: AsyncSession, at: datetime) -> list[DuePreview]:
     """What a dispatcher running at ``at`` would send (read only: nothing is claimed)."""
-    async with database.session() as session:
-        rows = (await session.exec(select(ReviewOccurrence, Partnership)
-                                   .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
-                                   .where(ReviewOccurrence.status == OccurrenceStatus.PENDING,
-                                          col(ReviewOccurrence.due_at) <= at,
-                                          Partnership.status == PartnershipStatus.ACTIVE)
-                                   .order_by(col(ReviewOccurrence.due_at), col(ReviewOccurrence.id)))).all()
+    rows = (await session.exec(select(ReviewOccurrence, Partnership)
+                               .join(Partnership, col(Partnership.id) == ReviewOccurrence.partnership_id)
+                               .where(ReviewOccurrence.status == OccurrenceStatus.PENDING,
+                                      col(ReviewOccurrence.due_at) <= at,
+                                      Partnership.status == PartnershipStatus.ACTIVE)
+                               .order_by(col(ReviewOccurrence.due_at), col(ReviewOccurrence.id)))).all()
     return [DuePreview(p.id or 0, p.name, p.chat_id, o.id or 0, o.due_at, o.due_at.astimezone(ZoneInfo(p.timezone)),
                        o.late or o.due_at < at - LATE_AFTER) for o, p in rows]

@@ -10,10 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reviews.checkins import MIN_GROUP, record_figures, threshold
 from bot.reviews.questions import NUMERIC_KEYS, QUESTION_BY_KEY
-from db.engine import Database
 from db.review_models import OccurrenceStatus, Partnership, ReviewOccurrence, ReviewRoundSummary
 
 
@@ -22,7 +22,7 @@ from db.review_models import OccurrenceStatus, Partnership, ReviewOccurrence, Re
 class HistoryRow:
     occurrence_id: int
     slot_local: datetime
-    status: str
+    status: OccurrenceStatus
     late: bool
     snoozes: int
     respondents: int
@@ -35,24 +35,23 @@ class HistoryRow:
     open: bool = False
 
 
-async def history(database: Database, partnership_id: int, *, min_group: int = MIN_GROUP) -> list[HistoryRow]:
+async def history(*, session: AsyncSession, partnership_id: int, min_group: int = MIN_GROUP) -> list[HistoryRow]:
     """Every nudge that went out (or was skipped), oldest first, with the fixed summary of each closed round.
 
     The figures come from the round's stored summary, never from the answers still held, so the history
     reads the same after anyone's /forget, and a group round below k shows its count only.
     """
-    async with database.session() as session:
-        partnership = await session.get(Partnership, partnership_id)
-        if partnership is None:
-            return []
-        zone = ZoneInfo(partnership.timezone)
-        occurrences = (await session.exec(select(ReviewOccurrence).where(
-            ReviewOccurrence.partnership_id == partnership_id,
-            col(ReviewOccurrence.status).not_in((OccurrenceStatus.PENDING, OccurrenceStatus.CANCELLED,
-                                                  OccurrenceStatus.SENDING)))
-            .order_by(col(ReviewOccurrence.slot_at), col(ReviewOccurrence.id)))).all()
-        records = {r.occurrence_id: r for r in (await session.exec(select(ReviewRoundSummary).where(
-            ReviewRoundSummary.partnership_id == partnership_id))).all()}
+    partnership = await session.get(Partnership, partnership_id)
+    if partnership is None:
+        return []
+    zone = ZoneInfo(partnership.timezone)
+    occurrences = (await session.exec(select(ReviewOccurrence).where(
+        ReviewOccurrence.partnership_id == partnership_id,
+        col(ReviewOccurrence.status).not_in((OccurrenceStatus.PENDING, OccurrenceStatus.CANCELLED,
+                                              OccurrenceStatus.SENDING)))
+        .order_by(col(ReviewOccurrence.slot_at), col(ReviewOccurrence.id)))).all()
+    records = {r.occurrence_id: r for r in (await session.exec(select(ReviewRoundSummary).where(
+        ReviewRoundSummary.partnership_id == partnership_id))).all()}
     needed = threshold(partnership.chat_id, min_group)
     rows = []
     for row in occurrences:
@@ -60,15 +59,15 @@ async def history(database: Database, partnership_id: int, *, min_group: int = M
         if record is None:
             reached = row.status in (OccurrenceStatus.SENT, OccurrenceStatus.UNCERTAIN)
             rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone),
-                                   row.status, row.late, row.snoozes, 0, {}, None, [], withheld=False,
+                                   OccurrenceStatus(row.status), row.late, row.snoozes, 0, {}, None, [], withheld=False,
                                    open=row.closed_at is None and reached))
             continue
         averages, stage, comments = record_figures(record)
         withheld = record.respondents < needed or not averages
         if withheld:
             averages, stage, comments = {}, None, []
-        rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone), row.status, row.late, row.snoozes,
-                               record.respondents, averages, stage, comments,
+        rows.append(HistoryRow(row.id or 0, row.slot_at.astimezone(zone), OccurrenceStatus(row.status), row.late,
+                               row.snoozes, record.respondents, averages, stage, comments,
                                withheld=withheld and record.respondents > 0))
     return rows
 

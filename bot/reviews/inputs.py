@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -12,7 +13,19 @@ from bot.core.text import clean_line, clean_text
 from bot.reviews.errors import ReviewInputError
 from db.review_models import MAX_PARTNERS_TEXT, MAX_PARTNERSHIP_NAME
 
-CADENCES = ("weekly", "fortnightly", "monthly", "quarterly")
+
+class Cadence(StrEnum):
+    """How often a partnership is nudged (stored as its value in ``review_partnership.cadence``)."""
+
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+CADENCES = tuple(Cadence)
+#: Cadences on a day of the week (the others are on a day of the month).
+WEEKLY_CADENCES = (Cadence.WEEKLY, Cadence.FORTNIGHTLY)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LAST_DAY = -1
@@ -52,12 +65,12 @@ def parse_partners(text: str) -> list[str]:
     return names
 
 
-def parse_cadence(text: str) -> str:
+def parse_cadence(text: str) -> Cadence:
     text = clean_line(text)
     value = text.strip().lower()
     if value not in CADENCES:
         raise ReviewInputError(f"“{text}” is not a cadence: use weekly, fortnightly, monthly or quarterly.")
-    return value
+    return Cadence(value)
 
 
 def parse_weekday(text: str) -> int:

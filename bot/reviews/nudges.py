@@ -12,7 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reviews.errors import NotAllowed, NudgeClosed
 from bot.reviews.schedule import format_local
-from db.engine import Database
 from db.review_models import OccurrenceStatus, Partnership, PartnershipStatus, ReviewAnswer, ReviewOccurrence
 
 #: Occurrences that may have reached the chat: answerable.
@@ -34,49 +33,45 @@ async def live_occurrence(session: AsyncSession, occurrence_id: int, chat_id: in
     return NudgeContext(occurrence_row, partnership)
 
 
-async def snooze(database: Database, occurrence_id: int, *, chat_id: int, days: int, now: datetime
+async def snooze(*, session: AsyncSession, occurrence_id: int, chat_id: int, days: int, now: datetime
                  ) -> datetime:
     """Move this occurrence (not the series) ``days`` on; returns the new time in local time."""
-    async with database.session() as session:
-        found = await live_occurrence(session, occurrence_id, chat_id)
-        row, partnership = found.occurrence, found.partnership
-        if partnership.status != PartnershipStatus.ACTIVE:
-            raise NudgeClosed("This partnership's nudges are paused or stopped.")
-        if row.status not in LIVE_STATUSES:
-            raise NudgeClosed("This check-in has already been snoozed or skipped.")
-        started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-            ReviewAnswer.occurrence_id == occurrence_id))).one()
-        if started:
-            raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
-        new_due = now + timedelta(days=days)
-        following = (await session.exec(select(ReviewOccurrence).where(
-            ReviewOccurrence.partnership_id == partnership.id,
-            ReviewOccurrence.status == OccurrenceStatus.PENDING))).first()
-        if following is not None and new_due >= following.due_at:
-            nxt = format_local(following.due_at.astimezone(ZoneInfo(partnership.timezone)))
-            raise NudgeClosed(f"The next check-in ({nxt}) comes before then: skip this one instead.")
-        row.status, row.due_at, row.snoozes = OccurrenceStatus.PENDING, new_due, row.snoozes + 1
-        row.claim_token, row.closed_at = None, None
-        session.add(row)
-        await session.commit()
-        return new_due.astimezone(ZoneInfo(partnership.timezone))
+    found = await live_occurrence(session, occurrence_id, chat_id)
+    row, partnership = found.occurrence, found.partnership
+    if partnership.status != PartnershipStatus.ACTIVE:
+        raise NudgeClosed("This partnership's nudges are paused or stopped.")
+    if row.status not in LIVE_STATUSES:
+        raise NudgeClosed("This check-in has already been snoozed or skipped.")
+    started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+        ReviewAnswer.occurrence_id == occurrence_id))).one()
+    if started:
+        raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
+    new_due = now + timedelta(days=days)
+    following = (await session.exec(select(ReviewOccurrence).where(
+        ReviewOccurrence.partnership_id == partnership.id,
+        ReviewOccurrence.status == OccurrenceStatus.PENDING))).first()
+    if following is not None and new_due >= following.due_at:
+        nxt = format_local(following.due_at.astimezone(ZoneInfo(partnership.timezone)))
+        raise NudgeClosed(f"The next check-in ({nxt}) comes before then: skip this one instead.")
+    row.status, row.due_at, row.snoozes = OccurrenceStatus.PENDING, new_due, row.snoozes + 1
+    row.claim_token, row.closed_at = None, None
+    session.add(row)
+    return new_due.astimezone(ZoneInfo(partnership.timezone))
 
 
-async def skip(database: Database, occurrence_id: int, *, chat_id: int, now: datetime) -> datetime | None:
+async def skip(*, session: AsyncSession, occurrence_id: int, chat_id: int, now: datetime) -> datetime | None:
     """Skip this check-in; returns the next one's local time (None when there is none)."""
-    async with database.session() as session:
-        found = await live_occurrence(session, occurrence_id, chat_id)
-        row, partnership = found.occurrence, found.partnership
-        if row.status not in LIVE_STATUSES:
-            raise NudgeClosed("This check-in has already been snoozed or skipped.")
-        started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-            ReviewAnswer.occurrence_id == occurrence_id))).one()
-        if started:
-            raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
-        row.status, row.closed_at = OccurrenceStatus.SKIPPED, now
-        session.add(row)
-        following = (await session.exec(select(ReviewOccurrence).where(
-            ReviewOccurrence.partnership_id == partnership.id,
-            ReviewOccurrence.status == OccurrenceStatus.PENDING))).first()
-        await session.commit()
-        return following.due_at.astimezone(ZoneInfo(partnership.timezone)) if following else None
+    found = await live_occurrence(session, occurrence_id, chat_id)
+    row, partnership = found.occurrence, found.partnership
+    if row.status not in LIVE_STATUSES:
+        raise NudgeClosed("This check-in has already been snoozed or skipped.")
+    started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+        ReviewAnswer.occurrence_id == occurrence_id))).one()
+    if started:
+        raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
+    row.status, row.closed_at = OccurrenceStatus.SKIPPED, now
+    session.add(row)
+    following = (await session.exec(select(ReviewOccurrence).where(
+        ReviewOccurrence.partnership_id == partnership.id,
+        ReviewOccurrence.status == OccurrenceStatus.PENDING))).first()
+    return following.due_at.astimezone(ZoneInfo(partnership.timezone)) if following else None

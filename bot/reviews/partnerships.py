@@ -12,9 +12,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reviews.errors import NotAllowed
-from bot.reviews.inputs import parse_name, parse_partners
+from bot.reviews.inputs import WEEKLY_CADENCES, parse_name, parse_partners
 from bot.reviews.schedule import Occurrence, Schedule, next_occurrences
-from db.engine import Database
 from db.review_models import OccurrenceStatus, Partnership, PartnershipStatus, ReviewOccurrence
 
 
@@ -27,7 +26,7 @@ def is_group_chat(chat_id: int) -> bool:
 class DeliveryProblem:
     occurrence_id: int
     slot_at: datetime
-    status: str  # failed or uncertain
+    status: OccurrenceStatus  # failed or uncertain
     reason: str | None
 
     def as_json(self) -> dict[str, Any]:
@@ -51,8 +50,9 @@ class PartnershipView:
 
 
 def _values_for(schedule: Schedule) -> dict[str, Any]:
-    return {"cadence": schedule.cadence, "weekday": schedule.weekday if schedule.cadence in ("weekly", "fortnightly")
-            else None, "day": schedule.day if schedule.cadence in ("monthly", "quarterly") else None,
+    weekly = schedule.cadence in WEEKLY_CADENCES
+    return {"cadence": schedule.cadence, "weekday": schedule.weekday if weekly else None,
+            "day": None if weekly else schedule.day,
             "local_time": f"{schedule.local_time:%H:%M}", "timezone": schedule.timezone,
             "start_date": schedule.start}
 
@@ -65,18 +65,16 @@ async def _materialise_next(session: AsyncSession, partnership: Partnership, aft
     return upcoming
 
 
-async def create_partnership(database: Database, *, chat_id: int, created_by: int | None, name: str,
+async def create_partnership(*, session: AsyncSession, chat_id: int, created_by: int | None, name: str,
                              partners: Sequence[str], schedule: Schedule, now: datetime
                              ) -> tuple[Partnership, Occurrence]:
     """Store a partnership and its first pending occurrence (the first slot after ``now``)."""
     partnership = Partnership(chat_id=chat_id, created_by=created_by, name=parse_name(name),
                               partners=", ".join(parse_partners(", ".join(partners))), created_at=now,
                               updated_at=now, **_values_for(schedule))
-    async with database.session() as session:
-        session.add(partnership)
-        await session.flush()
-        first = await _materialise_next(session, partnership, now)
-        await session.commit()
+    session.add(partnership)
+    await session.flush()
+    first = await _materialise_next(session, partnership, now)
     return partnership, first
 
 
@@ -98,37 +96,35 @@ def _aware(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-async def list_partnerships(database: Database, *, chat_id: int | None = None,
+async def list_partnerships(*, session: AsyncSession, chat_id: int | None = None,
                             include_stopped: bool = False) -> list[PartnershipView]:
     """The partnerships of one chat (or all of them, for admins), oldest first."""
-    async with database.session() as session:
-        query = select(Partnership).order_by(col(Partnership.id))
-        if chat_id is not None:
-            query = query.where(Partnership.chat_id == chat_id)
-        if not include_stopped:
-            query = query.where(Partnership.status != PartnershipStatus.STOPPED)
-        partnerships = list((await session.exec(query)).all())
-        ids = [p.id for p in partnerships if p.id is not None]
-        due = await _pending_due(session, ids)
-        problems: dict[int, list[DeliveryProblem]] = {}
-        if ids:
-            rows = (await session.exec(select(ReviewOccurrence).where(
-                col(ReviewOccurrence.partnership_id).in_(ids),
-                col(ReviewOccurrence.status).in_((OccurrenceStatus.FAILED, OccurrenceStatus.UNCERTAIN)))
-                .order_by(col(ReviewOccurrence.slot_at)))
-                    ).all()
-            for row in rows:
-                problems.setdefault(row.partnership_id, []).append(
-                    DeliveryProblem(row.id or 0, row.slot_at, row.status, row.last_error))
+    query = select(Partnership).order_by(col(Partnership.id))
+    if chat_id is not None:
+        query = query.where(Partnership.chat_id == chat_id)
+    if not include_stopped:
+        query = query.where(Partnership.status != PartnershipStatus.STOPPED)
+    partnerships = list((await session.exec(query)).all())
+    ids = [p.id for p in partnerships if p.id is not None]
+    due = await _pending_due(session, ids)
+    problems: dict[int, list[DeliveryProblem]] = {}
+    if ids:
+        rows = (await session.exec(select(ReviewOccurrence).where(
+            col(ReviewOccurrence.partnership_id).in_(ids),
+            col(ReviewOccurrence.status).in_((OccurrenceStatus.FAILED, OccurrenceStatus.UNCERTAIN)))
+            .order_by(col(ReviewOccurrence.slot_at)))
+                ).all()
+        for row in rows:
+            problems.setdefault(row.partnership_id, []).append(
+                DeliveryProblem(row.id or 0, row.slot_at, OccurrenceStatus(row.status), row.last_error))
     return [PartnershipView(p, Schedule.of(p), due.get(p.id or 0), tuple(problems.get(p.id or 0, [])))
             for p in partnerships]
 
 
-async def get_partnership(database: Database, partnership_id: int, *, chat_id: int | None = None
+async def get_partnership(*, session: AsyncSession, partnership_id: int, chat_id: int | None = None
                           ) -> Partnership | None:
     """The partnership, only when it belongs to ``chat_id`` (when given): buttons can be forged."""
-    async with database.session() as session:
-        partnership = await session.get(Partnership, partnership_id)
+    partnership = await session.get(Partnership, partnership_id)
     if partnership is None or (chat_id is not None and partnership.chat_id != chat_id):
         return None
     return partnership
@@ -148,76 +144,64 @@ async def _owned(session: AsyncSession, partnership_id: int, chat_id: int) -> Pa
     return partnership
 
 
-async def pause(database: Database, partnership_id: int, *, chat_id: int, now: datetime,
+async def pause(*, session: AsyncSession, partnership_id: int, chat_id: int, now: datetime,
                 reason: str | None = None) -> Partnership:
-    async with database.session() as session:
-        partnership = await _owned(session, partnership_id, chat_id)
-        partnership.status, partnership.paused_reason, partnership.updated_at = "paused", reason, now
-        session.add(partnership)
-        await cancel_pending(session, partnership_id)
-        await session.commit()
-        return partnership
+    partnership = await _owned(session, partnership_id, chat_id)
+    partnership.status, partnership.paused_reason, partnership.updated_at = PartnershipStatus.PAUSED, reason, now
+    session.add(partnership)
+    await cancel_pending(session, partnership_id)
+    return partnership
 
 
-async def resume(database: Database, partnership_id: int, *, chat_id: int, now: datetime
+async def resume(*, session: AsyncSession, partnership_id: int, chat_id: int, now: datetime
                  ) -> tuple[Partnership, Occurrence]:
     """Active again from the next slot after now: nudges missed while paused are not sent."""
-    async with database.session() as session:
-        partnership = await _owned(session, partnership_id, chat_id)
-        await cancel_pending(session, partnership_id)
-        partnership.status, partnership.paused_reason, partnership.updated_at = "active", None, now
-        partnership.schedule_version += 1
-        session.add(partnership)
-        upcoming = await _materialise_next(session, partnership, now)
-        await session.commit()
-        return partnership, upcoming
+    partnership = await _owned(session, partnership_id, chat_id)
+    await cancel_pending(session, partnership_id)
+    partnership.status, partnership.paused_reason, partnership.updated_at = PartnershipStatus.ACTIVE, None, now
+    partnership.schedule_version += 1
+    session.add(partnership)
+    upcoming = await _materialise_next(session, partnership, now)
+    return partnership, upcoming
 
 
-async def stop(database: Database, partnership_id: int, *, chat_id: int, now: datetime) -> Partnership:
+async def stop(*, session: AsyncSession, partnership_id: int, chat_id: int, now: datetime) -> Partnership:
     """No more nudges; the history stays for /reviews."""
-    async with database.session() as session:
-        partnership = await _owned(session, partnership_id, chat_id)
-        partnership.status, partnership.updated_at = "stopped", now
-        session.add(partnership)
-        await cancel_pending(session, partnership_id)
-        await session.commit()
-        return partnership
+    partnership = await _owned(session, partnership_id, chat_id)
+    partnership.status, partnership.updated_at = PartnershipStatus.STOPPED, now
+    session.add(partnership)
+    await cancel_pending(session, partnership_id)
+    return partnership
 
 
-async def change_schedule(database: Database, partnership_id: int, *, chat_id: int, schedule: Schedule,
+async def change_schedule(*, session: AsyncSession, partnership_id: int, chat_id: int, schedule: Schedule,
                           now: datetime) -> tuple[Partnership, Occurrence]:
     """A new schedule from now on (the pending nudge is replaced; a paused partnership stays paused)."""
-    async with database.session() as session:
-        partnership = await _owned(session, partnership_id, chat_id)
-        await cancel_pending(session, partnership_id)
-        for key, value in _values_for(schedule).items():
-            setattr(partnership, key, value)
-        partnership.schedule_version += 1
-        partnership.updated_at = now
-        session.add(partnership)
-        upcoming = next_occurrences(schedule, now, 1)[0]
-        if partnership.status == PartnershipStatus.ACTIVE:
-            upcoming = await _materialise_next(session, partnership, now)
-        await session.commit()
-        return partnership, upcoming
+    partnership = await _owned(session, partnership_id, chat_id)
+    await cancel_pending(session, partnership_id)
+    for key, value in _values_for(schedule).items():
+        setattr(partnership, key, value)
+    partnership.schedule_version += 1
+    partnership.updated_at = now
+    session.add(partnership)
+    upcoming = next_occurrences(schedule, now, 1)[0]
+    if partnership.status == PartnershipStatus.ACTIVE:
+        upcoming = await _materialise_next(session, partnership, now)
+    return partnership, upcoming
 
 
-async def rename(database: Database, partnership_id: int, *, chat_id: int, name: str, now: datetime) -> Partnership:
+async def rename(*, session: AsyncSession, partnership_id: int, chat_id: int, name: str, now: datetime) -> Partnership:
     """A new name (checked like a new partnership's); the schedule and history stay."""
-    async with database.session() as session:
-        partnership = await _owned(session, partnership_id, chat_id)
-        partnership.name, partnership.updated_at = parse_name(name), now
-        session.add(partnership)
-        await session.commit()
-        return partnership
+    partnership = await _owned(session, partnership_id, chat_id)
+    partnership.name, partnership.updated_at = parse_name(name), now
+    session.add(partnership)
+    return partnership
 
 
-async def set_partners(database: Database, partnership_id: int, *, chat_id: int, partners: str,
+async def set_partners(*, session: AsyncSession, partnership_id: int, chat_id: int, partners: str,
                        now: datetime) -> Partnership:
     """The organisations in the partnership, replaced by a new comma-separated list."""
-    async with database.session() as session:
-        partnership = await _owned(session, partnership_id, chat_id)
-        partnership.partners, partnership.updated_at = ", ".join(parse_partners(partners)), now
-        session.add(partnership)
-        await session.commit()
-        return partnership
+    partnership = await _owned(session, partnership_id, chat_id)
+    partnership.partners, partnership.updated_at = ", ".join(parse_partners(partners)), now
+    session.add(partnership)
+    return partnership

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from db.review_models import ReviewAnswer
@@ -14,53 +15,72 @@ LOW_SCORE = 2.5  # an average at or below this (on 1-5; "no" is 1, "partly" 3) g
 
 
 # -- the check-in ---------------------------------------------------------------------------------
+class QuestionKind(StrEnum):
+    """How a question is answered."""
+
+    SCALE = "scale"  # 1 to 5
+    YNP = "ynp"      # yes, partly or no (5, 3, 1)
+    STAGE = "stage"  # one of the partnership's life-cycle stages
+
+
+class Stage(StrEnum):
+    """The stages of a partnership's life cycle (stored as the value in the answers and summaries)."""
+
+    FORMING = "forming"
+    FRUSTRATION = "frustration"
+    FUNCTIONING = "functioning"
+    FLYING = "flying"
+    FAILING = "failing"
+
+
 @dataclass(frozen=True)
 class Question:
     key: str
     label: str  # short, for summaries, the chart and the CSV
     text: str  # HTML, written here (no user input)
-    kind: str  # scale (1-5), ynp (yes/partly/no), stage
+    kind: QuestionKind
     tips: tuple[str, ...] = ()
 
 
 SCALE_OPTIONS = (("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"))
 YNP_OPTIONS = (("Yes", "5"), ("Partly", "3"), ("No", "1"))
-STAGES = ("forming", "frustration", "functioning", "flying", "failing")
-STAGE_OPTIONS = tuple((stage.capitalize(), stage) for stage in STAGES)
-LOW_STAGES = ("frustration", "failing")
+STAGES = tuple(Stage)
+STAGE_OPTIONS = tuple((stage.capitalize(), str(stage)) for stage in STAGES)
+LOW_STAGES = (Stage.FRUSTRATION, Stage.FAILING)
 
 #: Grounded in the seed documents and the six principles of the Partnership Assessment Tool (Hardy,
 #: Hudson and Waddington, 2003); the tips are knowledge-base entries, checked at start-up and in a test.
 QUESTIONS: tuple[Question, ...] = (
-    Question("purpose", "Purpose", "Is our <b>purpose</b> still shared and clear to everyone involved?", "scale",
-             ("common-purpose-values", "setup-common-goals", "panel-focus-on-purpose")),
+    Question("purpose", "Purpose", "Is our <b>purpose</b> still shared and clear to everyone involved?",
+             QuestionKind.SCALE, ("common-purpose-values", "setup-common-goals", "panel-focus-on-purpose")),
     Question("roles", "Roles", "Are <b>roles and responsibilities</b> clear: does each partner know what it does, "
-             "and what the others do?", "scale",
+             "and what the others do?", QuestionKind.SCALE,
              ("setup-roles-lead-partner", "conflict-structures-roles", "partnership-meeting-roles")),
     Question("communication", "Communication", "Is <b>communication</b> working at all levels, from boards and "
-             "managers to staff and volunteers?", "scale",
+             "managers to staff and volunteers?", QuestionKind.SCALE,
              ("communication-keep-going", "communication-listening", "communication-monologue-dialogue",
               "story-tip-communication")),
-    Question("progress", "Progress", "Are we on track against the <b>targets we agreed</b>?", "ynp",
+    Question("progress", "Progress", "Are we on track against the <b>targets we agreed</b>?", QuestionKind.YNP,
              ("story-tip-targets", "partnership-indicators", "performance-assessment-why")),
     Question("weight", "Pulling weight", "Is every partner <b>pulling its weight</b>, with problems raised early "
-             "rather than left to grow?", "ynp",
+             "rather than left to grow?", QuestionKind.YNP,
              ("review-partner-not-pulling-weight", "panel-speak-to-partner", "conflict-handling")),
     Question("value", "Adding value", "Are we still <b>adding value</b>: achieving more together than apart "
-             "(1 + 1 = 3)?", "scale", ("policy-1-plus-1-equals-3", "compat-added-value")),
-    Question("stage", "Stage", "Which <b>stage</b> is the partnership at now?", "stage", ()),
+             "(1 + 1 = 3)?", QuestionKind.SCALE, ("policy-1-plus-1-equals-3", "compat-added-value")),
+    Question("stage", "Stage", "Which <b>stage</b> is the partnership at now?", QuestionKind.STAGE, ()),
 )
 STAGE_TIPS: dict[str, tuple[str, ...]] = {
-    "frustration": ("lifecycle-stage-frustration", "review-lifecycle-stage", "conflict-handling"),
-    "failing": ("lifecycle-stage-failing", "review-lifecycle-stage"),
+    Stage.FRUSTRATION: ("lifecycle-stage-frustration", "review-lifecycle-stage", "conflict-handling"),
+    Stage.FAILING: ("lifecycle-stage-failing", "review-lifecycle-stage"),
 }
-NUMERIC_KEYS = tuple(q.key for q in QUESTIONS if q.kind != "stage")
+NUMERIC_KEYS = tuple(q.key for q in QUESTIONS if q.kind != QuestionKind.STAGE)
 QUESTION_BY_KEY = {q.key: q for q in QUESTIONS}
 COMMENT_STEP = len(QUESTIONS)  # the "anything to raise?" step comes after the last question
 
 
 def options_for(question: Question) -> tuple[tuple[str, str], ...]:
-    return {"scale": SCALE_OPTIONS, "ynp": YNP_OPTIONS, "stage": STAGE_OPTIONS}[question.kind]
+    return {QuestionKind.SCALE: SCALE_OPTIONS, QuestionKind.YNP: YNP_OPTIONS,
+            QuestionKind.STAGE: STAGE_OPTIONS}[question.kind]
 
 
 def tip_entry_ids() -> set[str]:

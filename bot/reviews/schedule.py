@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.reviews.errors import ReviewInputError
-from bot.reviews.inputs import CADENCES, LAST_DAY, WEEKDAY_NAMES, parse_timezone
+from bot.reviews.inputs import CADENCES, LAST_DAY, WEEKDAY_NAMES, WEEKLY_CADENCES, Cadence, parse_timezone
 from db.review_models import Partnership
 
 
@@ -35,7 +35,7 @@ class Schedule:
         if self.cadence not in CADENCES:
             raise ReviewInputError(f"“{self.cadence}” is not a cadence: use weekly, fortnightly, monthly or "
                                    "quarterly.")
-        if self.cadence in ("weekly", "fortnightly"):
+        if self.cadence in WEEKLY_CADENCES:
             if self.weekday is None or not 0 <= self.weekday <= 6:
                 raise ReviewInputError(f"A {self.cadence} schedule needs a weekday (mon to sun).")
         elif self.day is None or not (self.day == LAST_DAY or 1 <= self.day <= 28):
@@ -70,7 +70,8 @@ def _month_day(year: int, month: int, day: int) -> date:
 
 
 def _step(schedule: Schedule) -> int:
-    return {"weekly": 7, "fortnightly": 14, "monthly": 1, "quarterly": 3}[schedule.cadence]
+    return {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14, Cadence.MONTHLY: 1, Cadence.QUARTERLY: 3}[
+        Cadence(schedule.cadence)]
 
 
 def _first_month_index(schedule: Schedule) -> int:
@@ -83,7 +84,7 @@ def _first_month_index(schedule: Schedule) -> int:
 
 def slot_date(schedule: Schedule, n: int) -> date:
     """The local date of the ``n``-th occurrence (from 0) of the series."""
-    if schedule.cadence in ("weekly", "fortnightly"):
+    if schedule.cadence in WEEKLY_CADENCES:
         assert schedule.weekday is not None
         first = schedule.start + timedelta(days=(schedule.weekday - schedule.start.weekday()) % 7)
         return first + timedelta(days=n * _step(schedule))
@@ -94,7 +95,7 @@ def slot_date(schedule: Schedule, n: int) -> date:
 
 def _index_at_or_before(schedule: Schedule, day: date) -> int:
     """An index whose slot is on or before ``day`` (0 if none): a start point for searching forwards."""
-    if schedule.cadence in ("weekly", "fortnightly"):
+    if schedule.cadence in WEEKLY_CADENCES:
         return max(0, (day - slot_date(schedule, 0)).days // _step(schedule))
     months = day.year * 12 + day.month - 1 - _first_month_index(schedule)
     return max(0, months // _step(schedule) - 1)
@@ -127,9 +128,9 @@ def next_occurrences(schedule: Schedule, after: datetime, count: int = 1) -> lis
 def describe_schedule(schedule: Schedule) -> str:
     """Plain English: "monthly on the last day at 09:00 (Europe/London)"."""
     at = f"at {schedule.local_time:%H:%M} ({schedule.timezone})"
-    if schedule.cadence in ("weekly", "fortnightly"):
+    if schedule.cadence in WEEKLY_CADENCES:
         assert schedule.weekday is not None
-        every = "every" if schedule.cadence == "weekly" else "every other"
+        every = "every" if schedule.cadence == Cadence.WEEKLY else "every other"
         return f"{schedule.cadence}: {every} {WEEKDAY_NAMES[schedule.weekday]} {at}"
     day = "the last day" if schedule.day == LAST_DAY else f"day {schedule.day}"
     return f"{schedule.cadence} on {day} of the month {at}"

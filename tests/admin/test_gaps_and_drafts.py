@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.panel.store import add_reply, create_question, save_draft
-from bot.questions.asking import log_question
+from bot.questions.asking import QuestionOutcome, log_question
 from bot.questions.gaps import group_questions
 from bot.questions.retention import forget_old_identities
 from db.engine import Database
@@ -37,15 +37,19 @@ async def _seed(url: str) -> None:
     database = Database(url)
     await upgrade_database(database)
     now = utcnow()
-    for text in ("how to knit a scarf", "how to knit a scarf?", "best pizza in town"):
-        await log_question(database, user_id=5, text=text, outcome="decline", best_score=10, best_entry_id=None,
-                           now=now)
-    await log_question(database, user_id=5, text="old question", outcome="decline", best_score=1,
-                       best_entry_id=None, now=now - timedelta(days=60))
-    question, _ = await create_question(database, source_log_id=1, asker_id=5, asker_name=None,
-                                        text="how to knit a scarf", panel_chat_id=-1, now=now)
-    reply = await add_reply(database, question.id or 0, "Ask a **knitting** group.", now)
-    await save_draft(database, reply.id or 0, now)
+    async with database.transaction() as session:
+        for text in ("how to knit a scarf", "how to knit a scarf?", "best pizza in town"):
+            await log_question(session=session, user_id=5, text=text, outcome=QuestionOutcome.DECLINE,
+                               best_score=10, best_entry_id=None, now=now)
+        await log_question(session=session, user_id=5, text="old question", outcome=QuestionOutcome.DECLINE,
+                           best_score=1, best_entry_id=None, now=now - timedelta(days=60))
+    async with database.transaction() as session:
+        question, _ = await create_question(session=session, source_log_id=1, asker_id=5, asker_name=None,
+                                            text="how to knit a scarf", panel_chat_id=-1, now=now)
+        reply = await add_reply(session=session, question_id=question.id or 0, text="Ask a **knitting** group.",
+                                now=now)
+        assert reply is not None
+        await save_draft(session=session, reply_id=reply.id or 0, now=now)
     await database.dispose()
 
 
@@ -72,11 +76,13 @@ async def test_askers_are_forgotten_after_30_days(db_url: str) -> None:
     database = Database(db_url)
     await upgrade_database(database)
     now = utcnow()
-    await log_question(database, user_id=42, text="recent", outcome="decline", best_score=0, best_entry_id=None,
-                       now=now - timedelta(days=29))
-    await log_question(database, user_id=42, text="old", outcome="decline", best_score=0, best_entry_id=None,
-                       now=now - timedelta(days=31))
-    assert await forget_old_identities(database, now) == 1
+    async with database.transaction() as session:
+        await log_question(session=session, user_id=42, text="recent", outcome=QuestionOutcome.DECLINE,
+                           best_score=0, best_entry_id=None, now=now - timedelta(days=29))
+        await log_question(session=session, user_id=42, text="old", outcome=QuestionOutcome.DECLINE, best_score=0,
+                           best_entry_id=None, now=now - timedelta(days=31))
+    async with database.transaction() as session:
+        assert await forget_old_identities(session=session, now=now) == 1
     from sqlmodel import select
 
     from db.models import QuestionLog
@@ -133,10 +139,13 @@ async def test_admins_get_the_drafts_as_a_file(bot: Harness) -> None:
     bot.fake.say(admin, "/drafts")
     [none] = await bot.fake.replies(ADMIN_ID)
     assert "No drafts yet" in none.text
-    question, _ = await create_question(bot.services.database, source_log_id=99, asker_id=5, asker_name=None,
-                                        text="how to run a raffle", panel_chat_id=-1, now=utcnow())
-    reply = await add_reply(bot.services.database, question.id or 0, "Check the Gambling Commission rules.", utcnow())
-    await save_draft(bot.services.database, reply.id or 0, utcnow())
+    async with bot.services.database.transaction() as session:
+        question, _ = await create_question(session=session, source_log_id=99, asker_id=5, asker_name=None,
+                                            text="how to run a raffle", panel_chat_id=-1, now=utcnow())
+        reply = await add_reply(session=session, question_id=question.id or 0,
+                                text="Check the Gambling Commission rules.", now=utcnow())
+        assert reply is not None
+        await save_draft(session=session, reply_id=reply.id or 0, now=utcnow())
     mark = bot.fake.mark()
     bot.fake.say(admin, "/drafts")
     [document] = await bot.fake.replies(ADMIN_ID, after=mark)

@@ -91,6 +91,7 @@ async def seed_demo(database: Database, now: datetime) -> None:
     from datetime import time, timedelta
 
     from bot.mentoring.csv_import import import_rows, parse_csv
+    from bot.questions.asking import QuestionOutcome
     from bot.questions.usage import count_question
     from bot.reviews.checkins import close_expired_checkins
     from bot.reviews.partnerships import create_partnership, pause
@@ -112,12 +113,14 @@ async def seed_demo(database: Database, now: datetime) -> None:
     rows, _ = parse_csv(DEMO_CSV)
     await import_rows(database, rows, now)
     schedule = Schedule("monthly", time(9, 0), "Europe/London", now.date().replace(day=1), day=-1)
-    active, _ = await create_partnership(database, chat_id=-100555, created_by=7, name="Riverside Consortium",
-                                         partners=["Age Concern", "Small Steps"], schedule=schedule, now=now)
-    paused, _ = await create_partnership(database, chat_id=-100556, created_by=7, name="Hill Trust",
-                                         partners=["Hill Trust", "Valley Foodbank"], schedule=schedule, now=now)
-    await pause(database, paused.id or 0, chat_id=-100556, now=now,
-                reason="Telegram says the bot was removed from the group")
+    async with database.transaction() as session:
+        active, _ = await create_partnership(session=session, chat_id=-100555, created_by=7,
+                                             name="Riverside Consortium", partners=["Age Concern", "Small Steps"],
+                                             schedule=schedule, now=now)
+        paused, _ = await create_partnership(session=session, chat_id=-100556, created_by=7, name="Hill Trust",
+                                             partners=["Hill Trust", "Valley Foodbank"], schedule=schedule, now=now)
+        await pause(session=session, partnership_id=paused.id or 0, chat_id=-100556, now=now,
+                    reason="Telegram says the bot was removed from the group")
     async with database.session() as session:
         for back, answers in ((60, 4), (30, 2)):
             slot = now - timedelta(days=back)
@@ -130,8 +133,11 @@ async def seed_demo(database: Database, now: datetime) -> None:
                                          user_id=100 + person, completed_at=slot,
                                          scores=json.dumps({"purpose": 3 + person % 2, "roles": 4})))
         await session.commit()
-    await close_expired_checkins(database, now)  # as the bot closes rounds, fixing their anonymous summaries
+    async with database.transaction() as session:  # as the bot closes rounds, fixing their anonymous summaries
+        await close_expired_checkins(session=session, now=now)
     for back in range(14):
-        for outcome, count in (("answer", 3 + back % 4), ("suggest", back % 3), ("decline", 1 + back % 2)):
+        for outcome, count in ((QuestionOutcome.ANSWER, 3 + back % 4), (QuestionOutcome.SUGGEST, back % 3),
+                               (QuestionOutcome.DECLINE, 1 + back % 2)):
             for _ in range(count):
-                await count_question(database, outcome, now - timedelta(days=back))
+                async with database.transaction() as session:
+                    await count_question(session=session, outcome=outcome, now=now - timedelta(days=back))

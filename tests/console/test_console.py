@@ -12,6 +12,7 @@ import pytest
 
 from bot.console import views
 from bot.console.web import COOKIE, PAGES
+from bot.questions.asking import QuestionOutcome
 from bot.questions.usage import count_question
 from bot.reviews.checkins import close_expired_checkins
 from bot.reviews.partnerships import create_partnership
@@ -314,16 +315,18 @@ async def _checkin(web: ConsoleHarness, partnership_id: int, when: date, answers
                                      completed_at=START))
         await session.commit()
     # The round closes as the bot closes it (48 hours on), which fixes its anonymous summary.
-    await close_expired_checkins(web.services.database, START + timedelta(days=60))
+    async with web.services.database.transaction() as session:
+        await close_expired_checkins(session=session, now=START + timedelta(days=60))
 
 
 async def test_partnerships_show_schedules_nudges_pauses_and_no_small_group_figures(web: ConsoleHarness) -> None:
     schedule = Schedule("monthly", time(9, 0), "Europe/London", date(2027, 3, 1), day=-1)
-    active, _ = await create_partnership(web.services.database, chat_id=-100555, created_by=7,
-                                         name="Riverside Consortium", partners=["Age Concern", "Small Steps"],
-                                         schedule=schedule, now=START)
-    paused, _ = await create_partnership(web.services.database, chat_id=-100556, created_by=7, name="Hill Trust",
-                                         partners=[], schedule=schedule, now=START)
+    async with web.services.database.transaction() as session:
+        active, _ = await create_partnership(session=session, chat_id=-100555, created_by=7,
+                                             name="Riverside Consortium", partners=["Age Concern", "Small Steps"],
+                                             schedule=schedule, now=START)
+        paused, _ = await create_partnership(session=session, chat_id=-100556, created_by=7, name="Hill Trust",
+                                             partners=[], schedule=schedule, now=START)
     async with web.services.database.session() as session:
         row = await session.get(Partnership, paused.id)
         assert row is not None
@@ -344,9 +347,11 @@ async def test_partnerships_show_schedules_nudges_pauses_and_no_small_group_figu
 
 
 async def test_usage_charts_questions_a_day_by_outcome(web: ConsoleHarness) -> None:
-    for outcome, times, day in (("answer", 3, 0), ("decline", 1, 0), ("suggest", 2, 1), ("answer", 1, 40)):
+    for outcome, times, day in ((QuestionOutcome.ANSWER, 3, 0), (QuestionOutcome.DECLINE, 1, 0),
+                                (QuestionOutcome.SUGGEST, 2, 1), (QuestionOutcome.ANSWER, 1, 40)):
         for _ in range(times):
-            await count_question(web.services.database, outcome, START - timedelta(days=day))
+            async with web.services.database.transaction() as session:
+                await count_question(session=session, outcome=outcome, now=START - timedelta(days=day))
     await web.sign_in()
     page = (await web.client.get("/usage")).text
     assert "3 answered, 2 offered “did you mean”, 1 declined." in page
@@ -419,19 +424,20 @@ async def test_a_tally_that_cannot_be_saved_is_kept_for_the_next_save(web: Conso
     from sqlalchemy.exc import OperationalError
 
     from bot.questions import usage
+    from bot.questions.handlers import jobs
 
     tally = usage.QuestionTally()
     for outcome in ("answer", "answer", "suggest", "not-an-outcome"):
         tally.add(outcome, START)
 
-    async def database_down(*_args: object) -> None:
+    async def database_down(**_kwargs: object) -> None:
         raise OperationalError("INSERT", {}, Exception("database is down"))
 
-    real = usage.add_counts
-    monkeypatch.setattr(usage, "add_counts", database_down)
-    assert await tally.flush(web.services.database) == 0 and tally.pending == 3
-    monkeypatch.setattr(usage, "add_counts", real)
-    assert await tally.flush(web.services.database) == 3 and tally.pending == 0
+    real = jobs.add_counts
+    monkeypatch.setattr(jobs, "add_counts", database_down)
+    assert await jobs.flush_tally(tally, web.services.database) == 0 and tally.pending == 3
+    monkeypatch.setattr(jobs, "add_counts", real)
+    assert await jobs.flush_tally(tally, web.services.database) == 3 and tally.pending == 0
     async with web.services.database.transaction() as session:
         days = await views.usage(session=session, today=START.date(), days=7)
     assert days[-1].counts == {"answer": 2, "suggest": 1, "decline": 0}

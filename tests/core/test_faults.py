@@ -84,10 +84,9 @@ async def postgres_refusing_connections(url: str) -> AsyncIterator[None]:
         await admin.dispose()
 
 
+@pytest.mark.postgres_only
 async def test_a_real_postgres_outage_and_recovery(bot: Harness) -> None:
     url = bot.services.settings.database_url
-    if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
     person = bot.fake.person(961)
     mark = bot.fake.mark()
     bot.fake.say(person, "what goes in a memorandum of understanding")

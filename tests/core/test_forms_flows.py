@@ -316,10 +316,11 @@ async def test_a_check_in_time_the_clocks_skip_is_explained_in_plain_words(rbot:
 async def test_partnership_buttons_name_the_partnership_which_can_be_renamed(rbot: Harness) -> None:
     bot, ola = rbot, rbot.fake.person(3114, "Ola")
     for name in ("Riverside", "Hillside"):
-        await create_partnership(bot.services.database, chat_id=3114, created_by=3114, name=name,
-                                         partners=["A", "B"], schedule=Schedule(
-                                             "monthly", datetime(2027, 1, 1, 9).time(), "Europe/London",
-                                             NOW.date(), day=1), now=NOW)
+        async with bot.services.database.transaction() as session:
+            await create_partnership(session=session, chat_id=3114, created_by=3114, name=name,
+                                     partners=["A", "B"], schedule=Schedule(
+                                         "monthly", datetime(2027, 1, 1, 9).time(), "Europe/London",
+                                         NOW.date(), day=1), now=NOW)
     listing = await until(bot, 3114, typed(bot, ola, "/partnerships"), "Partnership check-ins")
     labels = [label for label, _ in listing.buttons()]
     assert not any(label.rstrip().endswith((" 1", " 2")) for label in labels)
@@ -329,8 +330,9 @@ async def test_partnership_buttons_name_the_partnership_which_can_be_renamed(rbo
     await until(bot, 3114, typed(bot, ola, "Hillside Food Partnership"), "Renamed")
     menu = await until(bot, 3114, tapped(bot, ola, menu, "Partners"), "Which organisations")
     await until(bot, 3114, typed(bot, ola, "Hillside Food Bank, Hillside Council"), "Saved")
-    names = {v.partnership.name: v.partnership.partners for v in
-             await list_partnerships(bot.services.database, chat_id=3114)}
+    async with bot.services.database.transaction() as session:
+        names = {v.partnership.name: v.partnership.partners for v in
+                 await list_partnerships(session=session, chat_id=3114)}
     assert names["Hillside Food Partnership"] == "Hillside Food Bank, Hillside Council"
     assert asked
 
@@ -338,10 +340,11 @@ async def test_partnership_buttons_name_the_partnership_which_can_be_renamed(rbo
 # -- the check-in ------------------------------------------------------------------------------------
 async def test_a_score_typed_as_a_word_is_taken_and_a_half_done_check_in_can_be_resumed(rbot: Harness) -> None:
     bot, pat = rbot, rbot.fake.person(3115, "Pat")
-    await create_partnership(bot.services.database, chat_id=3115, created_by=3115, name="Riverside",
-                                     partners=["A", "B"], schedule=Schedule(
-                                         "monthly", datetime(2027, 1, 1, 9).time(), "Europe/London",
-                                         NOW.date(), day=28), now=NOW)
+    async with bot.services.database.transaction() as session:
+        await create_partnership(session=session, chat_id=3115, created_by=3115, name="Riverside",
+                                 partners=["A", "B"], schedule=Schedule(
+                                     "monthly", datetime(2027, 1, 1, 9).time(), "Europe/London",
+                                     NOW.date(), day=28), now=NOW)
     set_clock(bot, datetime(2027, 1, 28, 9, 1, tzinfo=UTC))
     await run_dispatch(bot)
     [nudge] = nudges_to(bot, 3115)

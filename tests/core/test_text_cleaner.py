@@ -40,11 +40,14 @@ def test_the_cleaner_removes_what_hides_or_breaks_text_and_keeps_the_rest() -> N
 
 async def test_a_partnership_name_with_nul_saves_on_every_database(db_url: str) -> None:
     async with migrated(db_url) as database:
-        partnership, _ = await create_partnership(
-            database, chat_id=42, created_by=42, name=DIRTY, partners=["Age\x00 UK\u202e", "Food\u200bBank"],
-            schedule=Schedule("weekly", time(9), "Europe/London", date(2027, 1, 1), weekday=0),
-            now=datetime(2026, 12, 1, tzinfo=UTC))
-        stored = await get_partnership(database, partnership.id or 0)
+        async with database.transaction() as session:
+            partnership, _ = await create_partnership(
+                session=session, chat_id=42, created_by=42, name=DIRTY,
+                partners=["Age\x00 UK\u202e", "Food\u200bBank"],
+                schedule=Schedule("weekly", time(9), "Europe/London", date(2027, 1, 1), weekday=0),
+                now=datetime(2026, 12, 1, tzinfo=UTC))
+        async with database.transaction() as session:
+            stored = await get_partnership(session=session, partnership_id=partnership.id or 0)
         assert stored is not None and stored.name == "Riverside Trust" and stored.partners == "Age UK, FoodBank"
     for parse in (parse_cadence, parse_timezone):
         with pytest.raises(ReviewInputError) as caught:
@@ -67,7 +70,8 @@ async def test_a_set_up_with_nul_in_the_name_saves_in_the_chat(bot: Harness) -> 
     assert "<b>Riverside Trust</b>" in asked.text
     saved = await step(bot, 4401, lambda: bot.fake.press(person, asked, "Save"))
     assert "Saved" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=4401)
+    async with bot.services.database.transaction() as session:
+        [view] = await list_partnerships(session=session, chat_id=4401)
     assert view.partnership.name == "Riverside Trust" and view.partnership.partners == "Age UK"
 
 

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 
 from bot.mentoring.requests import request_mentor
 from bot.reviews.checkins import finish_answering, record_score, start_answering
-from bot.reviews.dispatch import dispatch_due
+from bot.reviews.handlers.jobs import dispatch_due
 from bot.reviews.history import history
 from bot.reviews.partnerships import create_partnership, list_partnerships
 from bot.reviews.questions import QUESTIONS
@@ -22,7 +22,7 @@ from db.models import PersistedState
 from tests.conftest import ADMIN_ID, PANEL_CHAT_ID, Harness
 from tests.mentoring.mentor_support import seed
 from tests.questions.question_support import send_to_panel
-from tests.reviews.review_support import GOOD, Recorder
+from tests.reviews.review_support import GOOD, Recorder, act
 
 PERSON = 93017
 NAME, USERNAME = "Zelda", "zelda_quill"
@@ -68,30 +68,28 @@ async def use_every_feature(bot: Harness, person: dict) -> int:  # type: ignore[
     await request_mentor(database, PERSON, mentor, now)
     # Reviews: a private partnership with an answered check-in, and a group one that closes at k = 3.
     start = date(2027, 1, 1)
-    await create_partnership(database, chat_id=PERSON, created_by=PERSON, name="my private partnership",
-                                     partners=["A", "B"], schedule=Schedule("weekly", time(9), "Europe/London",
-                                                                            start, weekday=0), now=now)
-    await create_partnership(database, chat_id=GROUP, created_by=PERSON, name="Riverside group",
-                                     partners=["A", "B"], schedule=Schedule("weekly", time(9), "Europe/London",
-                                                                            start, weekday=0), now=now)
+    await act(database, create_partnership, chat_id=PERSON, created_by=PERSON, name="my private partnership",
+              partners=["A", "B"], schedule=Schedule("weekly", time(9), "Europe/London", start, weekday=0), now=now)
+    await act(database, create_partnership, chat_id=GROUP, created_by=PERSON, name="Riverside group",
+              partners=["A", "B"], schedule=Schedule("weekly", time(9), "Europe/London", start, weekday=0), now=now)
     sent_at = datetime(2027, 1, 4, 9, 1, tzinfo=UTC)
     await dispatch_due(database, sent_at, Recorder())
     from tests.reviews.review_support import occurrences
-    views = await list_partnerships(database, chat_id=PERSON) + await list_partnerships(
-        database, chat_id=GROUP)
+    views = (await act(database, list_partnerships, chat_id=PERSON)
+             + await act(database, list_partnerships, chat_id=GROUP))
     for view in views:
         [occ] = [o for o in await occurrences(database, view.partnership.id or 0) if o.status == "sent"]
         people = [(PERSON, "my own check-in worry" if view.partnership.chat_id > 0 else GROUP_COMMENT)]
         if view.partnership.chat_id < 0:
             people += [(93019, "other one"), (93020, None)]
         for user, comment in people:
-            progress = await start_answering(database, occ.id or 0, chat_id=view.partnership.chat_id,
-                                                     user_id=user, now=sent_at)
+            progress = await act(database, start_answering, occurrence_id=occ.id or 0, chat_id=view.partnership.chat_id,
+                                 user_id=user, now=sent_at)
             for step, question in enumerate(QUESTIONS):
-                progress = await record_score(database, progress.answer_id, user_id=user, step=step,
-                                                      value=GOOD[question.key])
-            await finish_answering(database, progress.answer_id, user_id=user, comment=comment,
-                                           now=sent_at)
+                progress = await act(database, record_score, answer_id=progress.answer_id, user_id=user, step=step,
+                                     value=GOOD[question.key])
+            await act(database, finish_answering, answer_id=progress.answer_id, user_id=user, comment=comment,
+                      now=sent_at)
     # A half-finished set-up left in the chat (conversation state and scratch data).
     mark = bot.fake.mark()
     bot.fake.say(person, "/partnership")
@@ -167,5 +165,5 @@ async def test_forget_leaves_nothing_but_the_anonymous_group_record(bot: Harness
     assert draft["answer"] == "Try a trough." and draft["panel_reply_id"] is None
     [summary] = [s for s in tables["review_round_summary"] if s["partnership_id"] == group["id"]]
     assert summary["respondents"] == 3  # the closed summary did not change
-    rows = await history(bot.services.database, group["id"])  # type: ignore[arg-type]
+    rows = await act(bot.services.database, history, partnership_id=group["id"])  # type: ignore[arg-type]
     assert rows[0].respondents == 3 and rows[0].averages and GROUP_COMMENT in rows[0].comments

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import docx
+import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.core import callbacks as cb
+from db.engine import Database
 from db.models import AnswerVote, KnowledgeDraft, QuestionLog
 from tests.conftest import ADMIN_ID, PANEL_CHAT_ID, Harness
 from tests.questions.question_support import send_to_panel
@@ -188,6 +194,22 @@ async def test_inline_mode_lists_matching_answers_and_popular_ones(bot: Harness)
     bot.fake.api.inline(person, "")
     assert await bot.fake.api_wait(lambda: len(bot.fake.api.inline_answers) == 2)
     assert len(bot.fake.api.inline_answers[1]["results"]) >= 5
+
+
+async def test_inline_mode_still_lists_answers_while_the_database_is_down(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The popular entries need the votes; without them the first entry of each theme still fills the list."""
+
+    @asynccontextmanager
+    async def unavailable(_self: Database) -> AsyncIterator[Any]:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database is down (simulated)"))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(Database, "transaction", unavailable)
+    query_id = bot.fake.api.inline(bot.fake.person(620), "")
+    assert await bot.fake.api_wait(lambda: any(a["inline_query_id"] == query_id for a in bot.fake.api.inline_answers))
+    [answer] = [a for a in bot.fake.api.inline_answers if a["inline_query_id"] == query_id]
+    assert len(answer["results"]) >= 5
 
 
 async def test_a_6000_character_message_is_handled(bot: Harness) -> None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlmodel import col, select
 
 from bot.core.local_api import Sent
 from bot.reviews.checkins import Summary, finish_answering, record_score, start_answering
-from bot.reviews.dispatch import Claimed, Outcome, dispatch_due
+from bot.reviews.dispatch import Claimed, Outcome
+from bot.reviews.handlers.jobs import dispatch_due
 from bot.reviews.partnerships import create_partnership
 from bot.reviews.questions import COMMENT_STEP, QUESTIONS
 from bot.reviews.schedule import Schedule
@@ -25,6 +26,7 @@ from db.review_models import ReviewOccurrence
 from tests.conftest import Harness
 
 LONDON = "Europe/London"
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -35,6 +37,13 @@ async def migrated(db_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+async def act(database: Database, rule: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
+    """Run one rule as one action of the bot runs it: in its own transaction, committed when it returns and
+    rolled back when it raises."""
+    async with database.transaction() as session:
+        return await rule(session=session, **arguments)
 
 
 @dataclass
@@ -58,9 +67,9 @@ class Recorder:
 
 async def add_weekly(database: Database, *, chat_id: int, now: datetime, weekday: int, at: time,
                      start: date, zone: str = LONDON, name: str = "Riverside") -> int:
-    partnership, _ = await create_partnership(
-        database, chat_id=chat_id, created_by=chat_id if chat_id > 0 else 77, name=name, partners=["A", "B"],
-        schedule=Schedule("weekly", at, zone, start, weekday=weekday), now=now)
+    partnership, _ = await act(database, create_partnership, chat_id=chat_id,
+                               created_by=chat_id if chat_id > 0 else 77, name=name, partners=["A", "B"],
+                               schedule=Schedule("weekly", at, zone, start, weekday=weekday), now=now)
     return partnership.id or 0
 
 
@@ -110,12 +119,14 @@ async def nudged(database: Database, chat_id: int, when: datetime = SENT_AT) -> 
 async def answer_all(database: Database, occurrence_id: int, *, chat_id: int, user_id: int,
                      values: dict[str, str], comment: str | None = None, now: datetime = SENT_AT
                      ) -> Summary | None:
-    progress = await start_answering(database, occurrence_id, chat_id=chat_id, user_id=user_id, now=now)
+    progress = await act(database, start_answering, occurrence_id=occurrence_id, chat_id=chat_id, user_id=user_id,
+                         now=now)
     for step, question in enumerate(QUESTIONS):
-        progress = await record_score(database, progress.answer_id, user_id=user_id, step=step,
-                                              value=values[question.key])
+        progress = await act(database, record_score, answer_id=progress.answer_id, user_id=user_id, step=step,
+                             value=values[question.key])
     assert progress.step == COMMENT_STEP
-    return await finish_answering(database, progress.answer_id, user_id=user_id, comment=comment, now=now)
+    return await act(database, finish_answering, answer_id=progress.answer_id, user_id=user_id, comment=comment,
+                     now=now)
 
 
 async def step(bot: Harness, chat_id: int, action: Any) -> Sent:

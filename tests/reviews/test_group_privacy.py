@@ -17,7 +17,7 @@ from bot.reviews.errors import NudgeClosed
 from bot.reviews.handlers.summaries import summary_text
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.questions import QUESTIONS
-from tests.reviews.review_support import GOOD, SENT_AT, answer_all, migrated, nudged
+from tests.reviews.review_support import GOOD, SENT_AT, act, answer_all, migrated, nudged
 
 #: Each person's answers are different, so any figure shown below k would give someone away.
 PEOPLE = [
@@ -61,9 +61,9 @@ async def test_nobody_can_be_seen_or_worked_out_below_k(db_url: str, count: int)
                 with pytest.raises(NudgeClosed, match="closed"):
                     await answer_all(database, occurrence_id, chat_id=-900 - count, user_id=user,
                                      values=values, comment=comment, now=when)
-        summaries += await close_expired_checkins(database, SENT_AT + timedelta(hours=49))
-        assert await close_expired_checkins(database, SENT_AT + timedelta(hours=50)) == []
-        rows = await history(database, pid)
+        summaries += await act(database, close_expired_checkins, now=SENT_AT + timedelta(hours=49))
+        assert await act(database, close_expired_checkins, now=SENT_AT + timedelta(hours=50)) == []
+        rows = await act(database, history, partnership_id=pid)
         table = list(csv.reader(io.StringIO(history_csv(rows).decode("utf-8-sig"))))
 
         assert len(summaries) == 1, "one summary per round"
@@ -101,14 +101,14 @@ async def test_a_larger_k_from_the_setting_is_applied(db_url: str) -> None:
     async with migrated(db_url) as database:
         pid, occurrence_id = await nudged(database, -951)
         for user, values, comment in PEOPLE[:3]:
-            progress = await start_answering(database, occurrence_id, chat_id=-951, user_id=user,
-                                                     now=SENT_AT)
+            progress = await act(database, start_answering, occurrence_id=occurrence_id, chat_id=-951, user_id=user,
+                                 now=SENT_AT)
             for step, question in enumerate(QUESTIONS):
-                progress = await record_score(database, progress.answer_id, user_id=user, step=step,
-                                                      value=values[question.key])
-            assert await finish_answering(database, progress.answer_id, user_id=user, comment=comment,
-                                                  now=SENT_AT, min_group=4) is None
-        [summary] = await close_expired_checkins(database, SENT_AT + timedelta(hours=49), min_group=4)
+                progress = await act(database, record_score, answer_id=progress.answer_id, user_id=user, step=step,
+                                     value=values[question.key])
+            assert await act(database, finish_answering, answer_id=progress.answer_id, user_id=user, comment=comment,
+                             now=SENT_AT, min_group=4) is None
+        [summary] = await act(database, close_expired_checkins, now=SENT_AT + timedelta(hours=49), min_group=4)
         assert summary.withheld and summary.averages == {} and summary.comments == []
-        [row] = await history(database, pid, min_group=4)
+        [row] = await act(database, history, partnership_id=pid, min_group=4)
         assert row.withheld and row.averages == {}

@@ -5,15 +5,33 @@ Telegram refusing a nudge."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
 from bot.core.local_api import BotApiError, Sent
-from bot.reviews.partnerships import get_partnership, list_partnerships
+from bot.reviews import checkins
+from bot.reviews.partnerships import create_partnership, get_partnership, list_partnerships
+from bot.reviews.questions import answer_scores
+from bot.reviews.schedule import Schedule
+from db.engine import Database
+from db.review_models import ReviewAnswer, ReviewRoundSummary
 from knowledge.render import escape
 from tests.conftest import Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
-from tests.reviews.review_support import REVIEW_BOT, nudges_to, occurrences, pending_due, run_dispatch, set_clock, step
+from tests.reviews.review_support import (
+    REVIEW_BOT,
+    act,
+    nudges_to,
+    occurrences,
+    pending_due,
+    run_dispatch,
+    set_clock,
+    step,
+)
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)  # Sunday 10 January 2027, midday in London
 GROUP = -100555
@@ -76,7 +94,7 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     person = bot.fake.person(801, "Aled")
     saved = await set_up(bot, person)
     assert "Saved" in saved.text and "Sun 31 Jan 2027, 09:30" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=801)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=801)
     assert view.partnership.partners == "Age UK Riverside, Riverside Food Bank"
     assert view.next_due == datetime(2027, 1, 31, 9, 30, tzinfo=UTC)
     listing = await step(bot, 801, lambda: bot.fake.say(person, "/partnerships"))
@@ -102,7 +120,7 @@ async def test_set_up_in_a_private_chat_then_list_and_pause(bot: Harness) -> Non
     assert "weekly: every Monday at 10:00" in confirm.text and "Mon 18 Jan 2027, 10:00" in confirm.text
     saved = await press(bot, person, confirm, "Save")
     assert "Saved" in saved.text and "Mon 18 Jan 2027, 10:00" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=801)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=801)
     assert view.next_due == datetime(2027, 1, 18, 10, 0, tzinfo=UTC) and view.partnership.name.startswith("Riverside")
     tapped = bot.fake.mark()
     bot.fake.press(person, confirm, "Save")  # a second tap on the old Save does nothing
@@ -200,14 +218,15 @@ async def test_group_set_up_is_for_admins_and_members_answer_for_themselves(bot:
     assert "getChatMember" in bot.fake.api.calls
     saved = await set_up(bot, admin, group, name="Riverside")
     assert "Saved" in saved.text
-    [view] = await list_partnerships(bot.services.database, chat_id=GROUP)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=GROUP)
 
     # A member cannot pause or stop it, even with the buttons in front of them; the admin can.
     listing = await step(bot, GROUP, lambda: bot.fake.say(member, "/partnerships", group))
     tapped = bot.fake.mark()
     bot.fake.press(member, listing, "Riverside")
     await bot.fake.answered("Only this group's admins", after=tapped)
-    assert (await get_partnership(bot.services.database, view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
+    assert (await act(bot.services.database, get_partnership,
+                      partnership_id=view.partnership.id or 0)).status == "active"  # type: ignore[union-attr]
 
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     await run_dispatch(bot)
@@ -283,7 +302,7 @@ async def test_a_blocked_bot_pauses_the_schedule_and_retry_after_retries(bot: Ha
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     bot.fake.api.fail_next["sendMessage"] = BotApiError(403, "Forbidden: bot was blocked by the user")
     await run_dispatch(bot)
-    [first] = await list_partnerships(bot.services.database, chat_id=809)
+    [first] = await act(bot.services.database, list_partnerships, chat_id=809)
     assert first.partnership.status == "paused" and "blocked" in (first.partnership.paused_reason or "")
     assert first.next_due is None and nudges_to(bot, 809) == []
     set_clock(bot, NOW)
@@ -312,7 +331,7 @@ async def test_chat_not_found_pauses_the_schedule(bot: Harness) -> None:
     set_clock(bot, datetime(2027, 1, 31, 9, 31, tzinfo=UTC))
     bot.fake.api.fail_next["sendMessage"] = BotApiError(400, "Bad Request: chat not found")
     await run_dispatch(bot)
-    [view] = await list_partnerships(bot.services.database, chat_id=811)
+    [view] = await act(bot.services.database, list_partnerships, chat_id=811)
     assert view.partnership.status == "paused" and view.partnership.paused_reason == "Telegram refused: chat not found"
     assert view.next_due is None
 
@@ -324,7 +343,7 @@ async def test_a_nudge_due_while_the_bot_was_down_for_three_hours_is_sent_once_l
     set_clock(first, NOW)
     person = fake_telegram.person(812, "Ivy")
     await set_up(first, person, name="Downtime")
-    [view] = await list_partnerships(first.services.database, chat_id=812)
+    [view] = await act(first.services.database, list_partnerships, chat_id=812)
     due = await pending_due(first.services.database, view.partnership.id or 0)
     set_clock(first, due - timedelta(hours=1))
     await run_dispatch(first)
@@ -385,4 +404,91 @@ async def test_cancel_and_old_set_up_buttons(bot: Harness) -> None:
     tapped = bot.fake.mark()
     bot.fake.press(person, asked, "Skip")  # a button from the abandoned set-up
     await bot.fake.answered("Send /partnership", after=tapped)
-    assert await list_partnerships(bot.services.database, chat_id=814) == []
+    assert await act(bot.services.database, list_partnerships, chat_id=814) == []
+
+
+def _gone_half_way(*_args: object, **_kwargs: object) -> Any:
+    raise OperationalError("SELECT", {}, ConnectionRefusedError("the database went away (simulated)"))
+
+
+async def test_a_check_in_finished_while_the_database_fails_half_way_leaves_nothing_half_written(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finishing a check-in writes three things: the answer completed, the round closed, its fixed summary. The
+    database goes away after the first two are written: none of them stays, the person is told their answers
+    so far are saved, and the same comment sent again closes the round with its summary."""
+    set_clock(bot, NOW)
+    person = bot.fake.person(815, "Kit")
+    async with bot.services.database.transaction() as session:
+        partnership, _ = await create_partnership(
+            session=session, chat_id=815, created_by=815, name="Half Way", partners=["A"],
+            schedule=Schedule("weekly", time(9), "Europe/London", NOW.date(), weekday=0), now=NOW)
+    set_clock(bot, datetime(2027, 1, 11, 9, 1, tzinfo=UTC))
+    await run_dispatch(bot)
+    [nudge] = nudges_to(bot, 815)
+    question = await step(bot, 815, lambda: bot.fake.press(person, nudge, "Start the check-in"))
+    for tap in ["5", "4", "4", "Yes", "Yes", "4", "Flying"]:
+        question = await press(bot, person, question, tap)
+    assert "Anything to raise" in question.text
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkins, "_summary_of", _gone_half_way)  # after the answer, the close and the summary
+        sorry = await step(bot, 815, lambda: bot.fake.say(person, "Rota clashes again"))
+    assert "try again in a minute" in sorry.text and "Your answers so far are saved" in sorry.text
+    [occurrence] = [o for o in await occurrences(bot.services.database, partnership.id or 0) if o.status == "sent"]
+    assert occurrence.closed_at is None  # the round is still open
+    async with bot.services.database.transaction() as session:
+        [answer] = (await session.exec(select(ReviewAnswer))).all()
+        assert answer.completed_at is None and answer.comment is None and len(answer_scores(answer)) == 7
+        assert (await session.exec(select(ReviewRoundSummary))).all() == []
+
+    summary = await step(bot, 815, lambda: bot.fake.say(person, "Rota clashes again"))
+    assert "Check-in summary" in summary.text and "Rota clashes again" in summary.text
+
+
+async def test_nothing_to_add_while_the_database_is_down_keeps_the_last_step(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last step's button meets a dead database: an alert says the answers so far are saved, and the same
+    button works once the database is back."""
+    set_clock(bot, NOW)
+    person = bot.fake.person(817, "Ash")
+    async with bot.services.database.transaction() as session:
+        await create_partnership(session=session, chat_id=817, created_by=817, name="Down", partners=["A"],
+                                 schedule=Schedule("weekly", time(9), "Europe/London", NOW.date(), weekday=0),
+                                 now=NOW)
+    set_clock(bot, datetime(2027, 1, 11, 9, 1, tzinfo=UTC))
+    await run_dispatch(bot)
+    [nudge] = nudges_to(bot, 817)
+    question = await step(bot, 817, lambda: bot.fake.press(person, nudge, "Start the check-in"))
+    for tap in ["5", "4", "4", "Yes", "Yes", "4", "Flying"]:
+        question = await press(bot, person, question, tap)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Database, "transaction", _gone_half_way)
+        tapped = bot.fake.mark()
+        bot.fake.press(person, question, "Nothing to add")
+        alert = await bot.fake.answered("try again in a minute", after=tapped)
+    assert "Your answers so far are saved" in alert["text"] and alert.get("show_alert")
+    thanks = await step(bot, 817, lambda: bot.fake.press(person, question, "Nothing to add"))
+    assert "Check-in summary" in thanks.text
+
+
+async def test_a_score_typed_after_the_round_closed_says_so(bot: Harness) -> None:
+    """The round closes (and drops unfinished answers) while someone is between two questions: the next typed
+    score is answered with why it no longer counts."""
+    set_clock(bot, NOW)
+    person = bot.fake.person(816, "Lee")
+    async with bot.services.database.transaction() as session:
+        await create_partnership(session=session, chat_id=816, created_by=816, name="Closing", partners=["A"],
+                                 schedule=Schedule("weekly", time(9), "Europe/London", NOW.date(), weekday=0),
+                                 now=NOW)
+    sent_at = datetime(2027, 1, 11, 9, 1, tzinfo=UTC)
+    set_clock(bot, sent_at)
+    await run_dispatch(bot)
+    [nudge] = nudges_to(bot, 816)
+    question = await step(bot, 816, lambda: bot.fake.press(person, nudge, "Start the check-in"))
+    question = await press(bot, person, question, "4")
+    assert "Question 2 of 7" in question.text
+    async with bot.services.database.transaction() as session:
+        assert await checkins.close_expired_checkins(session=session, now=sent_at + timedelta(hours=49)) == []
+    closed = await step(bot, 816, lambda: bot.fake.say(person, "3"))
+    assert "has closed" in closed.text

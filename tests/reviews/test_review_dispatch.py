@@ -7,16 +7,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlmodel import select
 
-from bot.reviews.dispatch import MAX_SEND_ATTEMPTS, Outcome, claim_due, dispatch_due, due_at, record_outcomes
+from bot.reviews.dispatch import MAX_SEND_ATTEMPTS, Outcome, claim_due, due_at, record_outcomes
 from bot.reviews.errors import NotAllowed
+from bot.reviews.handlers.jobs import dispatch_due
 from bot.reviews.inputs import LAST_DAY
 from bot.reviews.partnerships import change_schedule, get_partnership, list_partnerships, pause, resume, stop
 from bot.reviews.schedule import Schedule
 from db.engine import Database
 from db.review_models import Partnership
-from tests.reviews.review_support import Recorder, add_weekly, migrated, occurrences, pending_due
+from tests.reviews.review_support import Recorder, act, add_weekly, migrated, occurrences, pending_due
 
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # Monday 4 January 2027, 08:00 in London
 MONDAY = 0
@@ -78,7 +80,7 @@ async def test_a_crash_between_claim_and_mark_never_resends(db_url: str) -> None
     async with migrated(db_url) as database:
         pid = await add_weekly(database, chat_id=505, now=NOW, weekday=MONDAY, at=time(9), start=date(2027, 1, 1))
         moment = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)
-        claimed = await claim_due(database, moment)  # ... and the process is killed here
+        claimed = await act(database, claim_due, now=moment)  # ... and the process is killed here
         assert len(claimed) == 1
         sender = Recorder()
         for minutes in (1, 2, 20, 60):  # later runs, of this or another process
@@ -88,10 +90,10 @@ async def test_a_crash_between_claim_and_mark_never_resends(db_url: str) -> None
         rows = await occurrences(database, pid)
         assert rows[0].status == "uncertain" and "not resent" in (rows[0].last_error or "")
         assert rows[1].status == "pending" and rows[1].slot_date == date(2027, 1, 11)  # the series continues
-        [view] = await list_partnerships(database, chat_id=505)  # reported to admins (reviews list)
+        [view] = await act(database, list_partnerships, chat_id=505)  # reported to admins (reviews list)
         assert [(p.status, p.occurrence_id) for p in view.problems] == [("uncertain", rows[0].id)]
         # A mark that arrives late (the process was only slow) still records the delivery.
-        await record_outcomes(database, claimed, [Outcome("sent", message_id=9)], moment)
+        await act(database, record_outcomes, claimed=claimed, outcomes=[Outcome("sent", message_id=9)], now=moment)
         assert (await occurrences(database, pid))[0].status == "sent"
 
 
@@ -147,7 +149,8 @@ async def test_retry_after_is_retried_later_and_a_migrated_group_follows(db_url:
         assert (await dispatch_due(database, moment + timedelta(seconds=5), Recorder())).claimed == 1
         after = Recorder()
         assert (await dispatch_due(database, moment + timedelta(seconds=9), after)).sent == 1
-        assert (await get_partnership(database, group)).chat_id == -100510  # type: ignore[union-attr]
+        assert (await act(database, get_partnership,
+                          partnership_id=group)).chat_id == -100510  # type: ignore[union-attr]
         assert [item.chat_id for item in after.items] == [509]
         rows = await occurrences(database, pid)
         assert [o.status for o in rows] == ["sent", "pending"] and rows[0].attempts == 2
@@ -168,30 +171,27 @@ async def test_retries_give_up_after_five_attempts(db_url: str) -> None:
 async def test_pause_resume_change_and_stop(db_url: str) -> None:
     async with migrated(db_url) as database:
         pid = await add_weekly(database, chat_id=512, now=NOW, weekday=MONDAY, at=time(9), start=date(2027, 1, 1))
-        with_other_chat = pause(database, pid, chat_id=999, now=NOW)
-        try:
-            await with_other_chat
-            raise AssertionError("another chat paused it")
-        except NotAllowed:
-            pass
-        await pause(database, pid, chat_id=512, now=NOW)
+        with pytest.raises(NotAllowed):  # another chat cannot pause it
+            await act(database, pause, partnership_id=pid, chat_id=999, now=NOW)
+        await act(database, pause, partnership_id=pid, chat_id=512, now=NOW)
         assert (await dispatch_due(database, datetime(2027, 1, 20, tzinfo=UTC), Recorder())).claimed == 0
-        _, upcoming = await resume(database, pid, chat_id=512, now=datetime(2027, 1, 20, tzinfo=UTC))
+        _, upcoming = await act(database, resume, partnership_id=pid, chat_id=512,
+                                now=datetime(2027, 1, 20, tzinfo=UTC))
         assert upcoming.slot_date == date(2027, 1, 25)  # nothing missed while paused is sent
         monthly = Schedule("monthly", time(14, 0), "Australia/Sydney", date(2027, 1, 1), day=LAST_DAY)
-        _, changed = await change_schedule(database, pid, chat_id=512, schedule=monthly,
-                                                   now=datetime(2027, 1, 20, tzinfo=UTC))
+        _, changed = await act(database, change_schedule, partnership_id=pid, chat_id=512, schedule=monthly,
+                               now=datetime(2027, 1, 20, tzinfo=UTC))
         assert changed.local.isoformat() == "2027-01-31T14:00:00+11:00"
         assert await pending_due(database, pid) == changed.utc
-        await stop(database, pid, chat_id=512, now=datetime(2027, 1, 21, tzinfo=UTC))
+        await act(database, stop, partnership_id=pid, chat_id=512, now=datetime(2027, 1, 21, tzinfo=UTC))
         assert (await dispatch_due(database, datetime(2027, 3, 1, tzinfo=UTC), Recorder())).claimed == 0
-        assert [v.partnership.id for v in await list_partnerships(database, chat_id=512)] == []
+        assert [v.partnership.id for v in await act(database, list_partnerships, chat_id=512)] == []
 
 
 async def test_due_preview_claims_nothing(db_url: str) -> None:
     async with migrated(db_url) as database:
         pid = await add_weekly(database, chat_id=513, now=NOW, weekday=MONDAY, at=time(9), start=date(2027, 1, 1))
-        [preview] = await due_at(database, datetime(2027, 1, 4, 12, tzinfo=UTC))
+        [preview] = await act(database, due_at, at=datetime(2027, 1, 4, 12, tzinfo=UTC))
         assert preview.partnership_id == pid and preview.late and preview.due_local.hour == 9
-        assert await due_at(database, datetime(2027, 1, 4, 8, tzinfo=UTC)) == []
+        assert await act(database, due_at, at=datetime(2027, 1, 4, 8, tzinfo=UTC)) == []
         assert [o.status for o in await occurrences(database, pid)] == ["pending"]

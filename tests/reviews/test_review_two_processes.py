@@ -9,7 +9,6 @@ race is covered, smaller, in test_review_dispatch.py.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
@@ -20,15 +19,14 @@ from sqlalchemy import insert, select
 from bot.app import LOCAL_TOKEN
 from bot.core.local_api import LocalBotApi
 from bot.core.local_request import LocalRequest
-from bot.reviews.dispatch import DispatchReport, dispatch_due, due_at
-from bot.reviews.handlers.jobs import make_sender
+from bot.reviews.dispatch import DispatchReport, due_at
+from bot.reviews.handlers.jobs import dispatch_due, make_sender
 from db.engine import Database
 from db.review_models import Partnership, ReviewOccurrence
-from tests.reviews.review_support import migrated
+from tests.reviews.review_support import act, migrated
 
-pytestmark = [pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
-                                 reason="needs PostgreSQL: set TEST_DATABASE_URL"),
-              pytest.mark.slow]  # a load of 1,000 nudges: CI runs it, `-m 'not slow'` skips it
+# a load of 1,000 nudges on PostgreSQL (FOR UPDATE SKIP LOCKED): CI runs it, `-m "not slow"` skips it
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 COUNT = 1000
 NOW = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)
@@ -83,4 +81,4 @@ async def test_two_processes_send_each_of_1000_nudges_exactly_once(db_url: str) 
     assert sum(r.sent for r in reports) == COUNT
     assert all(r.claimed > 0 for r in reports), f"both processes should have taken part: {reports}"
     async with migrated(db_url) as database:
-        assert await due_at(database, NOW + timedelta(minutes=1)) == []
+        assert await act(database, due_at, at=NOW + timedelta(minutes=1)) == []

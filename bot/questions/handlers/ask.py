@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -13,9 +14,10 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import ANSWERER_KEY
 from bot.core.messages import send_html
 from bot.core.services import Services, services
+from bot.core.storage import storage_guard
 from bot.core.text import clean_line
 from bot.questions import answers
-from bot.questions.asking import StorageUnavailable, bound_question, log_question, record_vote
+from bot.questions.asking import QuestionOutcome, bound_question, log_question, record_vote
 from bot.questions.handlers.jobs import question_tally
 from knowledge.docx_export import template_docx
 
@@ -43,18 +45,27 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if outcome.kind == "smalltalk" and outcome.talk is not None:  # not a question: never an entry, never a gap
         await send_html(context, chat.id, answers.small_talk_text(outcome.talk), reply_to=reply_to)
         return
-    question_tally(context).add(outcome.kind, svc.clock())  # in memory: an answer never waits for the count
-    if outcome.kind == "answer" and outcome.best is not None:
+    kind = QuestionOutcome(outcome.kind)
+    question_tally(context).add(kind, svc.clock())  # in memory: an answer never waits for the count
+    if kind == QuestionOutcome.ANSWER and outcome.best is not None:
         entry = outcome.best.entry
         await send_html(context, chat.id, prefix + answers.entry_text(entry), answers.entry_markup(entry, svc.kb),
                         reply_to=reply_to)
         return
-    log_id = await log_question(svc.database, user_id=user.id if user else None, text=question,
-                                outcome=outcome.kind, best_score=outcome.score,
-                                best_entry_id=outcome.best.entry.id if outcome.best else None, now=svc.clock())
+    log_id: int | None
+    try:
+        async with svc.database.transaction() as session:
+            log_id = await log_question(session=session, user_id=user.id if user else None, text=question,
+                                        outcome=kind, best_score=outcome.score,
+                                        best_entry_id=outcome.best.entry.id if outcome.best else None,
+                                        now=svc.clock())
+    except (SQLAlchemyError, OSError) as exc:
+        # Not the storage guard: the person still gets the decline or the choices, only without the panel button.
+        log.warning("Could not log a question (%s); answering anyway", type(exc).__name__)
+        log_id = None
     has_panel = svc.settings.panel_chat_id is not None
     panel_log_id = log_id if has_panel and chat.type == ChatType.PRIVATE else None
-    if outcome.kind == "suggest" and outcome.suggestions:
+    if kind == QuestionOutcome.SUGGEST and outcome.suggestions:
         entries = [match.entry for match in outcome.suggestions]
         await send_html(context, chat.id, prefix + answers.suggest_text(panel_log_id is not None),
                         answers.suggestions_markup(entries, panel_log_id=panel_log_id), reply_to=reply_to)
@@ -73,7 +84,7 @@ async def answer_if_confident(update: Update, context: ContextTypes.DEFAULT_TYPE
     if chat is None or not question:
         return False
     outcome = services(context).matcher.ask(question)
-    if outcome.kind != "answer" or outcome.best is None:
+    if outcome.kind != QuestionOutcome.ANSWER or outcome.best is None:
         return False
     entry = outcome.best.entry
     await send_html(context, chat.id, answers.entry_text(entry), answers.entry_markup(entry, services(context).kb))
@@ -150,6 +161,7 @@ async def on_template(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                         caption=caption + " (plain text)")
 
 
+@storage_guard
 async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
@@ -160,12 +172,9 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if svc.kb.get(entry_id) is None:
         await query.answer("That answer is no longer in my knowledge base.")
         return
-    try:
-        new = await record_vote(svc.database, user_id=query.from_user.id, entry_id=entry_id, helpful=helpful,
+    async with svc.database.transaction() as session:
+        new = await record_vote(session=session, user_id=query.from_user.id, entry_id=entry_id, helpful=helpful,
                                 now=svc.clock())
-    except StorageUnavailable:
-        await query.answer("Sorry, I couldn't save that. Please try again in a minute.", show_alert=True)
-        return
     thanks = "Thanks! Glad it helped." if helpful else "Thanks for telling me. The team will look at this answer."
     await query.answer(thanks if new else "Thanks, I've updated your feedback.")
 

@@ -6,6 +6,9 @@ voted yet, so the list is never empty.
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, InlineQueryHandler
@@ -18,6 +21,8 @@ from knowledge.render import TELEGRAM_LIMIT, split_html, to_plain
 from knowledge.schema import Entry
 
 MAX_RESULTS = 10
+
+log = logging.getLogger(__name__)
 
 
 def _article(entry: Entry) -> InlineQueryResultArticle:
@@ -38,7 +43,13 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if words:
         entries = [match.entry for match in svc.matcher.search(words, MAX_RESULTS)]
     else:
-        ids = await popular_entry_ids(svc.database, MAX_RESULTS)
+        try:
+            async with svc.database.transaction() as session:
+                ids = await popular_entry_ids(session=session, limit=MAX_RESULTS)
+        except (SQLAlchemyError, OSError) as exc:
+            # Not the storage guard: an inline query cannot be told "try again", and the theme list still serves.
+            log.warning("Inline mode without popular entries (%s)", type(exc).__name__)
+            ids = []
         if len(ids) < MAX_RESULTS:
             ids += [theme.entry_ids[0] for theme in svc.kb.sorted_themes() if theme.entry_ids]
         entries = [e for e in dict.fromkeys(svc.kb.get(i) for i in ids) if e is not None][:MAX_RESULTS]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -22,7 +21,7 @@ from bot.core.forms.conversation import END, Form, answered_as_question, drop_bu
 from bot.core.forms.typed import Option, choose, parse_number
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.reviews.checkins import Progress, finish_answering, progress_of, record_score, start_answering
 from bot.reviews.errors import NotAllowed, NudgeClosed, ReviewInputError
 from bot.reviews.handlers.common import (
@@ -31,6 +30,7 @@ from bot.reviews.handlers.common import (
     NOTHING,
     NUDGE,
     RESUME,
+    NudgeAction,
     alert,
     button,
     is_admin,
@@ -39,7 +39,7 @@ from bot.reviews.handlers.common import (
 from bot.reviews.handlers.summaries import post_summary
 from bot.reviews.nudges import skip, snooze
 from bot.reviews.partnerships import is_group_chat
-from bot.reviews.questions import COMMENT_STEP, QUESTIONS, options_for
+from bot.reviews.questions import COMMENT_STEP, QUESTIONS, QuestionKind, Stage, options_for
 from bot.reviews.schedule import format_local
 from db.review_models import MAX_COMMENT
 from knowledge.render import escape
@@ -47,13 +47,16 @@ from knowledge.render import escape
 FORM_NAME = "reviews-checkin"
 SCORING, COMMENT = "scoring", "comment"
 CHECKIN_KEY = "review_checkin"  # user_data: {"answer": id} of the check-in being answered
+#: A typed answer that meets a dead database: the answers given so far are in the database already, and the
+#: form stays at its step, so saying so is better than the plain "try again".
+SAVED_SO_FAR = TRY_AGAIN + " Your answers so far are saved."
 STALE = "That check-in question is done. Tap “Start the check-in” on the nudge, or send /reviews, to carry on."
 STAGE_HINTS = {
-    "forming": "shared cause and early enthusiasm, commitments still unclear",
-    "frustration": "“in a fog”, disputes over priorities, hidden agendas",
-    "functioning": "clear roles, joint work, we say “we” not “you”",
-    "flying": "goals being met, shared leadership, trust",
-    "failing": "disengagement, recurring tensions",
+    Stage.FORMING: "shared cause and early enthusiasm, commitments still unclear",
+    Stage.FRUSTRATION: "“in a fog”, disputes over priorities, hidden agendas",
+    Stage.FUNCTIONING: "clear roles, joint work, we say “we” not “you”",
+    Stage.FLYING: "goals being met, shared leadership, trust",
+    Stage.FAILING: "disengagement, recurring tensions",
 }
 
 
@@ -74,15 +77,15 @@ def step_content(progress: Progress, name: str | None) -> tuple[str, InlineKeybo
     text = f"{head}\n{who}Question {progress.step + 1} of {len(QUESTIONS)}\n{question.text}"
     options = options_for(question)
     buttons = [button(label, ANSWER, progress.answer_id, progress.step, value) for label, value in options]
-    if question.kind == "scale":
+    if question.kind == QuestionKind.SCALE:
         text += "\n<i>1 = not at all, 5 = fully. Tap or type a number.</i>"
         rows = [buttons]
-    elif question.kind == "stage":
+    elif question.kind == QuestionKind.STAGE:
         text += "\n" + "\n".join(f"• <b>{s.capitalize()}</b>: {escape(h)}" for s, h in STAGE_HINTS.items())
         rows = [buttons[:3], buttons[3:]]
     else:
         rows = [buttons]
-    if name and question.kind != "scale":
+    if name and question.kind != QuestionKind.SCALE:
         text += "\n<i>Tap, or reply to this message with your answer.</i>"
     return text, markup(rows)
 
@@ -113,6 +116,7 @@ def _name_in(update: Update) -> str | None:
 
 
 # -- starting and resuming ---------------------------------------------------------------------------------
+@storage_guard(returning=END)
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """The nudge's "Start the check-in" / "Answer here" / "Answer privately": begin, or carry on where left."""
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
@@ -124,18 +128,16 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
         return END
     svc = services(context)
     try:
-        progress = await start_answering(svc.database, occurrence_id, chat_id=chat.id, user_id=user.id,
-                                         now=svc.clock())
+        async with svc.database.transaction() as session:
+            progress = await start_answering(session=session, occurrence_id=occurrence_id, chat_id=chat.id,
+                                             user_id=user.id, now=svc.clock())
     except NotAllowed:
         await alert(update, NOT_HERE)
         return END
     except NudgeClosed as exc:
         await alert(update, str(exc))
         return END
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
-        return END
-    private = action == "dm" and chat.type != ChatType.PRIVATE
+    private = action == NudgeAction.ANSWER_PRIVATELY and chat.type != ChatType.PRIVATE
     target = user.id if private else chat.id
     try:
         await _send_step(context, target, progress, None if private else _name_in(update))
@@ -153,6 +155,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     return state
 
 
+@storage_guard(returning=END)
 async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """/reviews' "Carry on": the next question of the person's own half-done check-in."""
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
@@ -161,12 +164,10 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     try:
         if answer_id is None:
             raise NotAllowed
-        progress = await progress_of(services(context).database, answer_id, user_id=user.id)
+        async with services(context).database.transaction() as session:
+            progress = await progress_of(session=session, answer_id=answer_id, user_id=user.id)
     except NotAllowed:
         await alert(update, NOT_HERE)
-        return END
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
         return END
     await query.answer()
     await drop_buttons(query)
@@ -176,6 +177,7 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
 
 
 # -- answers -----------------------------------------------------------------------------------------------
+@storage_guard(returning=END)
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """A tapped score (ra:<answer>:<step>:<value>): saved, and the message becomes the next step."""
     query, user = update.callback_query, update.effective_user
@@ -184,25 +186,30 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     answer_id, step = data.int_arg(0), data.int_arg(1)
     value = data.args[2] if len(data.args) > 2 else ""
     svc = services(context)
+    progress: Progress | None = None
+    closed: NudgeClosed | None = None
     try:
         if answer_id is None or step is None:
             raise NotAllowed
-        current = await progress_of(svc.database, answer_id, user_id=user.id)
-        if current.step != step:  # an old question's button, or a double tap: nothing changes
-            await alert(update, "That question is already answered. " + (
-                "Your check-in is finished: thank you!" if current.completed else "Please answer the one below."))
-            return _state_of(current)
-        progress = await record_score(svc.database, answer_id, user_id=user.id, step=step, value=value)
+        async with svc.database.transaction() as session:
+            try:
+                current = await progress_of(session=session, answer_id=answer_id, user_id=user.id)
+                if current.step == step:  # else an old question's button, or a double tap: nothing changes
+                    progress = await record_score(session=session, answer_id=answer_id, user_id=user.id,
+                                                  step=step, value=value)
+            except NudgeClosed as exc:  # inside the block: an answer to a closed round is deleted, and stays so
+                closed = exc
     except NotAllowed:
         await alert(update, "These buttons are for someone else's answers. Tap “Answer here” on the nudge to "
                             "answer for yourself.")
         return END
-    except NudgeClosed as exc:
-        await alert(update, str(exc))
+    if closed is not None:
+        await alert(update, str(closed))
         return END
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
-        return END
+    if progress is None:
+        await alert(update, "That question is already answered. " + (
+            "Your check-in is finished: thank you!" if current.completed else "Please answer the one below."))
+        return _state_of(current)
     await query.answer()
     _remember(context, progress)
     text, step_markup = step_content(progress, _name_in(update))
@@ -217,16 +224,17 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
 def _typed_value(step: int, text: str) -> str | None:
     """A typed answer to question ``step`` as the value its button would send ("four" → "4")."""
     question = QUESTIONS[step]
-    if question.kind == "scale":
+    if question.kind == QuestionKind.SCALE:
         number = parse_number(text, 1, 5)
         return str(number) if number is not None else None
     options = [Option(value, label) for label, value in options_for(question)]
-    if question.kind == "ynp":
+    if question.kind == QuestionKind.YNP:
         options += [Option("5", "yes", ("yep", "yeah", "definitely")), Option("1", "no", ("nope", "not really")),
                     Option("3", "partly", ("sort of", "somewhat", "a bit", "kind of"))]
     return choose(text, options).value
 
 
+@storage_guard(returning=None, text=SAVED_SO_FAR)  # None: the form stays at its step
 async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     """Text while the check-in is open: a score, the comment, a question to answer first, or a nudge."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -236,12 +244,14 @@ async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     pending = (context.user_data or {}).get(CHECKIN_KEY) or {}
     svc = services(context)
     try:
-        progress = await progress_of(svc.database, int(pending.get("answer", 0)), user_id=user.id)
+        answer_id = int(pending.get("answer", 0))
+        async with svc.database.transaction() as session:
+            progress = await progress_of(session=session, answer_id=answer_id, user_id=user.id)
     except (NotAllowed, TypeError, ValueError):
         return END
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN + " Your answers so far are saved.")
-        return None
+    except NudgeClosed as exc:  # the round closed (and dropped this unfinished answer) since the last question
+        await send_html(context, chat.id, escape(str(exc)))
+        return END
     text = message.text or ""
     if progress.completed:
         return END
@@ -258,15 +268,16 @@ async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
             await _send_step(context, chat.id, progress, _name_in(update),
                              f"I didn't catch “{escape(text[:40])}” as an answer: tap a button or type one.\n")
         return SCORING
-    try:
-        progress = await record_score(svc.database, progress.answer_id, user_id=user.id, step=progress.step,
-                                      value=value)
-    except NudgeClosed as exc:
-        await send_html(context, chat.id, escape(str(exc)))
+    closed: NudgeClosed | None = None
+    async with svc.database.transaction() as session:
+        try:
+            progress = await record_score(session=session, answer_id=progress.answer_id, user_id=user.id,
+                                          step=progress.step, value=value)
+        except NudgeClosed as exc:  # inside the block: an answer to a closed round is deleted, and stays so
+            closed = exc
+    if closed is not None:
+        await send_html(context, chat.id, escape(str(closed)))
         return END
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN + " Your answers so far are saved.")
-        return SCORING
     await _send_step(context, chat.id, progress, _name_in(update))
     return _state_of(progress)
 
@@ -277,9 +288,15 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     svc = services(context)
+    closed: NudgeClosed | None = None
     try:
-        summary = await finish_answering(svc.database, answer_id, user_id=user.id, comment=comment, now=svc.clock(),
-                                         min_group=svc.settings.review_min_group)
+        async with svc.database.transaction() as session:
+            try:
+                summary = await finish_answering(session=session, answer_id=answer_id, user_id=user.id,
+                                                 comment=comment, now=svc.clock(),
+                                                 min_group=svc.settings.review_min_group)
+            except NudgeClosed as exc:  # inside the block: an answer to a closed round is deleted, and stays so
+                closed = exc
     except ReviewInputError as exc:
         await send_html(context, chat.id, f"{escape(str(exc))} Here is what you wrote, to shorten:\n"
                                           f"<blockquote>{escape((comment or '')[:1000])}</blockquote>")
@@ -287,15 +304,12 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id:
     except NotAllowed:
         await alert(update, "These buttons are for someone else's answers.")
         return END
-    except NudgeClosed as exc:
+    if closed is not None:
         if update.callback_query:
-            await alert(update, str(exc))
+            await alert(update, str(closed))
         else:
-            await send_html(context, chat.id, escape(str(exc)))
+            await send_html(context, chat.id, escape(str(closed)))
         return END
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN + " Your answers so far are saved.")
-        return COMMENT
     if context.user_data is not None:
         context.user_data.pop(CHECKIN_KEY, None)
     if update.callback_query:
@@ -310,6 +324,7 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id:
     return END
 
 
+@storage_guard(returning=COMMENT, text=SAVED_SO_FAR)  # the comment step stays, to tap again
 async def on_nothing_to_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
     answer_id = cb.parse(query.data).int_arg(0) if query else None
@@ -329,6 +344,10 @@ async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(CHECKIN_KEY, None)
 
 
+#: The nudge's buttons that open the check-in (its snooze and skip are :func:`on_nudge`'s).
+START_PATTERN = rf"^{NUDGE}:\d+:({NudgeAction.ANSWER_HERE}|{NudgeAction.ANSWER_PRIVATELY})$"
+
+
 def checkin_form() -> Form:
     """The check-in: entered from the nudge, from /reviews' Carry on, or from any of its own buttons."""
     answers = [CallbackQueryHandler(on_answer, pattern=cb.pattern(ANSWER)),
@@ -338,11 +357,12 @@ def checkin_form() -> Form:
     return Form(name=FORM_NAME, title="check-in", resume="/reviews", states=states, on_cancel=_forget,
                 cancelled="OK, I've stopped the check-in. Your answers so far are kept: send /reviews, or tap "
                           "“Start the check-in” on the nudge, to carry on while it is open.",
-                entry_points=[CallbackQueryHandler(on_start, pattern=rf"^{NUDGE}:\d+:(go|dm)$"),
+                entry_points=[CallbackQueryHandler(on_start, pattern=START_PATTERN),
                               CallbackQueryHandler(on_resume, pattern=cb.pattern(RESUME)), *answers])
 
 
 # -- the nudge's other buttons -----------------------------------------------------------------------------
+@storage_guard
 async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Snooze 1 day / 1 week, or skip this one: administrators only, in a group."""
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
@@ -354,28 +374,27 @@ async def on_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await alert(update, NOT_HERE)
         return
     svc = services(context)
+    if not await is_admin(context, chat, user.id):
+        await alert(update, "Only this group's admins can snooze or skip a check-in.")
+        return
+    if action not in (NudgeAction.SNOOZE_DAY, NudgeAction.SNOOZE_WEEK, NudgeAction.SKIP):
+        await query.answer()
+        return
     try:
-        if not await is_admin(context, chat, user.id):
-            await alert(update, "Only this group's admins can snooze or skip a check-in.")
-            return
-        if action in ("s1", "s7"):
-            when = await snooze(svc.database, occurrence_id, chat_id=chat.id, days=1 if action == "s1" else 7,
-                                now=svc.clock())
-            text = f"⏰ Snoozed: I'll nudge you again {format_local(when)}."
-        elif action == "sk":
-            following = await skip(svc.database, occurrence_id, chat_id=chat.id, now=svc.clock())
-            text = "⏭ Skipped." + (f" The next check-in is {format_local(following)}." if following else "")
-        else:
-            await query.answer()
-            return
+        async with svc.database.transaction() as session:
+            if action == NudgeAction.SKIP:
+                following = await skip(session=session, occurrence_id=occurrence_id, chat_id=chat.id,
+                                       now=svc.clock())
+                text = "⏭ Skipped." + (f" The next check-in is {format_local(following)}." if following else "")
+            else:
+                when = await snooze(session=session, occurrence_id=occurrence_id, chat_id=chat.id,
+                                    days=1 if action == NudgeAction.SNOOZE_DAY else 7, now=svc.clock())
+                text = f"⏰ Snoozed: I'll nudge you again {format_local(when)}."
     except NotAllowed:
         await alert(update, NOT_HERE)
         return
     except NudgeClosed as exc:
         await alert(update, str(exc))
-        return
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
         return
     await query.answer()
     await drop_buttons(query)

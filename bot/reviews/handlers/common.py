@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from enum import StrEnum
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -25,6 +26,36 @@ NOTHING = "rz"    # rz:<answer id>  ("nothing to raise")
 HISTORY = "rh"    # rh:<partnership id>
 CSV = "rv"        # rv:<partnership id>
 RESUME = "rk"     # rk:<answer id>  ("Carry on" with a half-done check-in, from /reviews)
+
+class NudgeAction(StrEnum):
+    """The nudge's buttons (rn:<occurrence id>:<action>)."""
+
+    ANSWER_HERE = "go"
+    ANSWER_PRIVATELY = "dm"
+    SNOOZE_DAY = "s1"
+    SNOOZE_WEEK = "s7"
+    SKIP = "sk"
+
+
+class ManageAction(StrEnum):
+    """The buttons of /partnerships (rp:<partnership id>:<action>)."""
+
+    MENU = "menu"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"            # asks to confirm
+    STOP_CONFIRMED = "stopok"
+    KEEP = "keep"            # "no, keep them"
+
+
+class SetupMode(StrEnum):
+    """What the set-up form is doing: a new partnership, or one change from /partnerships (rc:<id>:<mode>)."""
+
+    NEW = "new"
+    NAME = "name"
+    PARTNERS = "partners"
+    SCHEDULE = "schedule"
+
 
 SETUP_KEY = "review_setup"
 DISPATCH_JOB = "review-dispatch"

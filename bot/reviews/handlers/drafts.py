@@ -19,8 +19,17 @@ from bot.core.forms.when import NotUnderstood, clock_change_note, parse_date, pa
 from bot.core.forms.zones import resolve_zone
 from bot.core.services import services
 from bot.reviews.errors import ReviewInputError
-from bot.reviews.handlers.common import COMMON_TIMES, SETUP, SETUP_KEY, button
-from bot.reviews.inputs import CADENCES, MAX_FUTURE_START, WEEKDAY_NAMES, parse_day, parse_name, parse_partners
+from bot.reviews.handlers.common import COMMON_TIMES, SETUP, SETUP_KEY, SetupMode, button
+from bot.reviews.inputs import (
+    CADENCES,
+    MAX_FUTURE_START,
+    WEEKDAY_NAMES,
+    WEEKLY_CADENCES,
+    Cadence,
+    parse_day,
+    parse_name,
+    parse_partners,
+)
 from bot.reviews.schedule import Schedule, describe_schedule, format_local, next_occurrences
 from knowledge.render import escape
 
@@ -32,7 +41,7 @@ ORDER = (STEP_NAME, STEP_PARTNERS, STEP_CADENCE, STEP_DAY, STEP_TIME, STEP_ZONE,
 BUTTON_STEPS = {"p": STEP_PARTNERS, "c": STEP_CADENCE, "w": STEP_DAY, "d": STEP_DAY, "t": STEP_TIME,
                 "z": STEP_ZONE, "s": STEP_START, "ok": STEP_CONFIRM, "y": STEP_SURE}
 #: What a change from /partnerships asks: one field (name, partners) or the schedule from cadence on.
-MODES = {"name": STEP_NAME, "partners": STEP_PARTNERS, "schedule": STEP_CADENCE}
+MODES = {SetupMode.NAME: STEP_NAME, SetupMode.PARTNERS: STEP_PARTNERS, SetupMode.SCHEDULE: STEP_CADENCE}
 
 
 @dataclass(frozen=True)
@@ -81,21 +90,24 @@ def prompt_for(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], step: 
     """The question of ``step`` (also used to ask it again after Back or a question typed mid-form)."""
     svc = services(context)
     if step == STEP_NAME:
-        if draft.get("mode") == "name":
+        if draft.get("mode") == SetupMode.NAME:
             return Prompt(f"What's the new name for <b>{escape(draft.get('name', ''))}</b>?", typed=True)
         return Prompt("<b>What's the partnership called?</b>", typed=True)
     if step == STEP_PARTNERS:
-        skip = [] if draft.get("mode") == "partners" else [[button("Skip", SETUP, "p")]]
-        now = f"\nNow: {escape(draft['partners'])}" if draft.get("mode") == "partners" and draft.get("partners") else ""
+        changing = draft.get("mode") == SetupMode.PARTNERS
+        skip = [] if changing else [[button("Skip", SETUP, "p")]]
+        now = f"\nNow: {escape(draft['partners'])}" if changing and draft.get("partners") else ""
         return Prompt("<b>Which organisations are in the partnership?</b> Type their names separated by commas"
                       + (", or tap Skip." if skip else ".") + now, skip, typed=True)
     if step == STEP_CADENCE:
         return Prompt("<b>How often should I nudge you?</b>",
-                      [[button("Weekly", SETUP, "c", "weekly"), button("Fortnightly", SETUP, "c", "fortnightly")],
-                       [button("Monthly", SETUP, "c", "monthly"), button("Quarterly", SETUP, "c", "quarterly")]],
+                      [[button("Weekly", SETUP, "c", Cadence.WEEKLY), button("Fortnightly", SETUP, "c",
+                                                                                 Cadence.FORTNIGHTLY)],
+                       [button("Monthly", SETUP, "c", Cadence.MONTHLY), button("Quarterly", SETUP, "c",
+                                                                               Cadence.QUARTERLY)]],
                       typed=True)
     if step == STEP_DAY:
-        if draft.get("cadence") in ("weekly", "fortnightly"):
+        if draft.get("cadence") in WEEKLY_CADENCES:
             days = [button(name[:3], SETUP, "w", index) for index, name in enumerate(WEEKDAY_NAMES)]
             return Prompt("<b>On which day of the week?</b> Tap one or type it.", [days[:4], days[4:]], typed=True)
         return Prompt("<b>On which day of the month?</b> Tap one or type a day from 1 to 28.",
@@ -150,16 +162,16 @@ def apply(context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], step: str, 
         return STEP_CADENCE
     if step == STEP_CADENCE:
         reading = choose(value, [Option(c, c.capitalize(), (c[:-2] if c.endswith("ly") else c,))
-                                 for c in CADENCES] + [Option("fortnightly", "every two weeks",
+                                 for c in CADENCES] + [Option(Cadence.FORTNIGHTLY, "every two weeks",
                                                               ("biweekly", "every other week", "two weeks")),
-                                                       Option("quarterly", "every three months",
+                                                       Option(Cadence.QUARTERLY, "every three months",
                                                               ("every quarter", "three months"))])
         if reading.value is None:
             raise ReviewInputError(f"“{value[:40]}” is not one I know: weekly, fortnightly, monthly or quarterly?")
-        draft["cadence"] = reading.value
+        draft["cadence"] = str(reading.value)  # the plain value: drafts are kept in persistence
         return STEP_DAY
     if step == STEP_DAY:
-        if draft.get("cadence") in ("weekly", "fortnightly"):
+        if draft.get("cadence") in WEEKLY_CADENCES:
             weekday = int(value) if value.isdigit() and int(value) < 7 else parse_weekday(value)
             if weekday is None:
                 raise ReviewInputError(f"“{value[:40]}” is not a day of the week: type Monday, tue, weds…")

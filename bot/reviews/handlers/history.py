@@ -6,7 +6,6 @@ import asyncio
 import re
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
@@ -15,14 +14,19 @@ from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN
+from bot.core.storage import storage_guard
 from bot.reviews.checkins import MIN_GROUP, unfinished_checkins
 from bot.reviews.handlers.common import CSV, HISTORY, NOT_HERE, RESUME, alert, button, markup, score
 from bot.reviews.history import HistoryRow, history, history_csv
 from bot.reviews.partnerships import get_partnership, list_partnerships
 from bot.reviews.questions import COMMENT_STEP, NUMERIC_KEYS, QUESTION_BY_KEY, QUESTIONS
 from bot.reviews.schedule import format_local
+from db.review_models import OccurrenceStatus
 from knowledge.render import escape
+
+#: How each occurrence's status reads in the history (a sent one needs no note).
+STATUS_NOTES = {OccurrenceStatus.SENT: "", OccurrenceStatus.UNCERTAIN: " (delivery uncertain)",
+                OccurrenceStatus.SKIPPED: " skipped", OccurrenceStatus.FAILED: " not delivered"}
 
 
 # -- /reviews and /reviews_csv ---------------------------------------------------------------------------
@@ -30,7 +34,8 @@ async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
     """The chat's only partnership, or None after offering a choice (or saying there is none)."""
     chat = update.effective_chat
     assert chat is not None
-    views = await list_partnerships(services(context).database, chat_id=chat.id, include_stopped=True)
+    async with services(context).database.transaction() as session:
+        views = await list_partnerships(session=session, chat_id=chat.id, include_stopped=True)
     if not views:
         await send_html(context, chat.id, "There are no partnership check-ins here yet. Send /partnership to "
                                           "set one up.")
@@ -49,8 +54,7 @@ def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None,
         lines.append("No check-ins yet." + (f" The first is {format_local(upcoming)}." if upcoming else ""))
         return "\n".join(lines)
     for row in rows[-12:]:
-        status = {"sent": "", "uncertain": " (delivery uncertain)", "skipped": " skipped", "failed": " not delivered"
-                  }.get(row.status, f" {row.status}")
+        status = STATUS_NOTES.get(row.status, f" {row.status}")
         late = " late" if row.late else ""
         scores = " · ".join(f"{QUESTION_BY_KEY[k].label} {score(v)}" for k, v in row.averages.items())
         answered = " · open" if row.open else f" · {row.respondents} answered" if row.respondents else ""
@@ -68,12 +72,15 @@ def _history_text(name: str, rows: list[HistoryRow], upcoming: datetime | None,
 
 async def _show_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnership_id: int) -> None:
     svc = services(context)
-    partnership = await get_partnership(svc.database, partnership_id, chat_id=chat_id)
+    async with svc.database.transaction() as session:
+        partnership = await get_partnership(session=session, partnership_id=partnership_id, chat_id=chat_id)
+        if partnership is not None:
+            rows = await history(session=session, partnership_id=partnership_id,
+                                 min_group=svc.settings.review_min_group)
+            views = await list_partnerships(session=session, chat_id=chat_id, include_stopped=True)
     if partnership is None:
         await send_html(context, chat_id, NOT_HERE)
         return
-    rows = await history(svc.database, partnership_id, min_group=svc.settings.review_min_group)
-    views = await list_partnerships(svc.database, chat_id=chat_id, include_stopped=True)
     upcoming = next((v.next_local for v in views if v.partnership.id == partnership_id), None)
     await send_html(context, chat_id, _history_text(partnership.name, rows, upcoming, svc.settings.review_min_group))
     points = [(row.slot_local.date(), row.averages) for row in rows if row.averages]
@@ -88,11 +95,14 @@ async def _show_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partne
 
 async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, partnership_id: int) -> None:
     svc = services(context)
-    partnership = await get_partnership(svc.database, partnership_id, chat_id=chat_id)
+    async with svc.database.transaction() as session:
+        partnership = await get_partnership(session=session, partnership_id=partnership_id, chat_id=chat_id)
+        if partnership is not None:
+            rows = await history(session=session, partnership_id=partnership_id,
+                                 min_group=svc.settings.review_min_group)
     if partnership is None:
         await send_html(context, chat_id, NOT_HERE)
         return
-    rows = await history(svc.database, partnership_id, min_group=svc.settings.review_min_group)
     slug = re.sub(r"[^a-z0-9]+", "-", partnership.name.lower()).strip("-")[:40] or "partnership"
     data = history_csv(rows, svc.settings.review_min_group)
     await context.bot.send_document(chat_id, data, filename=f"reviews-{slug}.csv",
@@ -104,8 +114,9 @@ async def _offer_to_carry_on(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """A check-in the person left half-way, while its round is open: a button to pick it up."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    unfinished = await unfinished_checkins(services(context).database, user_id=user.id,
-                                           chat_id=None if chat.type == ChatType.PRIVATE else chat.id)
+    async with services(context).database.transaction() as session:
+        unfinished = await unfinished_checkins(session=session, user_id=user.id,
+                                               chat_id=None if chat.type == ChatType.PRIVATE else chat.id)
     for progress in unfinished[:3]:
         where = (f"question {progress.step + 1} of {len(QUESTIONS)}" if progress.step < COMMENT_STEP
                  else "the last step")
@@ -114,48 +125,44 @@ async def _offer_to_carry_on(update: Update, context: ContextTypes.DEFAULT_TYPE)
                                           "finish it.", markup([[button("▶️ Carry on", RESUME, progress.answer_id)]]))
 
 
+@storage_guard
 async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        if update.effective_user is not None:
-            await _offer_to_carry_on(update, context)
-        partnership_id = await _choose(update, context, HISTORY)
-        if partnership_id is not None:
-            await _show_history(context, chat.id, partnership_id)
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN)
+    if update.effective_user is not None:
+        await _offer_to_carry_on(update, context)
+    partnership_id = await _choose(update, context, HISTORY)
+    if partnership_id is not None:
+        await _show_history(context, chat.id, partnership_id)
 
 
+@storage_guard
 async def on_reviews_csv(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        partnership_id = await _choose(update, context, CSV)
-        if partnership_id is not None:
-            await _send_csv(context, chat.id, partnership_id)
-    except SQLAlchemyError:
-        await send_html(context, chat.id, TRY_AGAIN)
+    partnership_id = await _choose(update, context, CSV)
+    if partnership_id is not None:
+        await _send_csv(context, chat.id, partnership_id)
 
 
+@storage_guard
 async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
     data = cb.parse(query.data)
     partnership_id = data.int_arg(0)
-    try:
-        partnership = None if partnership_id is None else await get_partnership(
-            services(context).database, partnership_id, chat_id=chat.id)
-        if partnership is None:
-            await alert(update, NOT_HERE)
-            return
-        await query.answer()
-        if data.action == CSV:
-            await _send_csv(context, chat.id, partnership_id or 0)
-        else:
-            await _show_history(context, chat.id, partnership_id or 0)
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
+    partnership = None
+    if partnership_id is not None:
+        async with services(context).database.transaction() as session:
+            partnership = await get_partnership(session=session, partnership_id=partnership_id, chat_id=chat.id)
+    if partnership is None:
+        await alert(update, NOT_HERE)
+        return
+    await query.answer()
+    if data.action == CSV:
+        await _send_csv(context, chat.id, partnership_id or 0)
+    else:
+        await _show_history(context, chat.id, partnership_id or 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,23 @@ from telegram.ext import Application, ContextTypes
 from bot.core.services import SCHEDULED_ONLY_TO_KEY, services
 from bot.core.storage import job_guard
 from bot.reviews.checkins import close_expired_checkins
-from bot.reviews.dispatch import Claimed, Outcome, Sender, SendOutcome, dispatch_due
-from bot.reviews.handlers.common import NUDGE, button, markup
+from bot.reviews.dispatch import (
+    CLAIM_BATCH,
+    Claimed,
+    DispatchReport,
+    Outcome,
+    Sender,
+    SendOutcome,
+    claim_due,
+    mark_stale_claims,
+    record_outcomes,
+    send_all,
+)
+from bot.reviews.handlers.common import NUDGE, NudgeAction, button, markup
 from bot.reviews.handlers.summaries import post_summary
 from bot.reviews.partnerships import is_group_chat
 from bot.reviews.schedule import format_local
+from db.engine import Database
 from knowledge.render import escape
 
 log = logging.getLogger(__name__)
@@ -45,10 +58,12 @@ def nudge_text(item: Claimed) -> str:
 
 def nudge_markup(item: Claimed) -> InlineKeyboardMarkup:
     oid = item.occurrence_id
-    first = [button("▶️ Answer here", NUDGE, oid, "go"), button("🔒 Answer privately", NUDGE, oid, "dm")] \
-        if is_group_chat(item.chat_id) else [button("▶️ Start the check-in", NUDGE, oid, "go")]
-    snooze = [button("⏰ Snooze 1 day", NUDGE, oid, "s1"), button("⏰ Snooze 1 week", NUDGE, oid, "s7")]
-    return markup([first, snooze, [button("⏭ Skip this one", NUDGE, oid, "sk")]])
+    first = [button("▶️ Answer here", NUDGE, oid, NudgeAction.ANSWER_HERE),
+             button("🔒 Answer privately", NUDGE, oid, NudgeAction.ANSWER_PRIVATELY)] \
+        if is_group_chat(item.chat_id) else [button("▶️ Start the check-in", NUDGE, oid, NudgeAction.ANSWER_HERE)]
+    snooze = [button("⏰ Snooze 1 day", NUDGE, oid, NudgeAction.SNOOZE_DAY),
+              button("⏰ Snooze 1 week", NUDGE, oid, NudgeAction.SNOOZE_WEEK)]
+    return markup([first, snooze, [button("⏭ Skip this one", NUDGE, oid, NudgeAction.SKIP)]])
 
 
 def _never_connected(exc: BaseException) -> bool:
@@ -93,6 +108,34 @@ def make_sender(bot: Any, now: datetime) -> Sender:
     return send
 
 
+async def dispatch_due(database: Database, now: datetime, send: Sender, *, batch: int = CLAIM_BATCH,
+                       concurrency: int = 50, only_chat_ids: Iterable[int] | None = None) -> DispatchReport:
+    """Claim, send and mark every nudge due at ``now``, batch by batch (see :mod:`bot.reviews.dispatch`).
+
+    Each batch is two units of work with the sends between them, outside any transaction: the claim, committed
+    before anything is sent (so no other process claims the same rows, and a crash mid-send leaves them
+    ``sending``, never resent), and the marks, committed together once the batch is sent."""
+    async with database.transaction() as session:
+        stale = await mark_stale_claims(session=session, now=now)
+    total = DispatchReport(stale=stale)
+    chats = list(only_chat_ids) if only_chat_ids is not None else None
+    while True:
+        async with database.transaction() as session:
+            claimed = await claim_due(session=session, now=now, limit=batch, only_chat_ids=chats)
+        if not claimed:
+            break
+        outcomes = await send_all(claimed, send, concurrency)
+        async with database.transaction() as session:
+            report = await record_outcomes(session=session, claimed=claimed, outcomes=outcomes, now=now)
+        total.claimed += len(claimed)
+        for name in ("sent", "late", "retried", "failed", "uncertain"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.paused.extend(report.paused)
+        if len(claimed) < batch:
+            break
+    return total
+
+
 def _only_local_chat(application: Application) -> list[int] | None:  # type: ignore[type-arg]
     """In ``partnerbot chat`` only the terminal person's nudges are sent (see SCHEDULED_ONLY_TO_KEY)."""
     return application.bot_data.get(SCHEDULED_ONLY_TO_KEY)
@@ -105,7 +148,8 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     now = svc.clock()
     report = await dispatch_due(svc.database, now, make_sender(context.bot, now),
                                 only_chat_ids=_only_local_chat(context.application))
-    summaries = await close_expired_checkins(svc.database, now, svc.settings.review_min_group)
+    async with svc.database.transaction() as session:
+        summaries = await close_expired_checkins(session=session, now=now, min_group=svc.settings.review_min_group)
     if report.claimed:
         log.info("Review nudges: %d claimed, %d sent (%d late), %d to retry, %d failed, %d uncertain",
                  report.claimed, report.sent, report.late, report.retried, report.failed, report.uncertain)

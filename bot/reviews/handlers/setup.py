@@ -21,9 +21,19 @@ from bot.core.forms.questions import reads_as_question
 from bot.core.forms.typed import parse_yes_no
 from bot.core.messages import send_html
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN
+from bot.core.storage import TRY_AGAIN, storage_guard
 from bot.reviews.errors import NotAllowed, ReviewInputError
-from bot.reviews.handlers.common import ADMINS_ONLY, CHANGE, NOT_HERE, SETUP, alert, button, is_admin, markup
+from bot.reviews.handlers.common import (
+    ADMINS_ONLY,
+    CHANGE,
+    NOT_HERE,
+    SETUP,
+    SetupMode,
+    alert,
+    button,
+    is_admin,
+    markup,
+)
 from bot.reviews.handlers.drafts import (
     BUTTON_STEPS,
     MODES,
@@ -44,6 +54,7 @@ from bot.reviews.handlers.drafts import (
 )
 from bot.reviews.partnerships import change_schedule, create_partnership, get_partnership, rename, set_partners
 from bot.reviews.schedule import Schedule, describe_schedule, format_local
+from db.review_models import PartnershipStatus
 from knowledge.render import escape
 
 STALE = "That step is finished, or the set-up belongs to someone else. Send /partnership to start one."
@@ -73,29 +84,28 @@ async def setup_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
     if not await is_admin(context, chat, user.id, update.effective_message):
         await send_html(context, chat.id, ADMINS_ONLY + " Ask an admin to send /partnership.")
         return END
-    draft = new_draft(context, chat.id, mode="new", tz=services(context).settings.default_timezone)
+    draft = new_draft(context, chat.id, mode=str(SetupMode.NEW), tz=services(context).settings.default_timezone)
     where = "this group" if chat.type != ChatType.PRIVATE else "this chat"
     return await _send(update, context, draft, STEP_NAME, "Let's set up regular check-ins, so the partnership "
                        f"reviews itself often, not just at the end of the year. I'll send the nudges to {where}.\n\n")
 
 
+@storage_guard(returning=END)
 async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """✏️ Rename, 👥 Partners or 🗓 Schedule under a partnership of /partnerships (rc:<id>:<what>)."""
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
     if query is None or chat is None or user is None:
         return END
     data = cb.parse(query.data)
-    partnership_id, what = data.int_arg(0), (data.args[1] if len(data.args) > 1 else "schedule")
+    partnership_id, what = data.int_arg(0), (data.args[1] if len(data.args) > 1 else SetupMode.SCHEDULE)
     if not await is_admin(context, chat, user.id):
         await alert(update, ADMINS_ONLY)
         return END
-    try:
-        partnership = None if partnership_id is None else await get_partnership(
-            services(context).database, partnership_id, chat_id=chat.id)
-    except SQLAlchemyError:
-        await alert(update, TRY_AGAIN)
-        return END
-    if partnership is None or partnership.status == "stopped" or what not in MODES:
+    partnership = None
+    if partnership_id is not None:
+        async with services(context).database.transaction() as session:
+            partnership = await get_partnership(session=session, partnership_id=partnership_id, chat_id=chat.id)
+    if partnership is None or partnership.status == PartnershipStatus.STOPPED or what not in MODES:
         await alert(update, NOT_HERE)
         return END
     await query.answer()
@@ -104,7 +114,7 @@ async def change_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
                       partners=partnership.partners, tz=partnership.timezone, cadence=schedule.cadence,
                       weekday=schedule.weekday, day=schedule.day, time=f"{schedule.local_time:%H:%M}")
     intro = (f"Changing the schedule of <b>{escape(partnership.name)}</b> "
-             f"(now {escape(describe_schedule(schedule))}).\n" if what == "schedule" else "")
+             f"(now {escape(describe_schedule(schedule))}).\n" if what == SetupMode.SCHEDULE else "")
     return await _send(update, context, draft, first_step(draft), intro)
 
 
@@ -159,7 +169,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dic
                   value: str) -> str | int:
     chat = update.effective_chat
     assert chat is not None
-    if draft.get("mode") in ("name", "partners") and step in (STEP_NAME, STEP_PARTNERS):
+    if draft.get("mode") in (SetupMode.NAME, SetupMode.PARTNERS) and step in (STEP_NAME, STEP_PARTNERS):
         return await _save_field(update, context, draft, step, value)
     try:
         following = apply(context, draft, step, value)
@@ -228,14 +238,16 @@ async def _save_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draft:
         await send_html(context, chat.id, ADMINS_ONLY)
         return step
     try:
-        if step == STEP_NAME:
-            partnership = await rename(svc.database, int(draft["pid"]), chat_id=chat.id, name=value, now=svc.clock())
-            text = f"✅ Renamed: <b>{escape(partnership.name)}</b>."
-        else:
-            partnership = await set_partners(svc.database, int(draft["pid"]), chat_id=chat.id, partners=value,
-                                             now=svc.clock())
-            text = (f"✅ Saved. <b>{escape(partnership.name)}</b>: partners are now "
-                    f"{escape(partnership.partners) or 'none listed'}.")
+        async with svc.database.transaction() as session:
+            if step == STEP_NAME:
+                partnership = await rename(session=session, partnership_id=int(draft["pid"]), chat_id=chat.id,
+                                           name=value, now=svc.clock())
+                text = f"✅ Renamed: <b>{escape(partnership.name)}</b>."
+            else:
+                partnership = await set_partners(session=session, partnership_id=int(draft["pid"]), chat_id=chat.id,
+                                                 partners=value, now=svc.clock())
+                text = (f"✅ Saved. <b>{escape(partnership.name)}</b>: partners are now "
+                        f"{escape(partnership.partners) or 'none listed'}.")
     except ReviewInputError as exc:
         await send_html(context, chat.id, escape(str(exc)))
         return step
@@ -243,7 +255,7 @@ async def _save_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draft:
         clear_draft(context, chat.id)
         await send_html(context, chat.id, NOT_HERE)
         return END
-    except SQLAlchemyError:
+    except SQLAlchemyError:  # by hand: the step stays (name or partners), and "type it again" says what to do
         await send_html(context, chat.id, TRY_AGAIN + " Type it again in a minute.")
         return step
     clear_draft(context, chat.id)
@@ -262,14 +274,15 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[
         return STEP_CONFIRM
     try:
         schedule = draft_schedule(draft)
-        if draft.get("mode") == "schedule":
-            partnership, first = await change_schedule(svc.database, int(draft["pid"]), chat_id=chat.id,
-                                                       schedule=schedule, now=svc.clock())
-        else:
-            partnership, first = await create_partnership(
-                svc.database, chat_id=chat.id, created_by=user.id, name=draft.get("name", ""),
-                partners=[draft.get("partners", "")], schedule=schedule, now=svc.clock())
-    except SQLAlchemyError:
+        async with svc.database.transaction() as session:
+            if draft.get("mode") == SetupMode.SCHEDULE:
+                partnership, first = await change_schedule(session=session, partnership_id=int(draft["pid"]),
+                                                           chat_id=chat.id, schedule=schedule, now=svc.clock())
+            else:
+                partnership, first = await create_partnership(
+                    session=session, chat_id=chat.id, created_by=user.id, name=draft.get("name", ""),
+                    partners=[draft.get("partners", "")], schedule=schedule, now=svc.clock())
+    except SQLAlchemyError:  # by hand: the draft goes back to its Save step, and the person is told it is kept
         draft["step"] = STEP_CONFIRM
         await alert(update, TRY_AGAIN + " Your answers are kept: tap Save again.")
         return STEP_CONFIRM
@@ -281,7 +294,7 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[
     clear_draft(context, chat.id)
     await query.answer("Saved")
     await drop_buttons(query)
-    paused = " It is paused: resume it from /partnerships." if partnership.status == "paused" else ""
+    paused = " It is paused: resume it from /partnerships." if partnership.status == PartnershipStatus.PAUSED else ""
     await send_html(context, chat.id,
                     f"✅ Saved. <b>{escape(partnership.name)}</b>: check-ins "
                     f"{escape(describe_schedule(schedule))}.\nFirst one: "
