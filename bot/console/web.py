@@ -22,6 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -313,11 +314,11 @@ async def feedback_page(request: Request) -> Response:
     return render(request, "feedback.html", items=items)
 
 
-async def _cohort_preview(console: Console) -> dict[str, Any]:
+async def _cohort_preview(session: AsyncSession) -> dict[str, Any]:
     from bot.mentoring.cohort import load_cohort
     from bot.mentoring.matching import assign_cohort
 
-    cohort = await load_cohort(console.services.database)
+    cohort = await load_cohort(session=session)
     result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
     pairs = sorted((a.mentee_id, a.mentor_id) for a in result.assignments)
     fingerprint = hashlib.sha256(repr(pairs).encode()).hexdigest()[:16]
@@ -330,7 +331,8 @@ async def mentors_page(request: Request) -> Response:
     from bot.mentoring.lists import ORG_TYPES, REGIONS, TOPICS, label
 
     console = _console(request)
-    profiles = await list_profiles(console.services.database)
+    async with console.services.database.transaction() as session:
+        profiles = await list_profiles(session=session)
     for profile in profiles:
         profile["topic_labels"] = [label(TOPICS, slug) for slug in profile["topics"]]
         profile["region_label"] = label(REGIONS, profile["region"])
@@ -359,7 +361,8 @@ async def mentors_import(request: Request) -> Response:
         except ImportFileError as exc:
             return render(request, "problem.html", 400, message=f"Cannot import {upload.filename}: "
                                                                 f"{str(exc).replace(str(path), 'the file')}")
-    report = await import_rows(console.services.database, rows, _now(request))
+    async with console.services.database.transaction() as session:
+        report = await import_rows(session=session, rows=rows, now=_now(request))
     report.problems = problems
     return render(request, "mentors_import.html", report=report, filename=upload.filename)
 
@@ -369,14 +372,16 @@ async def mentors_match(request: Request) -> Response:
     from bot.mentoring.cohort import record_proposals
 
     console = _console(request)
-    preview = await _cohort_preview(console)
-    if request.method == "GET":
-        return render(request, "mentors_match.html", applied=None, changed=False, **preview)
-    if _field(request, "fingerprint") != preview["fingerprint"]:
+    applied: int | None = None
+    async with console.services.database.transaction() as session:  # the preview and what it applies: one unit
+        preview = await _cohort_preview(session)
+        changed = request.method != "GET" and _field(request, "fingerprint") != preview["fingerprint"]
+        if request.method != "GET" and not changed:
+            applied = await record_proposals(session=session, pairs=[(a.mentee_id, a.mentor_id, a.score, a.why)
+                                                                     for a in preview["result"].assignments],
+                                             now=_now(request))
+    if changed:
         return render(request, "mentors_match.html", 409, applied=None, changed=True, **preview)
-    result = preview["result"]
-    applied = await record_proposals(console.services.database, [(a.mentee_id, a.mentor_id, a.score, a.why)
-                                                                 for a in result.assignments], _now(request))
     return render(request, "mentors_match.html", applied=applied, changed=False, **preview)
 
 

@@ -19,9 +19,11 @@ app = typer.Typer(help="Mentor buddies: import, list and match.", no_args_is_hel
 
 
 def _run(factory: Any) -> Any:
-    """Open the database (applying migrations), run ``factory(database)``, close it; errors as one line."""
+    """Open the database (applying migrations), run ``factory(session)`` as one transaction (committed when it
+    returns, rolled back when it raises), close it; errors as one line."""
     async def _work(database: Any, _settings: Any) -> Any:
-        return await factory(database)
+        async with database.transaction() as session:
+            return await factory(session)
 
     return with_database(_work)
 
@@ -36,8 +38,8 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
     from bot.mentoring.csv_import import ImportFileError, import_file
     from db.types import utcnow
 
-    async def _import(database: Any) -> Any:
-        return await import_file(database, path, utcnow())
+    async def _import(session: Any) -> Any:
+        return await import_file(session=session, path=path, now=utcnow())
 
     try:
         report = _run(_import)
@@ -53,9 +55,9 @@ def import_command(path: Annotated[Path, typer.Argument(help="CSV with columns r
 def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every mentor and mentee: organisation, area, whole topics, capacity and load, and status."""
     from bot.mentoring.cohort import list_profiles
-    from bot.mentoring.lists import TOPICS, label
+    from bot.mentoring.lists import MENTOR, TOPICS, label
 
-    rows = _run(list_profiles)
+    rows = _run(lambda session: list_profiles(session=session))
     if json_output:
         typer.echo(json.dumps({"profiles": rows}, ensure_ascii=False, indent=2))
         return
@@ -63,8 +65,8 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         typer.echo("No mentors or mentees yet. Import some with: partnerbot mentors import FILE.csv")
         return
     for row in rows:
-        status = "active" if row["active"] else ("paused" if row["role"] == "mentor" else "not looking")
-        if row["role"] == "mentor":
+        status = "active" if row["active"] else ("paused" if row["role"] == MENTOR else "not looking")
+        if row["role"] == MENTOR:
             extra = f"{row['mentees']}/{row['capacity']} mentees"
         else:
             extra = "waiting" if row["waiting"] else ""
@@ -86,13 +88,13 @@ def match_command(json_output: Annotated[bool, typer.Option("--json", help="Prin
     from bot.mentoring.matching import assign_cohort
     from db.types import utcnow
 
-    async def _match(database: Any) -> tuple[Any, Any, int]:
-        cohort = await load_cohort(database)
+    async def _match(session: Any) -> tuple[Any, Any, int]:
+        cohort = await load_cohort(session=session)
         result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
         sent = 0
         if apply:
-            sent = await record_proposals(database, [(a.mentee_id, a.mentor_id, a.score, a.why)
-                                                     for a in result.assignments], utcnow())
+            sent = await record_proposals(session=session, pairs=[(a.mentee_id, a.mentor_id, a.score, a.why)
+                                                                  for a in result.assignments], now=utcnow())
         return cohort, result, sent
 
     cohort, result, sent = _run(_match)

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.mentoring.lists import MENTEE, MENTOR, split_slugs
 from bot.mentoring.scoring import MatchProfile
-from bot.mentoring.store import ACTIVE_MATCH, ENDED_PAIR, mentor_loads
-from db.engine import Database
+from bot.mentoring.store import ACTIVE_MATCH, ENDED_PAIR, MatchStatus, mentor_loads
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 
 
@@ -45,22 +45,21 @@ def person_ref(person: MentoringPerson) -> int | str:
 NOT_STARTED = "has not opened the bot yet, so the bot cannot message them"
 
 
-async def load_cohort(database: Database) -> Cohort:
+async def load_cohort(*, session: AsyncSession) -> Cohort:
     """Mentees looking for a buddy (none pending, proposed or matched) and every active mentor, among the
     people the bot can reach; the others are in ``left_out`` with the reason.
 
     Why only those: the chat suggests only mentors who have opened the bot, and an admin's proposal to an
     unreachable mentee or of an unreachable mentor would sit undelivered while the chat offers others.
     """
-    async with database.session() as session:
-        people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
-        profiles = (await session.exec(select(MentoringProfile).where(col(MentoringProfile.active).is_(True))
-                                       .order_by(col(MentoringProfile.id)))).all()
-        busy = set((await session.exec(select(MentorMatch.mentee_id).where(
-            col(MentorMatch.status).in_(ACTIVE_MATCH)))).all())
-        loads = await mentor_loads(session)
-        ended = (await session.exec(select(MentorMatch.mentee_id, MentorMatch.mentor_id).where(
-            col(MentorMatch.status).in_(ENDED_PAIR)))).all()
+    people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
+    profiles = (await session.exec(select(MentoringProfile).where(col(MentoringProfile.active).is_(True))
+                                   .order_by(col(MentoringProfile.id)))).all()
+    busy = set((await session.exec(select(MentorMatch.mentee_id).where(
+        col(MentorMatch.status).in_(ACTIVE_MATCH)))).all())
+    loads = await mentor_loads(session)
+    ended = (await session.exec(select(MentorMatch.mentee_id, MentorMatch.mentor_id).where(
+        col(MentorMatch.status).in_(ENDED_PAIR)))).all()
     reachable = {pid for pid, person in people.items() if person.telegram_id is not None}
     left_out = {p.person_id: NOT_STARTED for p in profiles if p.person_id not in reachable
                 and (p.role == MENTOR or p.person_id not in busy)}
@@ -72,31 +71,29 @@ async def load_cohort(database: Database) -> Cohort:
     return Cohort(mentees, mentors, refs, {(a, b) for a, b in ended}, left_out)
 
 
-async def record_proposals(database: Database, pairs: Iterable[tuple[int, int, float, str]], now: datetime) -> int:
+async def record_proposals(*, session: AsyncSession, pairs: Iterable[tuple[int, int, float, str]],
+                           now: datetime) -> int:
     """Store an admin's assignments as proposals to the mentees (sent by the bot's delivery job)."""
     count = 0
-    async with database.session() as session:
-        for mentee_id, mentor_id, score, why in pairs:
-            exists = (await session.exec(select(MentorMatch).where(
-                MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).first()
-            if exists is not None:
-                continue
-            session.add(MentorMatch(mentee_id=mentee_id, mentor_id=mentor_id, status="proposed", score=score,
-                                    why=why[:400], created_at=now))
-            count += 1
-        await session.commit()
+    for mentee_id, mentor_id, score, why in pairs:
+        exists = (await session.exec(select(MentorMatch).where(
+            MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).first()
+        if exists is not None:
+            continue
+        session.add(MentorMatch(mentee_id=mentee_id, mentor_id=mentor_id, status=MatchStatus.PROPOSED, score=score,
+                                why=why[:400], created_at=now))
+        count += 1
     return count
 
 
-async def list_profiles(database: Database) -> list[dict[str, Any]]:
+async def list_profiles(*, session: AsyncSession) -> list[dict[str, Any]]:
     """Every profile with its person's admin id and current load, for ``partnerbot mentors list``."""
-    async with database.session() as session:
-        rows = (await session.exec(select(MentoringProfile, MentoringPerson).join(
-            MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id)
-            .order_by(col(MentoringProfile.role), col(MentoringProfile.id)))).all()
-        loads = await mentor_loads(session)
-        accepted = dict((await session.exec(select(MentorMatch.mentor_id, func.count()).where(
-            MentorMatch.status == "accepted").group_by(MentorMatch.mentor_id))).all())
+    rows = (await session.exec(select(MentoringProfile, MentoringPerson).join(
+        MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id)
+        .order_by(col(MentoringProfile.role), col(MentoringProfile.id)))).all()
+    loads = await mentor_loads(session)
+    accepted = dict((await session.exec(select(MentorMatch.mentor_id, func.count()).where(
+        MentorMatch.status == MatchStatus.ACCEPTED).group_by(MentorMatch.mentor_id))).all())
     out = []
     for profile, person in rows:
         item: dict[str, Any] = {

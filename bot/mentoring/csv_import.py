@@ -23,6 +23,7 @@ from typing import TypeVar
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 from sqlalchemy import bindparam, insert, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.mentoring.cleaning import clean_line, clean_story, normalise_username
 from bot.mentoring.drafts import (
@@ -33,7 +34,7 @@ from bot.mentoring.drafts import (
     validate_draft,
 )
 from bot.mentoring.lists import MENTEE, MENTOR, ORG_TYPES, REGIONS, STAGES, TOPICS, Choice, join_slugs
-from db.engine import Database
+from bot.mentoring.store import ProfileSource
 from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS, MentoringPerson, MentoringProfile
 
 T = TypeVar("T")
@@ -350,7 +351,7 @@ def _batches(items: list[dict[str, object]]) -> list[list[dict[str, object]]]:
     return [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
 
 
-async def import_rows(database: Database, rows: list[ImportRow], now: datetime) -> ImportReport:
+async def import_rows(*, session: AsyncSession, rows: list[ImportRow], now: datetime) -> ImportReport:
     """Store valid rows, in bulk. New people and profiles are created; imported profiles are updated only
     when the file says something new; a profile its owner has edited in the bot is kept as they left it.
 
@@ -360,89 +361,87 @@ async def import_rows(database: Database, rows: list[ImportRow], now: datetime) 
     """
     report = ImportReport()
     people, profiles = MentoringPerson.__table__, MentoringProfile.__table__  # type: ignore[attr-defined]
-    async with database.session() as session:
-        connection = await session.connection()  # Core statements in bulk, in the session's transaction
-        by_id: dict[int, int] = {}
-        by_username: dict[str, int] = {}
-        by_ref: dict[str, int] = {}
-        refless: set[int] = set()
-        for pid, telegram_id, username, ref in (await connection.execute(select(
-                people.c.id, people.c.telegram_id, people.c.username, people.c.import_ref))).all():
-            if telegram_id is not None:
-                by_id[telegram_id] = pid
-            if username:
-                by_username[username] = pid
-            if ref:
-                by_ref[ref] = pid
-            else:
-                refless.add(pid)
+    connection = await session.connection()  # Core statements in bulk, in the session's transaction
+    by_id: dict[int, int] = {}
+    by_username: dict[str, int] = {}
+    by_ref: dict[str, int] = {}
+    refless: set[int] = set()
+    for pid, telegram_id, username, ref in (await connection.execute(select(
+            people.c.id, people.c.telegram_id, people.c.username, people.c.import_ref))).all():
+        if telegram_id is not None:
+            by_id[telegram_id] = pid
+        if username:
+            by_username[username] = pid
+        if ref:
+            by_ref[ref] = pid
+        else:
+            refless.add(pid)
 
-        def known(row: ImportRow) -> int | None:
-            if row.telegram_id is not None and row.telegram_id in by_id:
-                return by_id[row.telegram_id]
-            if row.username and row.username in by_username:
-                return by_username[row.username]
-            return by_ref.get(row.ref) if row.ref else None
+    def known(row: ImportRow) -> int | None:
+        if row.telegram_id is not None and row.telegram_id in by_id:
+            return by_id[row.telegram_id]
+        if row.username and row.username in by_username:
+            return by_username[row.username]
+        return by_ref.get(row.ref) if row.ref else None
 
-        new_people: dict[object, dict[str, object]] = {}
-        for row in rows:  # one new person per Telegram id (or username): their mentor and mentee rows share it
-            key = row.telegram_id if row.telegram_id is not None else row.username or row.ref
-            if known(row) is None and key not in new_people:
-                new_people[key] = {"telegram_id": row.telegram_id, "username": row.username,
-                                   "first_name": row.draft.display_name, "import_ref": row.ref, "created_at": now}
-        for batch in _batches(list(new_people.values())):
-            # executemany, then the ids read back by reference: RETURNING in parameter order would make
-            # SQLite insert one row per statement.
-            await connection.execute(insert(people), batch)
-            ids = dict((await connection.execute(select(people.c.import_ref, people.c.id).where(
-                people.c.import_ref.in_([person["import_ref"] for person in batch])))).all())
-            for person in batch:
-                pid = ids[person["import_ref"]]
-                by_ref[str(person["import_ref"])] = pid
-                if person["telegram_id"] is not None:
-                    by_id[int(person["telegram_id"])] = pid  # type: ignore[call-overload]
-                if person["username"]:
-                    by_username[str(person["username"])] = pid
-        claimed: list[dict[str, object]] = []
-        for row in rows:  # a person the file names who was not imported before takes the file's reference
-            pid = known(row)
-            if pid in refless and row.ref and row.ref not in by_ref:
-                refless.discard(pid)
-                by_ref[row.ref] = pid
-                claimed.append({"pid": pid, "ref": row.ref})
-        if claimed:
-            await connection.execute(update(people).where(people.c.id == bindparam("pid"))
-                                  .values(import_ref=bindparam("ref")), claimed)
+    new_people: dict[object, dict[str, object]] = {}
+    for row in rows:  # one new person per Telegram id (or username): their mentor and mentee rows share it
+        key = row.telegram_id if row.telegram_id is not None else row.username or row.ref
+        if known(row) is None and key not in new_people:
+            new_people[key] = {"telegram_id": row.telegram_id, "username": row.username,
+                               "first_name": row.draft.display_name, "import_ref": row.ref, "created_at": now}
+    for batch in _batches(list(new_people.values())):
+        # executemany, then the ids read back by reference: RETURNING in parameter order would make
+        # SQLite insert one row per statement.
+        await connection.execute(insert(people), batch)
+        ids = dict((await connection.execute(select(people.c.import_ref, people.c.id).where(
+            people.c.import_ref.in_([person["import_ref"] for person in batch])))).all())
+        for person in batch:
+            pid = ids[person["import_ref"]]
+            by_ref[str(person["import_ref"])] = pid
+            if person["telegram_id"] is not None:
+                by_id[int(person["telegram_id"])] = pid  # type: ignore[call-overload]
+            if person["username"]:
+                by_username[str(person["username"])] = pid
+    claimed: list[dict[str, object]] = []
+    for row in rows:  # a person the file names who was not imported before takes the file's reference
+        pid = known(row)
+        if pid in refless and row.ref and row.ref not in by_ref:
+            refless.discard(pid)
+            by_ref[row.ref] = pid
+            claimed.append({"pid": pid, "ref": row.ref})
+    if claimed:
+        await connection.execute(update(people).where(people.c.id == bindparam("pid"))
+                                 .values(import_ref=bindparam("ref")), claimed)
 
-        stored = {(r.person_id, r.role): r for r in (await connection.execute(select(
-            profiles.c.id, profiles.c.person_id, profiles.c.role, profiles.c.source,
-            *[profiles.c[name] for name in PROFILE_FIELDS]))).all()}
-        inserts: list[dict[str, object]] = []
-        changes: list[dict[str, object]] = []
-        for row in rows:
-            pid = known(row)
-            assert pid is not None
-            values = profile_columns(row.draft)
-            current = stored.get((pid, row.draft.role))
-            if current is None:
-                inserts.append({"person_id": pid, "role": row.draft.role, "source": "import", "active": True,
-                                "created_at": now, "updated_at": now, **values})
-                stored[(pid, row.draft.role)] = None  # type: ignore[assignment]
-                report.created += 1
-            elif current.source != "import":
-                report.kept.append(row.line)
-            elif all(getattr(current, name) == value for name, value in values.items()):
-                report.unchanged += 1
-            else:
-                changes.append({"profile_id": current.id, "updated_at": now, **values})
-                report.updated += 1
-        for batch in _batches(inserts):
-            await connection.execute(insert(profiles), batch)
-        for batch in _batches(changes):
-            await connection.execute(update(profiles).where(profiles.c.id == bindparam("profile_id"))
-                                  .values({name: bindparam(name) for name in (*PROFILE_FIELDS, "updated_at")}),
-                                  batch)
-        await session.commit()
+    stored = {(r.person_id, r.role): r for r in (await connection.execute(select(
+        profiles.c.id, profiles.c.person_id, profiles.c.role, profiles.c.source,
+        *[profiles.c[name] for name in PROFILE_FIELDS]))).all()}
+    inserts: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
+    for row in rows:
+        pid = known(row)
+        assert pid is not None
+        values = profile_columns(row.draft)
+        current = stored.get((pid, row.draft.role))
+        if current is None:
+            inserts.append({"person_id": pid, "role": row.draft.role, "source": ProfileSource.IMPORT, "active": True,
+                            "created_at": now, "updated_at": now, **values})
+            stored[(pid, row.draft.role)] = None  # type: ignore[assignment]
+            report.created += 1
+        elif current.source != ProfileSource.IMPORT:
+            report.kept.append(row.line)
+        elif all(getattr(current, name) == value for name, value in values.items()):
+            report.unchanged += 1
+        else:
+            changes.append({"profile_id": current.id, "updated_at": now, **values})
+            report.updated += 1
+    for batch in _batches(inserts):
+        await connection.execute(insert(profiles), batch)
+    for batch in _batches(changes):
+        await connection.execute(update(profiles).where(profiles.c.id == bindparam("profile_id"))
+                                 .values({name: bindparam(name) for name in (*PROFILE_FIELDS, "updated_at")}),
+                                 batch)
     return report
 
 
@@ -450,10 +449,10 @@ PROFILE_FIELDS = ("display_name", "organisation", "org_type", "region", "town", 
                   "partner_types", "story", "capacity")
 
 
-async def import_file(database: Database, path: Path, now: datetime) -> ImportReport:
+async def import_file(*, session: AsyncSession, path: Path, now: datetime) -> ImportReport:
     """Read, validate and import ``path``; bad rows are in ``report.problems``."""
     rows, problems = parse_csv(read_text(path))
-    report = await import_rows(database, rows, now)
+    report = await import_rows(session=session, rows=rows, now=now)
     report.problems = problems
     return report
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-MENTOR, MENTEE = "mentor", "mentee"
+
+class Role(StrEnum):
+    """The two roles a profile can have (stored in mentoring_profile.role and in button data)."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+MENTOR, MENTEE = Role.MENTOR, Role.MENTEE
 ROLES = (MENTOR, MENTEE)
 
 

@@ -17,8 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.mentoring.cleaning import clean_line, normalise_username
 from bot.mentoring.drafts import ProfileDraft, apply_draft
 from bot.mentoring.lists import MENTOR
-from bot.mentoring.store import ACTIVE_MATCH, load_parties, person_by_telegram
-from db.engine import Database
+from bot.mentoring.store import ACTIVE_MATCH, EndReason, MatchStatus, ProfileSource, load_parties, person_by_telegram
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 from knowledge.render import escape
 
@@ -75,104 +74,95 @@ async def _merge(session: AsyncSession, imported: MentoringPerson, person: Mento
         person.import_ref = ref
 
 
-async def link_person(database: Database, telegram_id: int, username: str | None, first_name: str) -> bool:
+async def link_person(*, session: AsyncSession, telegram_id: int, username: str | None, first_name: str) -> bool:
     """Someone talked to the bot: link an imported row with their username, refresh their username.
 
     Creates nothing for people who never used mentoring (data minimisation). Returns True when an
     imported person was linked just now, so held requests and proposals can be delivered.
     """
     handle = normalise_username(username)
-    async with database.session() as session:
-        person = await person_by_telegram(session, telegram_id)
-        if person is not None:
-            if person.username != handle or (first_name and person.first_name != clean_line(first_name)):
-                await _ensure_person(session, telegram_id, username, first_name)
-                await session.commit()
-            return False
-        if handle is None:
-            return False
-        waiting = (await session.exec(select(MentoringPerson).where(
-            MentoringPerson.username == handle, col(MentoringPerson.telegram_id).is_(None)))).first()
-        if waiting is None:
-            return False
-        await _ensure_person(session, telegram_id, username, first_name)
-        await session.commit()
-        return True
+    person = await person_by_telegram(session, telegram_id)
+    if person is not None:
+        if person.username != handle or (first_name and person.first_name != clean_line(first_name)):
+            await _ensure_person(session, telegram_id, username, first_name)
+        return False
+    if handle is None:
+        return False
+    waiting = (await session.exec(select(MentoringPerson).where(
+        MentoringPerson.username == handle, col(MentoringPerson.telegram_id).is_(None)))).first()
+    if waiting is None:
+        return False
+    await _ensure_person(session, telegram_id, username, first_name)
+    return True
 
 
-async def profiles_of(database: Database, telegram_id: int) -> dict[str, MentoringProfile]:
+async def profiles_of(*, session: AsyncSession, telegram_id: int) -> dict[str, MentoringProfile]:
     """The person's profiles by role ({} when they have none)."""
-    async with database.session() as session:
-        person = await person_by_telegram(session, telegram_id)
-        if person is None:
-            return {}
-        rows = await session.exec(select(MentoringProfile).where(MentoringProfile.person_id == person.id))
-        return {row.role: row for row in rows.all()}
+    person = await person_by_telegram(session, telegram_id)
+    if person is None:
+        return {}
+    rows = await session.exec(select(MentoringProfile).where(MentoringProfile.person_id == person.id))
+    return {row.role: row for row in rows.all()}
 
 
-async def save_profile(database: Database, *, telegram_id: int, username: str | None, first_name: str,
+async def save_profile(*, session: AsyncSession, telegram_id: int, username: str | None, first_name: str,
                        draft: ProfileDraft, now: datetime) -> tuple[MentoringProfile, bool]:
     """Create or update the person's profile in ``draft.role``; returns it and whether it is new."""
-    async with database.session() as session:
-        person = await _ensure_person(session, telegram_id, username, first_name)
-        profile = (await session.exec(select(MentoringProfile).where(
-            MentoringProfile.person_id == person.id, MentoringProfile.role == draft.role))).first()
-        created = profile is None
-        if profile is None:
-            profile = MentoringProfile(person_id=person.id or 0, role=draft.role, display_name="", organisation="",
-                                       org_type="", region="", created_at=now)
-        apply_draft(profile, draft)
-        profile.source, profile.updated_at = "bot", now
-        session.add(profile)
-        await session.commit()
-        return profile, created
+    person = await _ensure_person(session, telegram_id, username, first_name)
+    profile = (await session.exec(select(MentoringProfile).where(
+        MentoringProfile.person_id == person.id, MentoringProfile.role == draft.role))).first()
+    created = profile is None
+    if profile is None:
+        profile = MentoringProfile(person_id=person.id or 0, role=draft.role, display_name="", organisation="",
+                                   org_type="", region="", created_at=now)
+    apply_draft(profile, draft)
+    profile.source, profile.updated_at = ProfileSource.BOT, now
+    session.add(profile)
+    await session.flush()
+    return profile, created
 
 
-async def set_active(database: Database, telegram_id: int, role: str, active: bool,
+async def set_active(*, session: AsyncSession, telegram_id: int, role: str, active: bool,
                      now: datetime) -> MentoringProfile | None:
     """Pause or resume a mentor (no new requests), or stop or restart a mentee's search."""
-    async with database.session() as session:
-        person = await person_by_telegram(session, telegram_id)
-        if person is None:
-            return None
-        profile = (await session.exec(select(MentoringProfile).where(
-            MentoringProfile.person_id == person.id, MentoringProfile.role == role))).first()
-        if profile is None:
-            return None
-        profile.active, profile.updated_at = active, now
-        if not active:
-            profile.waiting_since = None
-        session.add(profile)
-        await session.commit()
-        return profile
+    person = await person_by_telegram(session, telegram_id)
+    if person is None:
+        return None
+    profile = (await session.exec(select(MentoringProfile).where(
+        MentoringProfile.person_id == person.id, MentoringProfile.role == role))).first()
+    if profile is None:
+        return None
+    profile.active, profile.updated_at = active, now
+    if not active:
+        profile.waiting_since = None
+    session.add(profile)
+    return profile
 
 
-async def delete_profile(database: Database, user_id: int, role: str, now: datetime) -> list[tuple[int, str]]:
+async def delete_profile(*, session: AsyncSession, user_id: int, role: str, now: datetime) -> list[tuple[int, str]]:
     """Remove one of the person's profiles; open matches in that role end, and the buddies are told."""
     notices: list[tuple[int, str]] = []
-    async with database.session() as session:
-        person = await person_by_telegram(session, user_id)
-        if person is None:
-            return []
-        side = MentorMatch.mentor_id if role == MENTOR else MentorMatch.mentee_id
-        matches = (await session.exec(select(MentorMatch).where(
-            side == person.id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).all()
-        for match in matches:
-            parties = await load_parties(session, match)
-            other = parties.mentee if role == MENTOR else parties.mentor
-            name = escape(parties.mentor_name if role == MENTOR else parties.mentee_name)
-            previous = match.status
-            match.status, match.ended_at, match.end_reason = (
-                "closed" if previous == "accepted" else "withdrawn"), now, "left"
-            session.add(match)
-            if other.telegram_id is not None and previous == "accepted":
-                notices.append((other.telegram_id, f"Your buddy match with {name} has ended. "
-                                                   "Thank you for the time you gave it."))
-            elif other.telegram_id is not None and previous == "pending":
-                notices.append((other.telegram_id, f"{name} is no longer available as a mentor. "
-                                                   "Send /mentor to see other suggestions."
-                                if role == MENTOR else f"The buddy request from {name} has been withdrawn."))
-        await session.exec(delete(MentoringProfile).where(
-            MentoringProfile.person_id == person.id, MentoringProfile.role == role))
-        await session.commit()
+    person = await person_by_telegram(session, user_id)
+    if person is None:
+        return []
+    side = MentorMatch.mentor_id if role == MENTOR else MentorMatch.mentee_id
+    matches = (await session.exec(select(MentorMatch).where(
+        side == person.id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).all()
+    for match in matches:
+        parties = await load_parties(session, match)
+        other = parties.mentee if role == MENTOR else parties.mentor
+        name = escape(parties.mentor_name if role == MENTOR else parties.mentee_name)
+        previous = match.status
+        match.status, match.ended_at, match.end_reason = (
+            MatchStatus.CLOSED if previous == MatchStatus.ACCEPTED else MatchStatus.WITHDRAWN), now, EndReason.LEFT
+        session.add(match)
+        if other.telegram_id is not None and previous == MatchStatus.ACCEPTED:
+            notices.append((other.telegram_id, f"Your buddy match with {name} has ended. "
+                                               "Thank you for the time you gave it."))
+        elif other.telegram_id is not None and previous == MatchStatus.PENDING:
+            notices.append((other.telegram_id, f"{name} is no longer available as a mentor. "
+                                               "Send /mentor to see other suggestions."
+                            if role == MENTOR else f"The buddy request from {name} has been withdrawn."))
+    await session.exec(delete(MentoringProfile).where(
+        MentoringProfile.person_id == person.id, MentoringProfile.role == role))
     return notices

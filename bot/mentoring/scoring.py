@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
@@ -70,17 +71,25 @@ class MatchProfile:
                    capacity=profile.capacity, load=load, active=profile.active)
 
 
-#: The hard constraints, in the order they are checked; each name is also the reason reported.
-SAME_PERSON = "same person"
-SAME_ORGANISATION = "same organisation"
-NO_SHARED_TOPIC = "no topic in common"
-MENTOR_PAUSED = "mentor paused"
-MENTOR_FULL = "mentor at capacity"
-PAIR_BEFORE = "declined or ended before"
+class Constraint(StrEnum):
+    """The hard constraints, in the order they are checked; each value is also the reason reported."""
+
+    SAME_PERSON = "same person"
+    SAME_ORGANISATION = "same organisation"
+    NO_SHARED_TOPIC = "no topic in common"
+    MENTOR_PAUSED = "mentor paused"
+    MENTOR_FULL = "mentor at capacity"
+    PAIR_BEFORE = "declined or ended before"
+
+
+SAME_PERSON, SAME_ORGANISATION, NO_SHARED_TOPIC = (Constraint.SAME_PERSON, Constraint.SAME_ORGANISATION,
+                                                   Constraint.NO_SHARED_TOPIC)
+MENTOR_PAUSED, MENTOR_FULL, PAIR_BEFORE = Constraint.MENTOR_PAUSED, Constraint.MENTOR_FULL, Constraint.PAIR_BEFORE
 
 
 def constraint_problem(mentee: MatchProfile, mentor: MatchProfile,
-                       excluded_pairs: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset()) -> str | None:
+                       excluded_pairs: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
+                       ) -> Constraint | None:
     """The first hard constraint the pair breaks, or None when the mentor may be suggested.
 
     ``excluded_pairs`` holds (mentee person id, mentor person id) pairs that declined, timed out or

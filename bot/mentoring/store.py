@@ -1,4 +1,5 @@
-"""The storage helpers every stored rule shares: the match statuses, the error people are shown, a match
+"""The storage helpers every stored rule shares: the match statuses and why a match ended, where a profile
+came from, the error people are shown, a match
 loaded with both people (:class:`Parties`), finding a person by Telegram id, counting each mentor's
 load, and moving a match from one status to the next exactly once.
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -19,8 +21,44 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.mentoring.lists import MENTEE, MENTOR
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 
-ACTIVE_MATCH = ("proposed", "pending", "accepted")
-ENDED_PAIR = ("declined", "timed_out", "closed")
+
+class MatchStatus(StrEnum):
+    """Where a match is in its life (mentor_match.status)."""
+
+    PROPOSED = "proposed"      # an admin's whole-cohort suggestion, not yet asked
+    PENDING = "pending"        # the mentor has been asked
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"    # by the mentee
+    WITHDRAWN = "withdrawn"    # a proposal the mentee passed over, or a request whose mentor left
+    CLOSED = "closed"          # an accepted match that ended
+
+
+class EndReason(StrEnum):
+    """Why a match ended (mentor_match.end_reason)."""
+
+    DECLINED = "declined"
+    PAUSED = "paused"          # declined with "Pause me"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+    REMATCH = "rematch"        # the mentee asked for a different buddy
+    CLOSED = "closed"
+    LEFT = "left"              # one of the two deleted their profile
+
+
+class ProfileSource(StrEnum):
+    """Where a profile came from (mentoring_profile.source): the chat, or an admin's CSV import (which may update
+    only profiles it made)."""
+
+    BOT = "bot"
+    IMPORT = "import"
+
+
+#: A request open or a buddy matched: counts towards the mentor's load; the mentee is not "looking".
+OPEN_MATCH = (MatchStatus.PENDING, MatchStatus.ACCEPTED)
+ACTIVE_MATCH = (MatchStatus.PROPOSED, *OPEN_MATCH)
+ENDED_PAIR = (MatchStatus.DECLINED, MatchStatus.TIMED_OUT, MatchStatus.CLOSED)
 
 
 class MentoringError(Exception):
@@ -80,7 +118,7 @@ async def load_match_for(session: AsyncSession, match_id: int, telegram_id: int,
     return match if owner == person.id else None
 
 
-async def transition(session: AsyncSession, match: MentorMatch, expected: str, **values: Any) -> bool:
+async def transition(session: AsyncSession, match: MentorMatch, expected: MatchStatus, **values: Any) -> bool:
     """Move a match on only if it is still in ``expected``: a double tap or a race changes it once."""
     result = await session.exec(update(MentorMatch).where(MentorMatch.id == match.id, MentorMatch.status == expected)
                                 .values(**values))
@@ -92,8 +130,8 @@ async def transition(session: AsyncSession, match: MentorMatch, expected: str, *
 
 
 def closed_reason(status: str) -> str:
-    return {"accepted": "You've already accepted this request.",
-            "declined": "This request has already been answered.",
-            "cancelled": "This request was withdrawn, so there's nothing to do.",
-            "timed_out": "This request has expired.",
-            "closed": "This buddy match has ended."}.get(status, "This request is no longer open.")
+    return {MatchStatus.ACCEPTED: "You've already accepted this request.",
+            MatchStatus.DECLINED: "This request has already been answered.",
+            MatchStatus.CANCELLED: "This request was withdrawn, so there's nothing to do.",
+            MatchStatus.TIMED_OUT: "This request has expired.",
+            MatchStatus.CLOSED: "This buddy match has ended."}.get(status, "This request is no longer open.")

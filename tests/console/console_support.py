@@ -111,7 +111,8 @@ async def seed_demo(database: Database, now: datetime) -> None:
             session.add(AnswerVote(user_id=user, entry_id=entry, helpful=helpful, voted_at=now))
         await session.commit()
     rows, _ = parse_csv(DEMO_CSV)
-    await import_rows(database, rows, now)
+    async with database.transaction() as session:
+        await import_rows(session=session, rows=rows, now=now)
     schedule = Schedule("monthly", time(9, 0), "Europe/London", now.date().replace(day=1), day=-1)
     async with database.transaction() as session:
         active, _ = await create_partnership(session=session, chat_id=-100555, created_by=7,

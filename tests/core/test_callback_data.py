@@ -13,7 +13,7 @@ from bot.core import callbacks as cb
 from bot.mentoring.profiles import profiles_of
 from db.models import AnswerVote
 from tests.conftest import Harness
-from tests.mentoring.mentor_support import seed
+from tests.mentoring.mentor_support import in_transaction, seed
 
 HUGE = "9999999999999999999999999"
 #: Every prefix whose id used to overflow (OverflowError on SQLite, a misleading "try again" on PostgreSQL).
@@ -76,5 +76,5 @@ async def test_forged_profile_buttons_in_a_group_never_show_a_profile_card(bot: 
         reply = await _press_and_wait(bot, person, -100550, posted.message_id, data)
         assert "private chat" in reply.get("text", "")
     assert [s for s in bot.fake.api.outbox[mark:] if s.chat_id == -100550] == []  # nothing posted or edited
-    profile = (await profiles_of(bot.services.database, 5502))["mentor"]
+    profile = (await in_transaction(bot.services.database, profiles_of, telegram_id=5502))["mentor"]
     assert profile.active  # and nothing changed

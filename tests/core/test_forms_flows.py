@@ -23,7 +23,7 @@ from bot.reviews.schedule import Schedule
 from db.mentoring_models import MentorMatch
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
-from tests.mentoring.mentor_support import MENTOR_BOT, seed
+from tests.mentoring.mentor_support import MENTOR_BOT, in_transaction, seed
 from tests.reviews.review_support import nudges_to, run_dispatch, set_clock
 
 pytestmark = MENTOR_BOT
@@ -71,7 +71,7 @@ def shift(bot: Harness, **delta: float) -> None:
 
 
 async def profile_of(bot: Harness, user_id: int, role: str = MENTEE) -> Any:
-    return (await profiles_of(bot.services.database, user_id)).get(role)
+    return (await in_transaction(bot.services.database, profiles_of, telegram_id=user_id)).get(role)
 
 
 # -- questions typed into a form ----------------------------------------------------------------------
@@ -190,10 +190,11 @@ async def test_a_question_sent_a_month_after_a_buddy_rating_is_not_stored_as_its
     mentor_id = await seed(bot, 3106, MENTOR, name="Priya", organisation="Bolton CVS")
     await seed(bot, 3107, MENTEE, name="Ade", organisation="Small Steps")
     ade = bot.fake.person(3107, "Ade")
-    match = await request_mentor(bot.services.database, 3107, mentor_id, bot.services.clock())
-    await respond(bot.services.database, match.match.id or 0, 3106, ACCEPT, bot.services.clock())
-    parties = await answer_review(bot.services.database, match.match.id or 0, 3107, False,
-                                        bot.services.clock())
+    database, now = bot.services.database, bot.services.clock()
+    match = await in_transaction(database, request_mentor, telegram_id=3107, mentor_person_id=mentor_id, now=now)
+    await in_transaction(database, respond, match_id=match.match.id or 0, telegram_id=3106, decision=ACCEPT, now=now)
+    parties = await in_transaction(database, answer_review, match_id=match.match.id or 0, telegram_id=3107,
+                                   keep=False, now=now)
     # The rating question as the review sends it (the buttons are the bot's own).
     await bot.application.bot.send_message(3107, "How has it been?", reply_markup=buttons(
         [[(str(n), cb.make(RATE, parties.match.id, n)) for n in range(1, 6)]]))

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import pytest
 
 from bot.core.local_api import Sent
 from bot.mentoring.drafts import validate_draft
 from bot.mentoring.profiles import save_profile
+from db.engine import Database
 from tests.conftest import PANEL_CHAT_ID, Harness
+
+T = TypeVar("T")
 
 #: The mentoring tests' bot: a generous flood limit (a profile takes a dozen taps) and a 72-hour timeout.
 MENTOR_BOT = pytest.mark.bot_settings(panel_chat_id=PANEL_CHAT_ID, rate_limit_per_minute=1000,
                                       mentor_request_timeout_hours=72)
+
+
+async def in_transaction(database: Database, rule: Callable[..., Awaitable[T]], /, **arguments: Any) -> T:
+    """Run one rule as one unit of work, the way a handler, job or command does: ``rule(session=..., **arguments)``
+    in one ``database.transaction()``."""
+    async with database.transaction() as session:
+        return await rule(session=session, **arguments)
 
 
 async def seed(bot: Harness, user_id: int, role: str, *, name: str, organisation: str, region: str = "north_west",
@@ -26,8 +36,8 @@ async def seed(bot: Harness, user_id: int, role: str, *, name: str, organisation
                                   "org_type": org_type, "region": region, "topics": list(topics),
                                   "stages": list(stages), "partner_types": list(partners), "story": story,
                                   "capacity": capacity})
-    profile, _ = await save_profile(bot.services.database, telegram_id=user_id, username=username,
-                                          first_name=name, draft=draft, now=bot.services.clock())
+    profile, _ = await in_transaction(bot.services.database, save_profile, telegram_id=user_id, username=username,
+                                      first_name=name, draft=draft, now=bot.services.clock())
     return profile.person_id
 
 

@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from bot.mentoring.csv_import import ImportFileError, import_file, parse_csv, read_text
 from db.mentoring_models import MentoringPerson, MentoringProfile
-from tests.mentoring.mentor_support import HEADER
+from tests.mentoring.mentor_support import HEADER, in_transaction
 from tests.mentoring.test_mentor_import import GOOD
 from tests.reviews.review_support import migrated
 
@@ -51,9 +51,9 @@ async def test_a_thousand_rows_import_in_bulk_and_again_change_nothing(tmp_path:
     path = tmp_path / "people.csv"
     path.write_text("".join(lines) + GOOD.split("\n", 1)[1], encoding="utf-8")
     async with migrated(db_url) as database:
-        first = await import_file(database, path, NOW)
+        first = await in_transaction(database, import_file, path=path, now=NOW)
         assert (first.created, first.updated, first.unchanged, first.problems) == (1005, 0, 0, [])
-        again = await import_file(database, path, NOW)
+        again = await in_transaction(database, import_file, path=path, now=NOW)
         assert (again.created, again.updated, again.unchanged) == (0, 0, 1005)
         async with database.session() as session:
             assert (await session.exec(select(func.count()).select_from(MentoringPerson))).one() == 1004

@@ -17,7 +17,7 @@ from bot.mentoring.suggestions import mentee_status
 from db.mentoring_models import MentoringProfile, MentorMatch
 from tests.conftest import PANEL_CHAT_ID, Harness, make_settings, start_bot, stop_bot
 from tests.fake_telegram import FakeTelegram
-from tests.mentoring.mentor_support import MENTOR_BOT, button_data, run_job, say, seed, tap
+from tests.mentoring.mentor_support import MENTOR_BOT, button_data, in_transaction, run_job, say, seed, tap
 
 pytestmark = MENTOR_BOT
 
@@ -85,7 +85,7 @@ async def test_offering_to_mentor_through_the_questions_tells_a_waiting_mentee(b
     assert "Bolton" not in told.text and "priya_m" not in told.text  # no organisation or contact yet
     assert button_data(told, "ms:")
 
-    profile = (await profiles_of(bot.services.database, 1102))[MENTOR]
+    profile = (await in_transaction(bot.services.database, profiles_of, telegram_id=1102))[MENTOR]
     assert (profile.display_name, profile.organisation, profile.region, profile.town, profile.capacity) == (
         "Priya", "Bolton <CVS>", "north_west", "Bolton", 2)
     assert split_slugs(profile.topics) == ["diligence", "legal"]
@@ -119,7 +119,7 @@ async def test_a_half_filled_profile_survives_a_restart(fake_telegram: FakeTeleg
         partners_q = await tap(bot, nia, stage_q, "Frustration", "Which kinds of partner are you working with")
         await tap(bot, nia, partners_q, "Done", "what do you need help with")
         await say(bot, nia, "The council wants us to deliver a service but the contract is unclear.", "waiting list")
-        profile = (await profiles_of(bot.services.database, 1201))[MENTEE]
+        profile = (await in_transaction(bot.services.database, profiles_of, telegram_id=1201))[MENTEE]
         assert (profile.organisation, profile.org_type, profile.region) == ("Valleys Youth Trust", "community", "wales")
         assert split_slugs(profile.stages) == ["frustration"]
     finally:
@@ -189,7 +189,7 @@ async def test_pause_me_declines_and_stops_new_requests(bot: Harness) -> None:
     bot.fake.press(priya, request, "Pause me")
     await bot.fake.reply_with(1451, "you're paused", after=mark)
     await bot.fake.reply_with(1452, "waiting list", after=mark)
-    assert not (await profiles_of(bot.services.database, 1451))[MENTOR].active
+    assert not (await in_transaction(bot.services.database, profiles_of, telegram_id=1451))[MENTOR].active
 
 
 async def test_an_unanswered_request_times_out_and_the_next_is_offered(bot: Harness) -> None:
@@ -286,7 +286,7 @@ async def test_the_14_day_follow_up_and_a_rematch_excluding_the_old_pair(bot: Ha
     statuses = [(m.status, m.end_reason) for m in await _matches(bot)]
     assert statuses == [("closed", "rematch")]
     # Priya's place is free again, but the old pair stays apart.
-    status = await mentee_status(bot.services.database, 1803, bot.services.clock())
+    status = await in_transaction(bot.services.database, mentee_status, telegram_id=1803, now=bot.services.clock())
     assert [s.display_name for s in status.suggestions] == ["Tom"]
 
 
@@ -365,8 +365,8 @@ async def test_the_whole_cohort_match_proposes_only_people_the_bot_can_reach(bot
                                "mentor,Tom,2101,Age Concern,charity,London,data sharing,2,Shared data with the NHS\n"
                                "mentee,Ade,@ade_imported,Small Steps,community group,London,GDPR,,\n")
     assert problems == []
-    await import_rows(bot.services.database, rows, bot.services.clock())
-    cohort = await load_cohort(bot.services.database)
+    await in_transaction(bot.services.database, import_rows, rows=rows, now=bot.services.clock())
+    cohort = await in_transaction(bot.services.database, load_cohort)
     # Ade is known only by a username until he opens the bot: he is listed apart, with the reason.
     assert cohort.mentees == [] and list(cohort.left_out.values()) == [NOT_STARTED]
     assert [cohort.refs[pid] for pid in cohort.left_out] == ["@ade_imported"]
@@ -375,12 +375,13 @@ async def test_the_whole_cohort_match_proposes_only_people_the_bot_can_reach(bot
     ade = bot.fake.person(2102, "Ade", username="Ade_Imported")
     bot.fake.say(ade, "/start")
     await bot.fake.reply_with(2102, "", after=mark)
-    cohort = await load_cohort(bot.services.database)
+    cohort = await in_transaction(bot.services.database, load_cohort)
     assert cohort.left_out == {}
     result = assign_cohort(cohort.mentees, cohort.mentors, cohort.excluded_pairs)
     assert len(result.assignments) == 1
-    await record_proposals(bot.services.database, [(a.mentee_id, a.mentor_id, a.score, a.why)
-                                                   for a in result.assignments], bot.services.clock())
+    await in_transaction(bot.services.database, record_proposals, pairs=[(a.mentee_id, a.mentor_id, a.score, a.why)
+                                                                         for a in result.assignments],
+                         now=bot.services.clock())
     mark = bot.fake.mark()
     await run_job(bot, "mentor-deliveries")
     proposal = await bot.fake.reply_with(2102, "organisers suggest", after=mark)

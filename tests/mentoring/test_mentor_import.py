@@ -23,7 +23,7 @@ from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentoringProfile, MentorMatch
 from db.migrate import upgrade_database
 from db.types import utcnow
-from tests.mentoring.mentor_support import HEADER
+from tests.mentoring.mentor_support import HEADER, in_transaction
 
 GOOD = (HEADER
         + "mentor,Priya,@priya_m,Bolton CVS,charity,North West,due diligence;MoU,2,\"We merged, and learnt a lot.\"\n"
@@ -125,35 +125,37 @@ async def _snapshot(database: Database) -> list[tuple]:
 
 async def test_importing_the_same_file_twice_changes_nothing(database: Database) -> None:
     rows, _ = parse_csv(BAD)
-    first = await import_rows(database, rows, utcnow())
+    first = await in_transaction(database, import_rows, rows=rows, now=utcnow())
     assert (first.created, first.updated, first.unchanged) == (4, 0, 0)
     before = await _snapshot(database)
-    second = await import_rows(database, parse_csv(BAD)[0], utcnow())
+    second = await in_transaction(database, import_rows, rows=parse_csv(BAD)[0], now=utcnow())
     assert (second.created, second.updated, second.unchanged) == (0, 0, 4)
     assert await _snapshot(database) == before
 
 
 async def test_a_changed_row_updates_but_the_persons_own_edits_are_kept(database: Database) -> None:
-    await import_rows(database, parse_csv(GOOD)[0], utcnow())
+    await in_transaction(database, import_rows, rows=parse_csv(GOOD)[0], now=utcnow())
     # Tom (numeric id 1001) edits his profile in the bot; Priya's row changes in the file.
     draft = validate_draft({"role": "mentor", "display_name": "Tom T", "organisation": "Age Concern",
                                   "org_type": "charity", "region": "london", "topics": ["data"], "capacity": 3})
-    await save_profile(database, telegram_id=1001, username=None, first_name="Tom", draft=draft, now=utcnow())
+    await in_transaction(database, save_profile, telegram_id=1001, username=None, first_name="Tom", draft=draft,
+                         now=utcnow())
     changed = GOOD.replace("due diligence;MoU,2,", "due diligence;MoU,3,")
-    report = await import_rows(database, parse_csv(changed)[0], utcnow())
+    report = await in_transaction(database, import_rows, rows=parse_csv(changed)[0], now=utcnow())
     assert (report.created, report.updated, report.unchanged, report.kept) == (0, 1, 2, [3])
-    profiles = {p["name"]: p for p in (await list_profiles(database))}
+    profiles = {p["name"]: p for p in (await in_transaction(database, list_profiles))}
     assert profiles["Priya"]["capacity"] == 3 and profiles["Tom T"]["capacity"] == 3
 
 
 async def test_an_imported_username_is_linked_when_its_owner_talks_to_the_bot(database: Database) -> None:
-    await import_rows(database, parse_csv(GOOD)[0], utcnow())
-    assert await link_person(database, 555, "Ade_K", "Ade") is True
-    assert await link_person(database, 555, "ade_k", "Ade") is False  # already linked
-    assert await link_person(database, 556, "stranger", "S") is False  # creates nothing
-    profiles = await profiles_of(database, 555)
+    await in_transaction(database, import_rows, rows=parse_csv(GOOD)[0], now=utcnow())
+    assert await in_transaction(database, link_person, telegram_id=555, username="Ade_K", first_name="Ade") is True
+    # already linked, then someone unknown (creates nothing)
+    assert await in_transaction(database, link_person, telegram_id=555, username="ade_k", first_name="Ade") is False
+    assert await in_transaction(database, link_person, telegram_id=556, username="stranger", first_name="S") is False
+    profiles = await in_transaction(database, profiles_of, telegram_id=555)
     assert profiles[MENTEE].display_name == "Ade"
-    assert await profiles_of(database, 556) == {}
+    assert await in_transaction(database, profiles_of, telegram_id=556) == {}
 
 
 # -- the command line ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from bot.reviews.questions import QUESTIONS
 from bot.reviews.schedule import Schedule
 from db.models import PersistedState
 from tests.conftest import ADMIN_ID, PANEL_CHAT_ID, Harness
-from tests.mentoring.mentor_support import seed
+from tests.mentoring.mentor_support import in_transaction, seed
 from tests.questions.question_support import send_to_panel
 from tests.reviews.review_support import GOOD, Recorder, act
 
@@ -65,7 +65,7 @@ async def use_every_feature(bot: Harness, person: dict) -> int:  # type: ignore[
     mentor = await seed(bot, 93018, "mentor", name="Mo", organisation="Mentor Org", capacity=2)
     person_id = await seed(bot, PERSON, "mentee", name=NAME, organisation="Quill Trust", username=USERNAME,
                story="my story of Zelda")
-    await request_mentor(database, PERSON, mentor, now)
+    await in_transaction(database, request_mentor, telegram_id=PERSON, mentor_person_id=mentor, now=now)
     # Reviews: a private partnership with an answered check-in, and a group one that closes at k = 3.
     start = date(2027, 1, 1)
     await act(database, create_partnership, chat_id=PERSON, created_by=PERSON, name="my private partnership",

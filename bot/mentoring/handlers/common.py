@@ -1,6 +1,6 @@
-"""The small helpers every mentoring handler shares: the callback actions (all start with "m"), the
-sentence for a failed database call, who sent an update, buttons, sending and editing messages, how
-choices and areas are shown, a buddy's contact line, and running a rule on the match a button names.
+"""The small helpers every mentoring handler shares: the callback actions (all start with "m"), who sent
+an update, buttons, sending and editing messages, how choices and areas are shown, a buddy's contact
+line, running the rules on the match a button names (one transaction), and recording a relay anchor.
 
 Why a module of its own: it is the bottom of the handlers' dependency graph; it imports no other
 handler module, so every other one can import it.
@@ -13,12 +13,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.core.messages import send_html
+from bot.core.services import services
 from bot.mentoring.lists import REGIONS, Choice, label
+from bot.mentoring.relay import add_relay
 from bot.mentoring.store import MentoringError
 from knowledge.render import escape
 
@@ -101,15 +105,28 @@ def contact_line(person: Any, name: str) -> str:
             "message on.")
 
 
-async def for_match(query: CallbackQuery, match_id: int | None, not_yours: str,
-                     call: Callable[[int], Awaitable[T]]) -> T | None:
-    """Run a rule on the match a button names. The rule checks on the server that the match belongs to
-    the person pressing; when it does not, the person is told and None returned. A database failure is
+async def for_match(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, match_id: int | None, not_yours: str,
+                    call: Callable[[AsyncSession, int], Awaitable[T]]) -> T | None:
+    """Run the rules a button names on its match, as one transaction (the tap's unit of work). The rules
+    check on the server that the match belongs to the person pressing; when it does not (a MentoringError),
+    the transaction is rolled back and the person told after it, and None returned. A database failure is
     left to the handler's storage guard, which tells the person to try again."""
     try:
         if match_id is None:
             raise MentoringError(not_yours)
-        return await call(match_id)
+        async with services(context).database.transaction() as session:
+            return await call(session, match_id)
     except MentoringError as exc:
         await query.answer(str(exc), show_alert=True)
     return None
+
+
+async def record_relay(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, match_id: int) -> None:
+    """Remember a message just sent to a buddy as a relay anchor (a reply to it goes to the other buddy), in a
+    transaction of its own after the message went out."""
+    try:
+        async with services(context).database.transaction() as session:
+            await add_relay(session=session, chat_id=chat_id, message_id=message_id, match_id=match_id)
+    except SQLAlchemyError:
+        # Not the storage guard: the message has already arrived, so "try again" would be wrong; only the log knows.
+        log.warning("Could not record a relay message for match %s", match_id)

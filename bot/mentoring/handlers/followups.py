@@ -7,7 +7,7 @@ against the person pressing; ending a match frees the mentor's place for the wai
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -15,7 +15,7 @@ from bot.core import callbacks as cb
 from bot.core.forms.conversation import END as FORM_END
 from bot.core.forms.conversation import Form, answered_as_question
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN, storage_guard
+from bot.core.storage import storage_guard
 from bot.mentoring.cleaning import clean_story
 from bot.mentoring.followups import CONNECTED, NOT_YET, answer_checkin, answer_review, end_match, rate_match
 from bot.mentoring.handlers.common import (
@@ -27,10 +27,12 @@ from bot.mentoring.handlers.common import (
     edit,
     for_match,
     notify,
+    record_relay,
 )
 from bot.mentoring.handlers.jobs import tell_waiting
 from bot.mentoring.handlers.suggestions import show_mentee_home
-from bot.mentoring.relay import add_relay
+from bot.mentoring.store import Parties
+from bot.mentoring.suggestions import MenteeStatus, mentee_status
 from db.mentoring_models import MAX_COMMENT_CHARS
 from knowledge.render import escape
 
@@ -46,11 +48,19 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     data = cb.parse(query.data)
     match_id, answer = data.int_arg(0), (data.args[1] if len(data.args) > 1 else "")
-    parties = await for_match(
-        query, match_id, "That buddy match isn't yours.",
-        lambda match_id: answer_checkin(svc.database, match_id, query.from_user.id, answer, svc.clock()))
-    if parties is None:
+
+    async def checkin(session: AsyncSession, match_id: int) -> tuple[Parties, MenteeStatus | None]:
+        """The answer, and after "a different buddy" the mentee's other suggestions: one unit of work."""
+        parties = await answer_checkin(session=session, match_id=match_id, telegram_id=query.from_user.id,
+                                       answer=answer, now=svc.clock())
+        if answer in (CONNECTED, NOT_YET):
+            return parties, None
+        return parties, await mentee_status(session=session, telegram_id=query.from_user.id, now=svc.clock())
+
+    answered = await for_match(context, query, match_id, "That buddy match isn't yours.", checkin)
+    if answered is None:
         return
+    parties, home = answered
     await query.answer()
     if answer == CONNECTED:
         await edit(update, "🎉 Great! I'll check in again at three months.")
@@ -58,14 +68,15 @@ async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         again = " I'll ask again in a week." if parties.match.checkin_due else ""
         await edit(update, f"No problem: these things take time. {contact_line(parties.mentor, parties.mentor_name)}"
                             f"{again}")
-        if parties.mentor.username is None and query.message is not None:
-            await add_relay(svc.database, query.from_user.id, query.message.message_id, match_id)
+        if parties.mentor.username is None and query.message is not None and match_id is not None:
+            await record_relay(context, query.from_user.id, query.message.message_id, match_id)
     else:
         await edit(update, f"OK, I've ended your match with {escape(parties.mentor_name)}.")
         await notify(context, parties.mentor.telegram_id,
                       f"Your buddy match with {escape(parties.mentee_name)} has ended. Thank you for the time you "
                       "gave; your place is free for someone new.")
-        await show_mentee_home(context, query.from_user.id, intro="Here are other mentors who could help:")
+        assert home is not None
+        await show_mentee_home(context, query.from_user.id, home, intro="Here are other mentors who could help:")
         await tell_waiting(context)
 
 
@@ -79,8 +90,9 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = cb.parse(query.data)
     match_id, keep = data.int_arg(0), data.int_arg(1) == 1
     parties = await for_match(
-        query, match_id, "That buddy match isn't yours.",
-        lambda match_id: answer_review(svc.database, match_id, query.from_user.id, keep, svc.clock()))
+        context, query, match_id, "That buddy match isn't yours.",
+        lambda session, match_id: answer_review(session=session, match_id=match_id, telegram_id=query.from_user.id,
+                                                keep=keep, now=svc.clock()))
     if parties is None:
         return
     await query.answer()
@@ -96,6 +108,7 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                   buttons([[(str(n), cb.make(RATE, match_id, n)) for n in range(1, 6)]]))
 
 
+@storage_guard(returning=FORM_END)
 async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A 1-5 rating (tapping again changes it), then an optional comment: a form that waits 30 minutes at most."""
     query = update.callback_query
@@ -104,12 +117,10 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     data = cb.parse(query.data)
     match_id, rating = data.int_arg(0), data.int_arg(1)
-    try:
-        ok = match_id is not None and rating is not None and await rate_match(
-            svc.database, match_id, query.from_user.id, rating=rating)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return FORM_END
+    ok = False
+    if match_id is not None and rating is not None:
+        async with svc.database.transaction() as session:
+            ok = await rate_match(session=session, match_id=match_id, telegram_id=query.from_user.id, rating=rating)
     if not ok:
         await query.answer("That buddy match isn't yours.", show_alert=True)
         return FORM_END
@@ -130,6 +141,7 @@ async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     return FORM_END
 
 
+@storage_guard(returning=COMMENT)
 async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Text after a rating is its comment, unless it is a question the knowledge base can answer."""
     message = update.effective_message
@@ -143,12 +155,9 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if len(text) > MAX_COMMENT_CHARS:
         await message.reply_html(f"That's {len(text)} characters; please shorten it to {MAX_COMMENT_CHARS}.")
         return COMMENT
-    try:
-        await rate_match(svc.database, int(context.user_data[COMMENT_FOR]), message.from_user.id
-                         if message.from_user else 0, comment=text)
-    except SQLAlchemyError:
-        await message.reply_html(TRY_AGAIN)
-        return COMMENT
+    async with svc.database.transaction() as session:
+        await rate_match(session=session, match_id=int(context.user_data[COMMENT_FOR]),
+                         telegram_id=message.from_user.id if message.from_user else 0, comment=text)
     context.user_data.pop(COMMENT_FOR, None)
     await message.reply_html("Thank you: your comment is saved.")
     return FORM_END
@@ -177,8 +186,9 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     match_id = cb.parse(query.data).int_arg(0)
     parties = await for_match(
-        query, match_id, "That buddy match isn't yours.",
-        lambda match_id: end_match(svc.database, match_id, query.from_user.id, svc.clock()))
+        context, query, match_id, "That buddy match isn't yours.",
+        lambda session, match_id: end_match(session=session, match_id=match_id, telegram_id=query.from_user.id,
+                                            now=svc.clock()))
     if parties is None:
         return
     await query.answer()

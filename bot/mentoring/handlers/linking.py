@@ -35,8 +35,11 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     seen[user.id] = now
     try:
-        linked = await link_person(services(context).database, user.id, user.username, user.first_name or "")
+        async with services(context).database.transaction() as session:
+            linked = await link_person(session=session, telegram_id=user.id, username=user.username,
+                                       first_name=user.first_name or "")
     except SQLAlchemyError:
+        # Not the storage guard: it runs beside each update's own handler, which answers; retried next update.
         seen.pop(user.id, None)
         return
     if linked:

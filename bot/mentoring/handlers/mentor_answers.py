@@ -7,10 +7,9 @@ tells both people something different: contact details, or other suggestions for
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -28,15 +27,14 @@ from bot.mentoring.handlers.common import (
     edit,
     for_match,
     notify,
+    record_relay,
 )
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.lists import MENTOR
-from bot.mentoring.relay import add_relay
 from bot.mentoring.requests import respond
 from bot.mentoring.store import Parties
+from bot.mentoring.suggestions import MenteeStatus, mentee_status
 from knowledge.render import escape
-
-log = logging.getLogger(__name__)
 
 
 @storage_guard
@@ -49,13 +47,21 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = cb.parse(query.data)
     decision = {ACCEPT: request_rules.ACCEPT, DECLINE: request_rules.DECLINE, PAUSE: request_rules.PAUSE}[data.action]
     match_id = data.int_arg(0)
-    parties = await for_match(
-        query, match_id, "That request isn't yours to answer.",
-        lambda match_id: respond(svc.database, match_id, query.from_user.id, decision, svc.clock()))
-    if parties is None:
+
+    async def answer(session: AsyncSession, match_id: int) -> tuple[Parties, MenteeStatus | None]:
+        """The answer, and on a decline the mentee's next suggestions (or the waiting list): one unit."""
+        parties = await respond(session=session, match_id=match_id, telegram_id=query.from_user.id,
+                                decision=decision, now=svc.clock())
+        mentee_id = parties.mentee.telegram_id
+        if decision == request_rules.ACCEPT or mentee_id is None:
+            return parties, None
+        return parties, await mentee_status(session=session, telegram_id=mentee_id, now=svc.clock())
+
+    answered = await for_match(context, query, match_id, "That request isn't yours to answer.", answer)
+    if answered is None:
         return
+    parties, mentee_home = answered
     await query.answer()
-    mentee_id = parties.mentee.telegram_id
     if decision == request_rules.ACCEPT:
         await edit(update, f"✅ You accepted <b>{escape(parties.mentee_name)}</b>'s request.")
         await introduce(context, parties)
@@ -66,15 +72,14 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         await edit(update, f"You declined <b>{escape(parties.mentee_name)}</b>'s request. Thank you for "
                             "answering: I'll suggest someone else to them.")
-    if mentee_id is not None:
-        await show_mentee_home(context, mentee_id, intro=(
+    if parties.mentee.telegram_id is not None and mentee_home is not None:
+        await show_mentee_home(context, parties.mentee.telegram_id, mentee_home, intro=(
             f"{escape(parties.mentor_name)} can't take on a new buddy just now. That's no reflection on you. "
             "Here is who else could help:"))
 
 
 async def introduce(context: ContextTypes.DEFAULT_TYPE, parties: Parties) -> None:
     """Both buddies get each other's contact: a username link, or relaying through the bot."""
-    svc = services(context)
     mentee_profile, mentor_profile = parties.mentee_profile, parties.mentor_profile
 
     def org(profile: Any) -> str:
@@ -88,7 +93,4 @@ async def introduce(context: ContextTypes.DEFAULT_TYPE, parties: Parties) -> Non
     for chat_id, text in ((parties.mentee.telegram_id, to_mentee), (parties.mentor.telegram_id, to_mentor)):
         sent = await notify(context, chat_id, text)
         if sent is not None and chat_id is not None:
-            try:
-                await add_relay(svc.database, chat_id, sent.message_id, parties.match.id or 0)
-            except SQLAlchemyError:
-                log.warning("Could not record a relay message for match %s", parties.match.id)
+            await record_relay(context, chat_id, sent.message_id, parties.match.id or 0)

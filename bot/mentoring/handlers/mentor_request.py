@@ -42,6 +42,8 @@ async def send_request(context: ContextTypes.DEFAULT_TYPE, parties: Parties) -> 
     sent = await notify(context, parties.mentor.telegram_id,
                          request_text(parties, svc.settings.mentor_request_timeout_hours),
                          request_markup(parties.match.id or 0))
-    if sent is not None:
-        await set_mentor_message(svc.database, parties.match.id or 0, sent.message_id, svc.clock())
+    if sent is not None:  # recorded after sending, in a transaction of its own (the request itself is saved)
+        async with svc.database.transaction() as session:
+            await set_mentor_message(session=session, match_id=parties.match.id or 0, message_id=sent.message_id,
+                                     now=svc.clock())
     return sent is not None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -18,7 +17,7 @@ from bot.core.forms.conversation import END as FORM_END
 from bot.core.forms.conversation import Form
 from bot.core.forms.typed import parse_yes_no
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN
+from bot.core.storage import storage_guard
 from bot.mentoring.handlers.common import (
     P_ACTIVE,
     P_DELETE,
@@ -37,6 +36,7 @@ from bot.mentoring.handlers.profile_form import FIELD_STATE, start_edit
 from bot.mentoring.handlers.suggestions import show_mentee_home
 from bot.mentoring.lists import MENTOR, ORG_TYPES, ROLES, STAGES, TOPICS, label, split_slugs
 from bot.mentoring.profiles import delete_profile, profiles_of, set_active
+from bot.mentoring.suggestions import mentee_status
 from knowledge.render import escape
 
 DELETING = "m_deleting"
@@ -78,6 +78,7 @@ def profile_markup(profile: Any) -> InlineKeyboardMarkup:
                      [toggle, ("🗑 Delete", cb.make(P_DELETE, role))]])
 
 
+@storage_guard(returning=FORM_END)
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A ✏️ button: load the stored profile and ask just that question (its owner's own profile only)."""
     query = update.callback_query
@@ -86,11 +87,8 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     role = data.args[0] if data.args else ""
     key = data.args[1] if len(data.args) > 1 else ""
     svc = services(context)
-    try:
-        profile = (await profiles_of(svc.database, query.from_user.id)).get(role)
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return FORM_END
+    async with svc.database.transaction() as session:
+        profile = (await profiles_of(session=session, telegram_id=query.from_user.id)).get(role)
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
         return FORM_END
@@ -101,6 +99,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await start_edit(update, context, profile, key)
 
 
+@storage_guard
 async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pause / resume (mentor) or stop / restart looking (mentee): on the presser's own profile only."""
     query = update.callback_query
@@ -109,11 +108,12 @@ async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = cb.parse(query.data)
     role, active = (data.args[0] if data.args else ""), data.int_arg(1) == 1
-    try:
-        profile = await set_active(svc.database, query.from_user.id, role, active, svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return
+    home = None
+    async with svc.database.transaction() as session:  # a mentee looking again rejoins the list in the same unit
+        profile = await set_active(session=session, telegram_id=query.from_user.id, role=role, active=active,
+                                   now=svc.clock())
+        if profile is not None and role != MENTOR and active:
+            home = await mentee_status(session=session, telegram_id=query.from_user.id, now=svc.clock())
     if profile is None:
         await query.answer("You don't have that profile.", show_alert=True)
         return
@@ -125,8 +125,8 @@ async def on_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         await query.answer("OK" if active else "OK, you're off the waiting list.")
         await edit(update, profile_card(profile), profile_markup(profile))
-        if active:
-            await show_mentee_home(context, query.from_user.id)
+        if home is not None:
+            await show_mentee_home(context, query.from_user.id, home)
 
 
 async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -145,6 +145,7 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return CONFIRM_DELETE
 
 
+@storage_guard(returning=CONFIRM_DELETE)
 async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None and context.user_data is not None
@@ -153,11 +154,8 @@ async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     if role not in ROLES:
         await query.answer()
         return FORM_END
-    try:
-        notices = await delete_profile(svc.database, query.from_user.id, role, svc.clock())
-    except SQLAlchemyError:
-        await query.answer(TRY_AGAIN, show_alert=True)
-        return CONFIRM_DELETE
+    async with svc.database.transaction() as session:
+        notices = await delete_profile(session=session, user_id=query.from_user.id, role=role, now=svc.clock())
     context.user_data.pop(DELETING, None)
     await query.answer()
     await edit(update, "Deleted. Thank you for taking part.")

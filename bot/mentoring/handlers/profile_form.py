@@ -53,7 +53,8 @@ from bot.mentoring.handlers.common import (
 )
 from bot.mentoring.handlers.jobs import tell_waiting
 from bot.mentoring.handlers.suggestions import show_mentee_home
-from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS
+from bot.mentoring.suggestions import mentee_status
+from db.mentoring_models import MAX_NAME_CHARS, MAX_STORY_CHARS, MentoringProfile
 from knowledge.render import escape
 
 NAME, ORG, ORG_TYPE, REGION, TOWN, TOPICS, STAGE, PARTNERS, STORY, CAPACITY, CONFIRM = range(11)
@@ -192,23 +193,23 @@ async def _again(update: Update, context: ContextTypes.DEFAULT_TYPE, note: str =
 
 
 # -- starting ----------------------------------------------------------------------------------------
-async def start_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, role: str) -> int:
-    """Begin (or pick up) a profile in ``role``; details already given in the other role are reused."""
+async def start_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, role: str,
+                        others: dict[str, MentoringProfile]) -> int:
+    """Begin (or pick up) a profile in ``role``; details already given in the other role (``others``: the
+    person's stored profiles, read by the command in its transaction) are reused."""
     assert context.user_data is not None
-    svc = services(context)
-    user_id, _, _ = user_of(update)
     draft = context.user_data.get(DRAFT) or {}
-    context.user_data.pop(EDITING, None)
-    if draft.get("role") == role and _missing(draft) is not None:
+    editing = context.user_data.pop(EDITING, None)
+    if draft.get("role") == role and not editing and _missing(draft) is None:
+        # Every question was answered but saving failed ("your answers are kept"): save them now.
+        await say(update, context, "Welcome back: I'll save the answers you gave.")
+        return await _save(update, context)
+    if draft.get("role") == role and not editing and _missing(draft) is not None:
         state = draft.get("state")
         state = state if isinstance(state, int) and state in _steps(draft) else _missing(draft)
         assert state is not None
         return await ask(update, context, state, "Welcome back: let's carry on where you left off.\n")
     draft = {"role": role, "topics": [], "stages": [], "partner_types": []}
-    try:
-        others = await profiles.profiles_of(svc.database, user_id)
-    except SQLAlchemyError:
-        others = {}
     other = others.get(lists.MENTEE if role == lists.MENTOR else lists.MENTOR)
     if other is not None:
         known = drafts.draft_from_profile(other)
@@ -475,15 +476,24 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     user_id, username, first_name = user_of(update)
     draft = _draft(context)
+    home = None
     try:
-        profile, created = await profiles.save_profile(
-            svc.database, telegram_id=user_id, username=username, first_name=first_name,
-            draft=drafts.validate_draft(draft), now=svc.clock())
+        async with svc.database.transaction() as session:  # the profile and the mentee's place: one unit
+            profile, created = await profiles.save_profile(
+                session=session, telegram_id=user_id, username=username, first_name=first_name,
+                draft=drafts.validate_draft(draft), now=svc.clock())
+            if profile.role != lists.MENTOR:
+                home = await mentee_status(session=session, telegram_id=user_id, now=svc.clock())
     except drafts.ProfileError as exc:
         context.user_data.pop(EDITING, None)
         state = _missing(draft)
         return await ask(update, context, state if state is not None else NAME, escape(str(exc)) + "\n")
     except SQLAlchemyError:
+        # Not the storage guard: this reply is better, it says the answers so far are kept for the next try.
+        if context.user_data.get(EDITING):
+            await say(update, context, "Sorry, I couldn't save that change just now. Please try again in a minute "
+                                       "from /profile.")
+            return END
         command = "/mentor_offer" if _is_mentor(draft) else "/mentor"
         await say(update, context, "Sorry, I couldn't save your profile just now. Your answers are kept: send "
                                    f"{command} in a minute and I'll finish.")
@@ -497,7 +507,8 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await tell_waiting(context)
     else:
         await say(update, context, "✅ Saved." + (" Let's find you a buddy." if created else ""))
-        await show_mentee_home(context, user_id)
+        assert home is not None
+        await show_mentee_home(context, user_id, home)
     return END
 
 

@@ -7,18 +7,14 @@ match); this handler only carries the text.
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.services import services
-from bot.mentoring.handlers.common import notify
-from bot.mentoring.relay import add_relay, relay_target
+from bot.mentoring.handlers.common import notify, record_relay
+from bot.mentoring.relay import relay_target
 from knowledge.render import escape
-
-log = logging.getLogger(__name__)
 
 
 async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -28,9 +24,12 @@ async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     try:
-        target = await relay_target(svc.database, message.chat_id, message.reply_to_message.message_id,
-                                          message.from_user.id)
+        async with svc.database.transaction() as session:
+            target = await relay_target(session=session, chat_id=message.chat_id,
+                                        message_id=message.reply_to_message.message_id,
+                                        sender_telegram_id=message.from_user.id)
     except SQLAlchemyError:
+        # Not the storage guard: most replies are not relays, so the reply passes to the other handlers untouched.
         return
     if target is None:
         return
@@ -43,9 +42,6 @@ async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if sent is None:
         await message.reply_html("Sorry, I couldn't pass that on: your buddy may have stopped the bot.")
         raise ApplicationHandlerStop
-    try:
-        await add_relay(svc.database, recipient, sent.message_id, match_id)
-    except SQLAlchemyError:
-        log.warning("Could not record a relay message for match %s", match_id)
+    await record_relay(context, recipient, sent.message_id, match_id)
     await message.reply_html("✅ Passed on to your buddy.")
     raise ApplicationHandlerStop

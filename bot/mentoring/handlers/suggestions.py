@@ -8,7 +8,6 @@ a timeout, a rematch), so it lives below them all; the rules re-check every requ
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -16,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot.core import callbacks as cb
 from bot.core.keyboards import short
 from bot.core.services import services
-from bot.core.storage import TRY_AGAIN, storage_guard
+from bot.core.storage import storage_guard
 from bot.mentoring.followups import DIFFERENT
 from bot.mentoring.handlers.common import (
     ASK,
@@ -30,13 +29,13 @@ from bot.mentoring.handlers.common import (
     edit,
     for_match,
     notify,
+    record_relay,
 )
 from bot.mentoring.handlers.mentor_request import send_request
 from bot.mentoring.lists import MENTEE, ORG_TYPES, REGIONS, label
-from bot.mentoring.relay import add_relay
 from bot.mentoring.requests import cancel_request, request_mentor
 from bot.mentoring.store import MentoringError
-from bot.mentoring.suggestions import Suggestion, mentee_status
+from bot.mentoring.suggestions import MenteeStatus, Suggestion, mentee_status
 from knowledge.render import escape
 
 
@@ -60,15 +59,13 @@ WAITING_TEXT = ("I haven't found a mentor who fits yet, so you're on the waiting
                 "as one is free. You can change your topics with /profile.")
 
 
-async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
+async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int, status: MenteeStatus,
                            intro: str = "Here are mentors who could help you:") -> None:
-    """What a mentee sees: their buddy, their pending request, suggestions, or the waiting list."""
-    svc = services(context)
-    try:
-        status = await mentee_status(svc.database, user_id, svc.clock())
-    except SQLAlchemyError:
-        await notify(context, user_id, TRY_AGAIN)
-        return
+    """What a mentee sees: their buddy, their pending request, suggestions, or the waiting list.
+
+    ``status`` comes from :func:`~bot.mentoring.suggestions.mentee_status`, read (and the waiting list joined)
+    in the caller's transaction, so the action that led here and the mentee's new place are one unit of work;
+    this only sends, after that transaction."""
     if status.buddy is not None:
         parties = status.buddy
         sent = await notify(context, user_id, f"Your mentor buddy is <b>{escape(parties.mentor_name)}</b>. "
@@ -77,7 +74,7 @@ async def show_mentee_home(context: ContextTypes.DEFAULT_TYPE, user_id: int,
                                          cb.make(CHECKIN, parties.match.id, DIFFERENT))],
                                        [("End the match", cb.make(END, parties.match.id))]]))
         if sent is not None and parties.mentor.username is None:
-            await add_relay(svc.database, user_id, sent.message_id, parties.match.id or 0)
+            await record_relay(context, user_id, sent.message_id, parties.match.id or 0)
     elif status.pending is not None:
         parties = status.pending
         await notify(context, user_id, f"You've asked <b>{escape(parties.mentor_name)}</b> to be your buddy and "
@@ -103,7 +100,9 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("That button is out of date: send /mentor.", show_alert=True)
         return
     try:
-        parties = await request_mentor(svc.database, query.from_user.id, mentor_id, svc.clock())
+        async with svc.database.transaction() as session:
+            parties = await request_mentor(session=session, telegram_id=query.from_user.id,
+                                           mentor_person_id=mentor_id, now=svc.clock())
     except MentoringError as exc:
         await query.answer(str(exc), show_alert=True)
         return
@@ -126,8 +125,9 @@ async def on_cancel_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     svc = services(context)
     match_id = cb.parse(query.data).int_arg(0)
     parties = await for_match(
-        query, match_id, "That request isn't yours.",
-        lambda match_id: cancel_request(svc.database, match_id, query.from_user.id, svc.clock()))
+        context, query, match_id, "That request isn't yours.",
+        lambda session, match_id: cancel_request(session=session, match_id=match_id,
+                                                 telegram_id=query.from_user.id, now=svc.clock()))
     if parties is None:
         return
     await query.answer("Request withdrawn.")
@@ -145,9 +145,14 @@ async def on_cancel_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await notify(context, mentor_chat, note)
 
 
+@storage_guard
 async def on_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Show me mentors" / "Show me others": the mentee's home again."""
     query = update.callback_query
     if query is None:
         return
+    svc = services(context)
+    async with svc.database.transaction() as session:
+        status = await mentee_status(session=session, telegram_id=query.from_user.id, now=svc.clock())
     await query.answer()
-    await show_mentee_home(context, query.from_user.id)
+    await show_mentee_home(context, query.from_user.id, status)
