@@ -331,14 +331,13 @@ async def mentors_page(request: Request) -> Response:
     from bot.mentoring.lists import ORG_TYPES, REGIONS, TOPICS, label
 
     console = _console(request)
-    async with console.services.database.transaction() as session:
+    async with console.services.database.transaction() as session:  # profiles and matches as of one moment
         profiles = await list_profiles(session=session)
+        matches = await views.matches(session=session)
     for profile in profiles:
         profile["topic_labels"] = [label(TOPICS, slug) for slug in profile["topics"]]
         profile["region_label"] = label(REGIONS, profile["region"])
         profile["org_type_label"] = label(ORG_TYPES, profile["org_type"])
-    async with console.services.database.transaction() as session:
-        matches = await views.matches(session=session)
     return render(request, "mentors.html", profiles=profiles, matches=matches)
 
 

@@ -16,9 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.mentoring.drafts import draft_from_profile
 from bot.mentoring.lists import MENTEE, MENTOR
-from bot.mentoring.store import load_parties, person_by_telegram
+from bot.mentoring.store import MatchStatus, load_parties, person_by_telegram
 from db.mentoring_models import MentoringProfile, MentorMatch, MentorRelay
 from knowledge.render import escape
+
+#: Matches whose other person is told when this one uses /forget (asked, or running).
+LIVE = (MatchStatus.PENDING, MatchStatus.ACCEPTED)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -72,7 +75,7 @@ async def describe_user_data(*, session: AsyncSession, user_id: int) -> list[str
         lines.append(f"your buddy profile ({roles})")
     else:
         lines.append("your name and username kept for mentor buddies")
-    live = sum(m.status in ("pending", "accepted") for m in matches)
+    live = sum(m.status in LIVE for m in matches)
     if matches:
         lines.append(f"{len(matches)} buddy request{'s' if len(matches) != 1 else ''} and match"
                      f"{'es' if len(matches) != 1 else ''}" + ("; I'll tell the other person it has ended, "
@@ -94,14 +97,14 @@ async def forget_user(*, session: AsyncSession, user_id: int) -> list[tuple[int,
     matches = (await session.exec(select(MentorMatch).where(or_(
         col(MentorMatch.mentee_id) == person.id, col(MentorMatch.mentor_id) == person.id)))).all()
     for match in matches:
-        if match.status not in ("pending", "accepted"):
+        if match.status not in LIVE:
             continue
         parties = await load_parties(session, match)
         other = parties.mentor if match.mentee_id == person.id else parties.mentee
         if other.telegram_id is None:
             continue
         name = escape(parties.mentee_name if match.mentee_id == person.id else parties.mentor_name)
-        if match.status == "accepted":
+        if match.status == MatchStatus.ACCEPTED:
             notices.append((other.telegram_id, f"Your buddy match with {name} has ended. "
                                                "Thank you for the time you gave it."))
         elif match.mentee_id == person.id:
