@@ -6,7 +6,6 @@ link is sent without a preview so Telegram's preview fetcher never opens it.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes
@@ -14,12 +13,14 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.console.auth import SIGNIN_VALID, create_signin
 from bot.core.messages import send_html
 from bot.core.services import services
+from bot.core.storage import storage_guard
 from knowledge.render import escape
 
 COMMANDS: list[object] = []  # admin-only: not in the public command menu
 NOT_AVAILABLE = "Sorry, that command isn't available."
 
 
+@storage_guard
 async def on_console(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
@@ -31,11 +32,8 @@ async def on_console(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if chat.type != ChatType.PRIVATE:
         await send_html(context, chat.id, "I send console links only in a private chat: message me directly.")
         return
-    try:
-        token = await create_signin(svc.database, user.id, svc.clock())
-    except SQLAlchemyError:
-        await send_html(context, chat.id, "I can't reach the database just now. Please try again in a minute.")
-        return
+    async with svc.database.transaction() as session:
+        token = await create_signin(session=session, admin_id=user.id, now=svc.clock())
     link = f"{svc.settings.console_base_url}/signin?t={token}"
     minutes = int(SIGNIN_VALID.total_seconds() // 60)
     await context.bot.send_message(

@@ -65,7 +65,8 @@ async def serve_console_alone(services: Services, sock: socket.socket) -> None:
     host, port = sock.getsockname()[:2]
     console = console_for(services)
     shown_host = f"[{host}]" if ":" in host else host
-    token = await create_signin(services.database, None, services.clock())
+    async with services.database.transaction() as session:
+        token = await create_signin(session=session, admin_id=None, now=services.clock())
     print(f"http://{shown_host}:{port}/signin?t={token}", flush=True)
     print(f"Open the link above to sign in (it works once, for 10 minutes). Serving the console on "
           f"{shown_host}:{port}; press Ctrl-C to stop.", file=sys.stderr, flush=True)

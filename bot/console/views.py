@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import Database
 from db.mentoring_models import MentoringPerson, MentorMatch
 from db.models import AnswerVote, QuestionDay
 from knowledge.loader import KnowledgeBase
@@ -35,11 +35,10 @@ class EntryFeedback:
         return self.up - self.down
 
 
-async def feedback(database: Database, kb: KnowledgeBase) -> list[EntryFeedback]:
+async def feedback(*, session: AsyncSession, kb: KnowledgeBase) -> list[EntryFeedback]:
     """👍 and 👎 per entry, the worst first (most net 👎, then most 👎); removed entries say so."""
-    async with database.session() as session:
-        rows = (await session.exec(select(AnswerVote.entry_id, AnswerVote.helpful, func.count())
-                                   .group_by(col(AnswerVote.entry_id), col(AnswerVote.helpful)))).all()
+    rows = (await session.exec(select(AnswerVote.entry_id, AnswerVote.helpful, func.count())
+                               .group_by(col(AnswerVote.entry_id), col(AnswerVote.helpful)))).all()
     counts: dict[str, list[int]] = {}
     for entry_id, helpful, count in rows:
         counts.setdefault(entry_id, [0, 0])[0 if helpful else 1] += int(count)
@@ -61,11 +60,10 @@ class UsageDay:
         return sum(self.counts.values())
 
 
-async def usage(database: Database, today: date, days: int = 30) -> list[UsageDay]:
+async def usage(*, session: AsyncSession, today: date, days: int = 30) -> list[UsageDay]:
     """Questions a day for the last ``days`` days (today included), by outcome; empty days are zeros."""
     first = today - timedelta(days=days - 1)
-    async with database.session() as session:
-        rows = (await session.exec(select(QuestionDay).where(col(QuestionDay.day) >= first))).all()
+    rows = (await session.exec(select(QuestionDay).where(col(QuestionDay.day) >= first))).all()
     table: dict[date, dict[str, int]] = {first + timedelta(days=n): dict.fromkeys(OUTCOMES, 0) for n in range(days)}
     for row in rows:
         if row.day in table and row.outcome in table[row.day]:
@@ -74,14 +72,13 @@ async def usage(database: Database, today: date, days: int = 30) -> list[UsageDa
 
 
 # -- mentors ---------------------------------------------------------------------------------------
-async def matches(database: Database, refs: dict[int, int | str] | None = None) -> list[dict[str, Any]]:
+async def matches(*, session: AsyncSession) -> list[dict[str, Any]]:
     """Every request and match with its state, newest first, people named as admins know them."""
     from bot.mentoring.cohort import person_ref
 
-    async with database.session() as session:
-        people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
-        rows = (await session.exec(select(MentorMatch).order_by(col(MentorMatch.created_at).desc(),
-                                                                col(MentorMatch.id).desc()))).all()
+    people = {p.id: p for p in (await session.exec(select(MentoringPerson))).all()}
+    rows = (await session.exec(select(MentorMatch).order_by(col(MentorMatch.created_at).desc(),
+                                                            col(MentorMatch.id).desc()))).all()
     out = []
     for row in rows:
         mentee, mentor = people.get(row.mentee_id), people.get(row.mentor_id)
@@ -105,7 +102,7 @@ class PartnershipRow:
     latest: list[dict[str, Any]]
 
 
-async def partnerships(database: Database, *, min_group: int, latest: int = 3) -> list[PartnershipRow]:
+async def partnerships(*, session: AsyncSession, min_group: int, latest: int = 3) -> list[PartnershipRow]:
     """Every partnership (stopped ones too) with its schedule, next nudge and latest check-ins.
 
     Figures come from each round's fixed summary under the same k rule as /reviews (``min_group``), so the
@@ -116,10 +113,9 @@ async def partnerships(database: Database, *, min_group: int, latest: int = 3) -
     from bot.reviews.schedule import describe_schedule, format_local
 
     out = []
-    async with database.transaction() as session:
-        views = await list_partnerships(session=session, include_stopped=True)
-        histories = {v.partnership.id: await history(session=session, partnership_id=v.partnership.id or 0,
-                                                     min_group=min_group) for v in views}
+    views = await list_partnerships(session=session, include_stopped=True)
+    histories = {v.partnership.id: await history(session=session, partnership_id=v.partnership.id or 0,
+                                                 min_group=min_group) for v in views}
     for view in views:
         p = view.partnership
         checkins = []

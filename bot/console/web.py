@@ -3,6 +3,10 @@
 Every page but the sign-in page needs a session: without one it answers 401 with a page that says how to
 sign in and shows no data. Every POST carries the session's CSRF secret in a hidden field. Responses are
 never cached, never framed and send no Referer (a sign-in link must not leak to another site).
+
+Each request is its own unit of work: the page (or form post) opens one ``database.transaction()`` around
+the rules it calls, which commits when the block ends and rolls back on any error; the sign-in check before
+it is a short read of its own. A database that cannot be reached answers 503 (see ``_server_error``).
 """
 
 from __future__ import annotations
@@ -140,18 +144,20 @@ def signed_in(page: Page) -> Page:
     async def guarded(request: Request) -> Response:
         console = _console(request)
         try:
-            session = await auth.session_for(console.services.database, request.cookies.get(COOKIE), _now(request))
+            async with console.services.database.transaction() as session:
+                signed = await auth.session_for(session=session, token=request.cookies.get(COOKIE),
+                                                now=_now(request))
         except SQLAlchemyError:
             return render(request, "problem.html", 503, message="The database cannot be reached just now. "
                                                                 "Please try again in a minute.")
-        if session is None:
+        if signed is None:
             return render(request, "signed_out.html", 401)
-        request.state.session = session
+        request.state.session = signed
         if request.method == "POST":
             form = await request.form(max_files=1, max_fields=50)
             request.state.form = form
             token = form.get("csrf")
-            if not auth.csrf_matches(session.csrf_token, token if isinstance(token, str) else None):
+            if not auth.csrf_matches(signed.csrf_token, token if isinstance(token, str) else None):
                 return render(request, "problem.html", 403, message="This form has expired or did not come from "
                                                                     "the console. Go back, reload and try again.")
         return await page(request)
@@ -171,12 +177,14 @@ async def signin_page(request: Request) -> Response:
     console = _console(request)
     if request.method == "GET":
         token = request.query_params.get("t", "")
-        usable = await auth.signin_is_usable(console.services.database, token, _now(request))
+        async with console.services.database.transaction() as session:
+            usable = await auth.signin_is_usable(session=session, token=token, now=_now(request))
         return render(request, "signin.html", 200 if usable else 403, token=token if usable else "", usable=usable)
     form = await request.form(max_files=0, max_fields=5)
     token = form.get("t")
-    redeemed = await auth.redeem_signin(console.services.database, token if isinstance(token, str) else None,
-                                        _now(request))
+    async with console.services.database.transaction() as session:
+        redeemed = await auth.redeem_signin(session=session, token=token if isinstance(token, str) else None,
+                                            now=_now(request))
     if redeemed is None:
         return render(request, "signin.html", 403, token="", usable=False)
     session_token, info = redeemed
@@ -188,7 +196,8 @@ async def signin_page(request: Request) -> Response:
 
 @signed_in
 async def signout(request: Request) -> Response:
-    await auth.end_session(_console(request).services.database, request.cookies.get(COOKIE))
+    async with _console(request).services.database.transaction() as session:
+        await auth.end_session(session=session, token=request.cookies.get(COOKIE))
     response = render(request, "signed_out.html", 200, signed_out=True)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -300,7 +309,8 @@ async def ask_page(request: Request) -> Response:
 @signed_in
 async def feedback_page(request: Request) -> Response:
     console = _console(request)
-    items = await views.feedback(console.services.database, console.services.kb)
+    async with console.services.database.transaction() as session:
+        items = await views.feedback(session=session, kb=console.services.kb)
     return render(request, "feedback.html", items=items)
 
 
@@ -321,14 +331,14 @@ async def mentors_page(request: Request) -> Response:
     from bot.mentoring.lists import ORG_TYPES, REGIONS, TOPICS, label
 
     console = _console(request)
-    async with console.services.database.transaction() as session:
+    async with console.services.database.transaction() as session:  # profiles and matches as of one moment
         profiles = await list_profiles(session=session)
+        matches = await views.matches(session=session)
     for profile in profiles:
         profile["topic_labels"] = [label(TOPICS, slug) for slug in profile["topics"]]
         profile["region_label"] = label(REGIONS, profile["region"])
         profile["org_type_label"] = label(ORG_TYPES, profile["org_type"])
-    return render(request, "mentors.html", profiles=profiles,
-                  matches=await views.matches(console.services.database))
+    return render(request, "mentors.html", profiles=profiles, matches=matches)
 
 
 @signed_in
@@ -378,7 +388,8 @@ async def mentors_match(request: Request) -> Response:
 async def partnerships_page(request: Request) -> Response:
     console = _console(request)
     minimum = console.services.settings.review_min_group
-    rows = await views.partnerships(console.services.database, min_group=minimum)
+    async with console.services.database.transaction() as session:
+        rows = await views.partnerships(session=session, min_group=minimum)
     return render(request, "partnerships.html", rows=rows, minimum=minimum)
 
 
@@ -387,7 +398,8 @@ async def usage_page(request: Request) -> Response:
     console = _console(request)
     days = _int(request.query_params.get("days"), 30, 7, 365)
     today = _now(request).astimezone(console.services.settings.tz).date()
-    rows = await views.usage(console.services.database, today, days)
+    async with console.services.database.transaction() as session:
+        rows = await views.usage(session=session, today=today, days=days)
     totals = {outcome: sum(day.counts[outcome] for day in rows) for outcome in views.OUTCOMES}
     return render(request, "usage.html", rows=rows, chart=usage_svg(rows), totals=totals, days=days)
 

@@ -54,7 +54,11 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def with_database(work: Callable[[Database, Settings], Coroutine[Any, Any, T]],
                   settings: Settings | None = None) -> T:
-    """Open (and migrate) the database, run ``work(database, settings)``, close it; a failing query is one line."""
+    """Open (and migrate) the database, run ``work(database, settings)``, close it; a failing query is one line.
+
+    This hands out the ``Database``, not a session: it is the command's plumbing, not a rule. ``work`` is
+    the command's unit of work and opens ``database.transaction()`` around the rules it calls (one command,
+    one transaction; a command that sends messages after writing keeps the sending outside the block)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.core.startup import describe_db_error, open_database

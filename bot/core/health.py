@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ContextTypes
 
-from bot.core.inbox import INBOX_KEY, Inbox
+from bot.core.inbox import INBOX_KEY, purge_handled
 from bot.core.services import services
+from bot.core.storage import job_guard
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +39,14 @@ async def check_database(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("Could not tell an admin about the database (%s)", type(exc).__name__)
 
 
+@job_guard("Inbox clearing")
 async def purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handled updates (their ids only) are kept a day to drop repeat deliveries, then deleted."""
-    inbox: Inbox | None = context.application.bot_data.get(INBOX_KEY)
-    if inbox is None:
+    if context.application.bot_data.get(INBOX_KEY) is None:  # the bot does not record updates
         return
-    try:
-        await inbox.purge(services(context).clock())
-    except SQLAlchemyError as exc:
-        log.warning("Could not clear old updates from the inbox (%s)", type(exc).__name__)
+    svc = services(context)
+    async with svc.database.transaction() as session:
+        await purge_handled(session=session, now=svc.clock())
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -6,6 +6,11 @@ middle of a conversation loses nothing. Only JSON-serialisable values belong in 
 
 Guarantee: PTB flushes changes every ``update_interval`` seconds and on shutdown, so a clean restart
 loses nothing and a crash at most the last ``update_interval`` seconds of conversation steps.
+
+Why this class keeps a ``Database`` and opens its own transactions instead of taking a handler's session:
+python-telegram-bot calls a ``BasePersistence`` on its own schedule (after each update, every
+``update_interval`` seconds, at shutdown), outside any handler's unit of work; a conversation step must be
+saved even when the handler's own transaction rolled back. Each row written is its own small transaction.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     async def _load(self, kind: str) -> list[PersistedState]:
         try:
-            async with self.database.session() as session:
+            async with self.database.transaction() as session:
                 return list((await session.exec(select(PersistedState).where(PersistedState.kind == kind))).all())
         except SQLAlchemyError as exc:
             log.warning("Could not load saved conversations (%s): starting without them", type(exc).__name__)
@@ -48,7 +53,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     async def _save(self, kind: str, key: str, data: Any | None) -> None:
         """Insert, update or (with ``data`` None) delete one row; failures are logged, not raised."""
         try:
-            async with self.database.session() as session:
+            async with self.database.transaction() as session:
                 row = (await session.exec(select(PersistedState).where(
                     PersistedState.kind == kind, PersistedState.key == key))).first()
                 if data is None:
@@ -59,7 +64,6 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
                 else:
                     row.data, row.updated_at = json.dumps(data), utcnow()
                     session.add(row)
-                await session.commit()
         except (SQLAlchemyError, TypeError, ValueError) as exc:
             log.warning("Could not save conversation state (%s)", type(exc).__name__)
 

@@ -1,30 +1,47 @@
 """Data protection rules, free of Telegram: what is kept about a person, and forgetting them.
 
-Each feature that stores personal data provides ``export_user_data`` and ``forget_user`` next to its
-own rules; this module only gathers them, so /mydata and /forget can never miss a feature that is
-listed in ``FEATURES``.
+Each feature that stores personal data provides ``export_user_data``, ``describe_user_data`` and
+``forget_user`` next to its own rules, each ``(*, session, user_id)``; this module only gathers them, so
+/mydata and /forget can never miss a feature that :func:`features` lists.
+
+The caller owns the transaction: /forget runs every feature's ``forget_user`` in ONE
+``database.transaction()``, so a person's data goes all together, or (when the database fails half-way)
+none of it goes and they can simply try again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.console import privacy as console_privacy
 from bot.mentoring import privacy as mentoring_privacy
 from bot.questions import privacy as questions_privacy
 from bot.reviews import privacy as reviews_privacy
-from db.engine import Database
 from db.models import InboxUpdate, PersistedState
 
-Export = Callable[[Database, int], Awaitable[dict[str, Any]]]
-Forget = Callable[[Database, int], Awaitable[list[tuple[int, str]]]]
-Describe = Callable[[Database, int], Awaitable[list[str]]]
+
+class Export(Protocol):
+    """Everything a feature keeps about the person, JSON-serialisable."""
+
+    async def __call__(self, *, session: AsyncSession, user_id: int) -> dict[str, Any]: ...
+
+
+class Forget(Protocol):
+    """Delete the person's data in the caller's transaction; returns (chat id, text) notices for others."""
+
+    async def __call__(self, *, session: AsyncSession, user_id: int) -> list[tuple[int, str]]: ...
+
+
+class Describe(Protocol):
+    """What ``Forget`` would delete, in a few plain lines."""
+
+    async def __call__(self, *, session: AsyncSession, user_id: int) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -47,35 +64,31 @@ def _is_theirs(key: str, user_id: int) -> bool:
     return isinstance(parts, list) and user_id in parts
 
 
-async def _state_rows(database: Database, user_id: int) -> list[PersistedState]:
-    async with database.session() as session:
-        rows = (await session.exec(select(PersistedState))).all()
+async def _state_rows(*, session: AsyncSession, user_id: int) -> list[PersistedState]:
+    rows = (await session.exec(select(PersistedState))).all()
     return [r for r in rows if (r.kind == "user" and r.key == str(user_id))
             or (r.kind.startswith("conversation:") and _is_theirs(r.key, user_id))]
 
 
-async def export_state(database: Database, user_id: int) -> dict[str, Any]:
+async def export_state(*, session: AsyncSession, user_id: int) -> dict[str, Any]:
     """Half-finished conversations and the messages received from the person and not yet cleared."""
-    rows = await _state_rows(database, user_id)
-    async with database.session() as session:
-        inbox = (await session.exec(select(InboxUpdate).where(InboxUpdate.user_id == user_id)
-                                    .order_by(col(InboxUpdate.update_id)))).all()
+    rows = await _state_rows(session=session, user_id=user_id)
+    inbox = (await session.exec(select(InboxUpdate).where(InboxUpdate.user_id == user_id)
+                                .order_by(col(InboxUpdate.update_id)))).all()
     return {"saved_conversation_steps": [{"kind": r.kind, "data": json.loads(r.data)} for r in rows],
             "messages_received_recently": [{"received_at": u.received_at.isoformat(),
                                             "update": json.loads(u.payload)} for u in inbox]}
 
 
-async def forget_state(database: Database, user_id: int) -> list[tuple[int, str]]:
-    rows = await _state_rows(database, user_id)
-    async with database.session() as session:
-        if rows:
-            await session.exec(delete(PersistedState).where(col(PersistedState.id).in_([r.id for r in rows])))
-        await session.exec(delete(InboxUpdate).where(col(InboxUpdate.user_id) == user_id))
-        await session.commit()
+async def forget_state(*, session: AsyncSession, user_id: int) -> list[tuple[int, str]]:
+    rows = await _state_rows(session=session, user_id=user_id)
+    if rows:
+        await session.exec(delete(PersistedState).where(col(PersistedState.id).in_([r.id for r in rows])))
+    await session.exec(delete(InboxUpdate).where(col(InboxUpdate.user_id) == user_id))
     return []
 
 
-async def describe_state(database: Database, user_id: int) -> list[str]:
+async def describe_state(*, session: AsyncSession, user_id: int) -> list[str]:
     return ["any half-finished answers and the messages you sent me recently"]
 
 
@@ -94,20 +107,21 @@ def features() -> list[Feature]:
     ]
 
 
-async def export_everything(database: Database, user_id: int, conversation: dict[str, Any]) -> dict[str, Any]:
-    """The /mydata document: every feature's data plus any half-finished conversation in memory."""
+async def export_everything(*, session: AsyncSession, user_id: int, conversation: dict[str, Any]) -> dict[str, Any]:
+    """The /mydata document: every feature's data plus any half-finished conversation in memory (read in
+    the caller's one transaction, so the features agree with each other)."""
     document: dict[str, Any] = {"telegram_user_id": user_id}
     for feature in features():
-        document[feature.name] = await feature.export(database, user_id)
+        document[feature.name] = await feature.export(session=session, user_id=user_id)
     document["conversation_in_progress"] = conversation
     return document
 
 
-async def describe_forget(database: Database, user_id: int) -> list[str]:
+async def describe_forget(*, session: AsyncSession, user_id: int) -> list[str]:
     """The lines /forget shows before the person confirms: what goes, and what stays with a group."""
     lines: list[str] = []
     for feature in features():
-        lines.extend(await feature.describe(database, user_id))
+        lines.extend(await feature.describe(session=session, user_id=user_id))
     return lines
 
 
@@ -133,13 +147,15 @@ def withdrawn_panel_post(number: int) -> str:
             "data, so replies can no longer reach them.")
 
 
-async def forget_everything(database: Database, user_id: int) -> Forgotten:
-    """Delete the person from every feature; returns notices for others and the panel posts to edit."""
-    posts = await questions_privacy.panel_posts_of(database, user_id)
+async def forget_everything(*, session: AsyncSession, user_id: int) -> Forgotten:
+    """Delete the person from every feature, all in the caller's one transaction (so a failure half-way
+    deletes nothing); returns the notices for others and the panel posts to edit, which the caller sends
+    only after the transaction has committed."""
+    posts = await questions_privacy.panel_posts_of(session=session, user_id=user_id)
     outcome = Forgotten(panel_edits=[PanelPostEdit(chat, message, withdrawn_panel_post(number))
                                      for chat, message, number in posts])
     for feature in features():
-        outcome.notices.extend(await feature.forget(database, user_id))
+        outcome.notices.extend(await feature.forget(session=session, user_id=user_id))
     return outcome
 
 

@@ -6,22 +6,21 @@ from __future__ import annotations
 
 from sqlalchemy import Select, delete, func, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import Database
 from db.models import AnswerVote, KnowledgeDraft, PanelQuestion, PanelReply, QuestionLog
 
 
-async def export_user_data(database: Database, user_id: int) -> dict[str, object]:
+async def export_user_data(*, session: AsyncSession, user_id: int) -> dict[str, object]:
     """Everything the question features keep about a person (for /mydata), including the knowledge-base
     drafts made from their panel questions (the question text in them is theirs)."""
-    async with database.session() as session:
-        logs = (await session.exec(select(QuestionLog).where(QuestionLog.user_id == user_id))).all()
-        votes = (await session.exec(select(AnswerVote).where(AnswerVote.user_id == user_id))).all()
-        panel = (await session.exec(select(PanelQuestion).where(PanelQuestion.asker_id == user_id))).all()
-        replies = {q.id: (await session.exec(select(PanelReply).where(PanelReply.question_id == q.id))).all()
-                   for q in panel}
-        drafts = (await session.exec(select(KnowledgeDraft).where(
-            col(KnowledgeDraft.panel_reply_id).in_(_their_reply_ids(user_id))))).all()
+    logs = (await session.exec(select(QuestionLog).where(QuestionLog.user_id == user_id))).all()
+    votes = (await session.exec(select(AnswerVote).where(AnswerVote.user_id == user_id))).all()
+    panel = (await session.exec(select(PanelQuestion).where(PanelQuestion.asker_id == user_id))).all()
+    replies = {q.id: (await session.exec(select(PanelReply).where(PanelReply.question_id == q.id))).all()
+               for q in panel}
+    drafts = (await session.exec(select(KnowledgeDraft).where(
+        col(KnowledgeDraft.panel_reply_id).in_(_their_reply_ids(user_id))))).all()
     return {
         "questions_not_answered": [{"asked_at": row.asked_at.isoformat(), "text": row.text, "outcome": row.outcome}
                                    for row in logs],
@@ -41,17 +40,16 @@ def _their_reply_ids(user_id: int) -> Select[tuple[int | None]]:
             .where(PanelQuestion.asker_id == user_id))
 
 
-async def describe_user_data(database: Database, user_id: int) -> list[str]:
+async def describe_user_data(*, session: AsyncSession, user_id: int) -> list[str]:
     """What /forget will delete here, in a few plain lines (shown before the person confirms)."""
-    async with database.session() as session:
-        logs = (await session.exec(select(func.count()).select_from(QuestionLog).where(
-            QuestionLog.user_id == user_id))).one()
-        votes = (await session.exec(select(func.count()).select_from(AnswerVote).where(
-            AnswerVote.user_id == user_id))).one()
-        panel = (await session.exec(select(func.count()).select_from(PanelQuestion).where(
-            PanelQuestion.asker_id == user_id))).one()
-        drafts = (await session.exec(select(func.count()).select_from(KnowledgeDraft).where(
-            col(KnowledgeDraft.panel_reply_id).in_(_their_reply_ids(user_id))))).one()
+    logs = (await session.exec(select(func.count()).select_from(QuestionLog).where(
+        QuestionLog.user_id == user_id))).one()
+    votes = (await session.exec(select(func.count()).select_from(AnswerVote).where(
+        AnswerVote.user_id == user_id))).one()
+    panel = (await session.exec(select(func.count()).select_from(PanelQuestion).where(
+        PanelQuestion.asker_id == user_id))).one()
+    drafts = (await session.exec(select(func.count()).select_from(KnowledgeDraft).where(
+        col(KnowledgeDraft.panel_reply_id).in_(_their_reply_ids(user_id))))).one()
     lines = []
     if logs:
         lines.append(f"{_n(logs, 'question')} I couldn't answer")
@@ -70,34 +68,32 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-async def panel_posts_of(database: Database, user_id: int) -> list[tuple[int, int, int]]:
+async def panel_posts_of(*, session: AsyncSession, user_id: int) -> list[tuple[int, int, int]]:
     """The bot's own panel posts of the person's questions: (panel chat id, message id, question number).
 
-    Called before forgetting, so the posts can be edited to drop the asker's name and words.
+    Called before forgetting (in the same transaction), so the posts can be edited afterwards to drop the
+    asker's name and words.
     """
-    async with database.session() as session:
-        rows = (await session.exec(select(PanelQuestion).where(
-            PanelQuestion.asker_id == user_id, col(PanelQuestion.panel_message_id).is_not(None)))).all()
+    rows = (await session.exec(select(PanelQuestion).where(
+        PanelQuestion.asker_id == user_id, col(PanelQuestion.panel_message_id).is_not(None)))).all()
     return [(q.panel_chat_id, q.panel_message_id or 0, q.id or 0) for q in rows]
 
 
-async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]:
+async def forget_user(*, session: AsyncSession, user_id: int) -> list[tuple[int, str]]:
     """Delete a person's logged questions, votes and panel questions (with their replies), and take their
     question out of any knowledge-base draft (the panel's answer stays for the curators, unlinked).
 
     Bulk deletes in dependency order (replies before questions), so the ORM never expects a row the
     database has already removed by cascade.
     """
-    async with database.session() as session:
-        await session.exec(update(KnowledgeDraft).where(col(KnowledgeDraft.panel_reply_id).in_(
-            _their_reply_ids(user_id))).values(question=WITHDRAWN_QUESTION, panel_reply_id=None)
-            .execution_options(synchronize_session=False))
-        questions = select(PanelQuestion.id).where(PanelQuestion.asker_id == user_id)
-        await session.exec(delete(PanelReply).where(col(PanelReply.question_id).in_(questions)))
-        await session.exec(delete(PanelQuestion).where(col(PanelQuestion.asker_id) == user_id))
-        await session.exec(delete(QuestionLog).where(col(QuestionLog.user_id) == user_id))
-        await session.exec(delete(AnswerVote).where(col(AnswerVote.user_id) == user_id))
-        await session.commit()
+    await session.exec(update(KnowledgeDraft).where(col(KnowledgeDraft.panel_reply_id).in_(
+        _their_reply_ids(user_id))).values(question=WITHDRAWN_QUESTION, panel_reply_id=None)
+        .execution_options(synchronize_session=False))
+    questions = select(PanelQuestion.id).where(PanelQuestion.asker_id == user_id)
+    await session.exec(delete(PanelReply).where(col(PanelReply.question_id).in_(questions)))
+    await session.exec(delete(PanelQuestion).where(col(PanelQuestion.asker_id) == user_id))
+    await session.exec(delete(QuestionLog).where(col(QuestionLog.user_id) == user_id))
+    await session.exec(delete(AnswerVote).where(col(AnswerVote.user_id) == user_id))
     return []
 
 

@@ -6,25 +6,24 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reviews.questions import answer_scores
 from bot.reviews.schedule import Schedule, describe_schedule
-from db.engine import Database
 from db.review_models import Partnership, ReviewAnswer, ReviewOccurrence, ReviewRoundSummary
 
 
 # -- privacy hooks -----------------------------------------------------------------------------------
-async def export_user_data(database: Database, user_id: int) -> dict[str, Any]:
+async def export_user_data(*, session: AsyncSession, user_id: int) -> dict[str, Any]:
     """Everything the review feature stores about ``user_id``: what they set up and their answers."""
-    async with database.session() as session:
-        partnerships = (await session.exec(select(Partnership).where(
-            or_(col(Partnership.created_by) == user_id, col(Partnership.chat_id) == user_id))
-            .order_by(col(Partnership.id)))).all()
-        answers = (await session.exec(select(ReviewAnswer, ReviewOccurrence, Partnership)
-                                      .join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewAnswer.occurrence_id)
-                                      .join(Partnership, col(Partnership.id) == ReviewAnswer.partnership_id)
-                                      .where(ReviewAnswer.user_id == user_id)
-                                      .order_by(col(ReviewAnswer.id)))).all()
+    partnerships = (await session.exec(select(Partnership).where(
+        or_(col(Partnership.created_by) == user_id, col(Partnership.chat_id) == user_id))
+        .order_by(col(Partnership.id)))).all()
+    answers = (await session.exec(select(ReviewAnswer, ReviewOccurrence, Partnership)
+                                  .join(ReviewOccurrence, col(ReviewOccurrence.id) == ReviewAnswer.occurrence_id)
+                                  .join(Partnership, col(Partnership.id) == ReviewAnswer.partnership_id)
+                                  .where(ReviewAnswer.user_id == user_id)
+                                  .order_by(col(ReviewAnswer.id)))).all()
     return {
         "review_partnerships": [{
             "id": p.id, "name": p.name, "partners": p.partners, "chat": "private" if p.chat_id == user_id else "group",
@@ -37,15 +36,14 @@ async def export_user_data(database: Database, user_id: int) -> dict[str, Any]:
     }
 
 
-async def describe_user_data(database: Database, user_id: int) -> list[str]:
+async def describe_user_data(*, session: AsyncSession, user_id: int) -> list[str]:
     """What /forget will delete here (and what stays with a group), in a few plain lines."""
-    async with database.session() as session:
-        private = (await session.exec(select(Partnership.name).where(Partnership.chat_id == user_id)
-                                      .order_by(col(Partnership.id)))).all()
-        groups = (await session.exec(select(Partnership.name).where(
-            Partnership.created_by == user_id, Partnership.chat_id != user_id).order_by(col(Partnership.id)))).all()
-        answers = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-            ReviewAnswer.user_id == user_id))).one()
+    private = (await session.exec(select(Partnership.name).where(Partnership.chat_id == user_id)
+                                  .order_by(col(Partnership.id)))).all()
+    groups = (await session.exec(select(Partnership.name).where(
+        Partnership.created_by == user_id, Partnership.chat_id != user_id).order_by(col(Partnership.id)))).all()
+    answers = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+        ReviewAnswer.user_id == user_id))).one()
     lines = []
     if private:
         lines.append("check-ins set up in this private chat, with their schedules and history: " + ", ".join(private))
@@ -57,19 +55,17 @@ async def describe_user_data(database: Database, user_id: int) -> list[str]:
     return lines
 
 
-async def forget_user(database: Database, user_id: int) -> list[tuple[int, str]]:
+async def forget_user(*, session: AsyncSession, user_id: int) -> list[tuple[int, str]]:
     """Delete the person's answers and their private partnerships; group partnerships they set up keep
     running for the group but no longer name them. Closed rounds' summaries are fixed records
     (``review_round_summary``) and do not change. Nobody else needs telling, so no notices."""
-    async with database.session() as session:
-        await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.user_id) == user_id))
-        private = list((await session.exec(select(Partnership.id).where(Partnership.chat_id == user_id))).all())
-        if private:
-            await session.exec(delete(ReviewRoundSummary).where(col(ReviewRoundSummary.partnership_id).in_(private)))
-            await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.partnership_id).in_(private)))
-            await session.exec(delete(ReviewOccurrence).where(col(ReviewOccurrence.partnership_id).in_(private)))
-            await session.exec(delete(Partnership).where(col(Partnership.id).in_(private)))
-        await session.exec(update(Partnership).where(col(Partnership.created_by) == user_id)
-                           .values(created_by=None).execution_options(synchronize_session=False))
-        await session.commit()
+    await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.user_id) == user_id))
+    private = list((await session.exec(select(Partnership.id).where(Partnership.chat_id == user_id))).all())
+    if private:
+        await session.exec(delete(ReviewRoundSummary).where(col(ReviewRoundSummary.partnership_id).in_(private)))
+        await session.exec(delete(ReviewAnswer).where(col(ReviewAnswer.partnership_id).in_(private)))
+        await session.exec(delete(ReviewOccurrence).where(col(ReviewOccurrence.partnership_id).in_(private)))
+        await session.exec(delete(Partnership).where(col(Partnership.id).in_(private)))
+    await session.exec(update(Partnership).where(col(Partnership.created_by) == user_id)
+                       .values(created_by=None).execution_options(synchronize_session=False))
     return []

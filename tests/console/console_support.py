@@ -41,9 +41,14 @@ class ConsoleHarness:
     def move_to(self, instant: datetime) -> None:
         self.clock[0] = instant
 
+    async def new_link(self, now: datetime | None = None) -> str:
+        """A fresh one-time sign-in token for the admin, as /console makes one."""
+        async with self.services.database.transaction() as session:
+            return await create_signin(session=session, admin_id=ADMIN_ID, now=now or self.clock[0])
+
     async def sign_in(self) -> str:
         """Sign in with a fresh one-time link; returns the session's CSRF secret (from the home page)."""
-        token = await create_signin(self.services.database, ADMIN_ID, self.clock[0])
+        token = await self.new_link()
         shown = await self.client.get(f"/signin?t={token}")
         assert shown.status_code == 200 and "Sign in" in shown.text
         done = await self.client.post("/signin", data={"t": token})

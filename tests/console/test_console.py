@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bot.console import views
-from bot.console.auth import create_signin
 from bot.console.web import COOKIE, PAGES
 from bot.questions.asking import QuestionOutcome
 from bot.questions.usage import count_question
@@ -71,7 +70,7 @@ async def test_every_page_refuses_without_a_session_and_shows_no_data(web: Conso
 
 # -- sign-in -------------------------------------------------------------------------------------------
 async def test_a_link_signs_in_once_and_looking_at_it_spends_nothing(web: ConsoleHarness) -> None:
-    token = await create_signin(web.services.database, ADMIN_ID, START)
+    token = await web.new_link(START)
     for _ in range(2):  # a link preview or a mail scanner fetching the page does not use the link up
         page = await web.client.get(f"/signin?t={token}")
         assert page.status_code == 200 and 'action="/signin"' in page.text
@@ -93,7 +92,7 @@ async def test_a_link_signs_in_once_and_looking_at_it_spends_nothing(web: Consol
 
 
 async def test_links_expire_after_ten_minutes_and_sessions_after_eight_hours(web: ConsoleHarness) -> None:
-    token = await create_signin(web.services.database, ADMIN_ID, START)
+    token = await web.new_link(START)
     web.move_to(START + timedelta(minutes=10, seconds=1))
     assert (await web.client.get(f"/signin?t={token}")).status_code == 403
     assert (await web.client.post("/signin", data={"t": token})).status_code == 403
@@ -132,7 +131,7 @@ async def test_every_form_needs_the_sessions_csrf_secret(web: ConsoleHarness) ->
     assert (await web.client.get("/")).status_code == 200  # still signed in
 
     # Another session's secret does not work in this one.
-    token = await create_signin(web.services.database, ADMIN_ID, START)
+    token = await web.new_link(START)
     other = web.client.__class__(transport=web.client._transport, base_url="http://testserver")
     async with other:
         await other.post("/signin", data={"t": token})
@@ -364,13 +363,16 @@ async def test_forget_signs_an_admin_out_and_mydata_lists_their_console_use(web:
     from bot.privacy.gather import export_everything, forget_everything
 
     await web.sign_in()
-    exported = await export_everything(web.services.database, ADMIN_ID, {})
+    async with web.services.database.transaction() as session:
+        exported = await export_everything(session=session, user_id=ADMIN_ID, conversation={})
     assert len(exported["console"]["sessions"]) == 1 and exported["console"]["sign_in_links"][0]["used"] is True
     assert "token" not in json.dumps(exported["console"])
-    await forget_everything(web.services.database, ADMIN_ID)
+    async with web.services.database.transaction() as session:
+        await forget_everything(session=session, user_id=ADMIN_ID)
     assert (await web.client.get("/")).status_code == 401
-    assert (await export_everything(web.services.database, ADMIN_ID, {}))["console"] == {
-        "sign_in_links": [], "sessions": []}
+    async with web.services.database.transaction() as session:
+        exported = await export_everything(session=session, user_id=ADMIN_ID, conversation={})
+    assert exported["console"] == {"sign_in_links": [], "sessions": []}
 
 
 async def test_the_webhook_may_not_take_a_console_path(db_url: str) -> None:
@@ -436,5 +438,6 @@ async def test_a_tally_that_cannot_be_saved_is_kept_for_the_next_save(web: Conso
     assert await jobs.flush_tally(tally, web.services.database) == 0 and tally.pending == 3
     monkeypatch.setattr(jobs, "add_counts", real)
     assert await jobs.flush_tally(tally, web.services.database) == 3 and tally.pending == 0
-    days = await views.usage(web.services.database, START.date(), 7)
+    async with web.services.database.transaction() as session:
+        days = await views.usage(session=session, today=START.date(), days=7)
     assert days[-1].counts == {"answer": 2, "suggest": 1, "decline": 0}

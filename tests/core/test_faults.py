@@ -131,7 +131,8 @@ async def test_every_feature_says_try_again_and_every_job_skips_while_the_databa
     person, admin = bot.fake.person(963), bot.fake.person(ADMIN_ID)
     with database_down(monkeypatch):
         for who, command in ((person, "/mentor"), (person, "/profile"), (person, "/partnerships"),
-                             (person, "/mydata"), (admin, "/gaps"), (admin, "/drafts")):
+                             (person, "/mydata"), (person, "/forget"), (admin, "/gaps"), (admin, "/drafts"),
+                             (admin, "/console")):
             mark = bot.fake.mark()
             bot.fake.say(who, command)
             reply = await bot.fake.reply_with(who["id"], "try again in a minute", after=mark)
@@ -144,8 +145,8 @@ async def test_every_feature_says_try_again_and_every_job_skips_while_the_databa
             assert alert["text"] == TRY_AGAIN and alert.get("show_alert"), data
         caplog.clear()
         for name in ("mentor-timeouts", "mentor-followups", "mentor-deliveries", "review-dispatch", "panel-timeouts",
-                     "retention"):
+                     "retention", "inbox-purge"):
             [job] = bot.application.job_queue.get_jobs_by_name(name)
             await job.run(bot.application)
         skipped = [r.getMessage() for r in caplog.records if "skipped: database unavailable" in r.getMessage()]
-        assert len(skipped) == 6, skipped
+        assert len(skipped) == 7, skipped

@@ -397,16 +397,20 @@ async def test_privacy_export_and_forget(bot: Harness) -> None:
     _, mark = await _ask_first(bot, mentee, "Priya")
     await _accept(bot, priya, 2202, after=mark)
 
-    exported = await export_user_data(bot.services.database, 2202)
+    async with bot.services.database.transaction() as session:
+        exported = await export_user_data(session=session, user_id=2202)
     assert exported["profiles"][0]["organisation"] == "Small Steps"
     assert exported["profiles"][0]["story"] == "Need help with MoUs"
     assert exported["matches"][0]["buddy"] == "Priya" and exported["matches"][0]["status"] == "accepted"
     assert "priya_m" not in str(exported) and "Bolton" not in str(exported)  # the buddy's details are theirs
-    assert await export_user_data(bot.services.database, 424242) == {}
+    async with bot.services.database.transaction() as session:
+        assert await export_user_data(session=session, user_id=424242) == {}
 
-    notices = await forget_user(bot.services.database, 2202)
+    async with bot.services.database.transaction() as session:
+        notices = await forget_user(session=session, user_id=2202)
     assert notices == [(2201, "Your buddy match with Ade has ended. Thank you for the time you gave it.")]
-    assert await export_user_data(bot.services.database, 2202) == {}
+    async with bot.services.database.transaction() as session:
+        assert await export_user_data(session=session, user_id=2202) == {}
     assert await _matches(bot) == []
     async with bot.services.database.session() as session:
         remaining = (await session.exec(select(MentoringProfile))).all()

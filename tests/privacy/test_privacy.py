@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import select
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.privacy import gather
+from db.mentoring_models import MentoringPerson, MentoringProfile
 from db.models import AnswerVote, QuestionLog
 from tests.conftest import Harness
+from tests.mentoring.mentor_support import seed
 
 
 async def _leave_traces(bot: Harness, person: dict) -> None:  # type: ignore[type-arg]
@@ -76,3 +82,76 @@ async def test_mydata_and_forget_are_refused_in_groups(bot: Harness) -> None:
     bot.fake.say(bot.fake.person(905), "/mydata", chat=group)
     [reply] = await bot.fake.replies(-100555)
     assert "private chat" in reply.text
+
+
+async def _kept(bot: Harness, user_id: int) -> tuple[int, int, int]:
+    """How many of the person's unanswered questions, votes and mentoring profiles the database holds."""
+    async with bot.services.database.session() as session:
+        logs = (await session.exec(select(QuestionLog).where(QuestionLog.user_id == user_id))).all()
+        votes = (await session.exec(select(AnswerVote).where(AnswerVote.user_id == user_id))).all()
+        profiles = (await session.exec(select(MentoringProfile).join(
+            MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id)
+            .where(MentoringPerson.telegram_id == user_id))).all()
+    return len(logs), len(votes), len(profiles)
+
+
+async def test_forget_that_fails_half_way_deletes_nothing_and_works_when_tried_again(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every feature forgets in one transaction: the database failing after all but the last feature
+    deleted their rows leaves everything in place, the person is told to try again, and the same button
+    then deletes it all."""
+    person = bot.fake.person(906)
+    await _leave_traces(bot, person)
+    await seed(bot, 906, "mentee", name="Sam", organisation="Small Steps")
+    assert await _kept(bot, 906) == (1, 1, 1)
+    real_forget_state = gather.forget_state
+
+    async def fails_after_deleting(*, session: AsyncSession, user_id: int) -> list[tuple[int, str]]:
+        await real_forget_state(session=session, user_id=user_id)
+        raise OperationalError("DELETE FROM inbox_update", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(gather, "forget_state", fails_after_deleting)  # the last feature /forget runs
+    mark = bot.fake.mark()
+    bot.fake.say(person, "/forget")
+    [confirm] = await bot.fake.replies(906, after=mark)
+    tapped = bot.fake.mark()
+    bot.fake.press(person, confirm, "Yes, delete my data")
+    alert = await bot.fake.answered("try again in a minute", after=tapped)
+    assert alert.get("show_alert") in (True, "true")  # an alert the person must close, not a passing toast
+    assert await _kept(bot, 906) == (1, 1, 1)  # the questions' and mentoring's deletes were rolled back
+
+    monkeypatch.undo()  # the database is back
+    tapped = bot.fake.mark()
+    bot.fake.press(person, confirm, "Yes, delete my data")  # the question is still open
+    await bot.fake.reply_with(906, "deleted everything", after=tapped)
+    assert await _kept(bot, 906) == (0, 0, 0)
+
+
+async def test_forget_accepts_a_typed_no_and_a_typed_yes(bot: Harness) -> None:
+    person = bot.fake.person(907)
+    await _leave_traces(bot, person)
+    mark = bot.fake.mark()
+    bot.fake.say(person, "/forget")
+    await bot.fake.reply_with(907, "Delete your data?", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.say(person, "no thanks")
+    [kept] = await bot.fake.replies(907, after=mark)
+    assert "nothing has been deleted" in kept.text
+    assert (await _kept(bot, 907))[:2] == (1, 1)
+
+    mark = bot.fake.mark()
+    bot.fake.say(person, "/forget")
+    confirm = await bot.fake.reply_with(907, "Delete your data?", after=mark)
+    mark = bot.fake.mark()
+    bot.fake.say(person, "maybe later")  # neither: asked again, nothing deleted
+    [again] = await bot.fake.replies(907, after=mark)
+    assert "type yes or no" in again.text
+    assert (await _kept(bot, 907))[:2] == (1, 1)
+    mark = bot.fake.mark()
+    bot.fake.say(person, "Yes")
+    [done] = await bot.fake.replies(907, after=mark)
+    assert "deleted everything" in done.text
+    assert await _kept(bot, 907) == (0, 0, 0)
+    tapped = bot.fake.mark()
+    bot.fake.press(person, confirm, "Yes, delete my data")  # the buttons of the answered question do nothing
+    await bot.fake.answered("already answered", after=tapped)

@@ -181,15 +181,15 @@ async def test_export_and_forget(db_url: str) -> None:
         await answer_all(database, group_occ, chat_id=-711, user_id=710, values=GOOD)
         await answer_all(database, group_occ, chat_id=-711, user_id=712, values=GOOD, comment="theirs")
         await answer_all(database, group_occ, chat_id=-711, user_id=713, values=GOOD)
-        exported = await export_user_data(database, 710)
+        exported = await act(database, export_user_data, user_id=710)
         assert [p["name"] for p in exported["review_partnerships"]] == ["Riverside"]
         assert len(exported["review_answers"]) == 2 and exported["review_answers"][0]["raised"] == "mine"
         assert "theirs" not in str(exported)
         import json
 
         json.dumps(exported)  # JSON-serialisable
-        assert await forget_user(database, 710) == []
-        assert await export_user_data(database, 710) == {"review_partnerships": [], "review_answers": []}
+        assert await act(database, forget_user, user_id=710) == []
+        assert await act(database, export_user_data, user_id=710) == {"review_partnerships": [], "review_answers": []}
         assert await act(database, get_partnership, partnership_id=own_pid) is None  # their private partnership is gone
         [row] = [r for r in await act(database, history, partnership_id=group_pid) if r.respondents]
         assert row.respondents == 3 and row.comments == ["theirs"]  # the round's fixed summary is unchanged
