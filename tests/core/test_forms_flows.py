@@ -229,6 +229,20 @@ async def test_an_old_other_toggle_tapped_after_done_does_not_change_the_saved_p
     assert (await profile_of(bot, 3108)).partner_types == saved.partner_types
 
 
+async def test_a_typed_yes_or_no_answers_delete_your_profile_as_the_buttons_do(bot: Harness) -> None:
+    jac, kit = bot.fake.person(3119, "Jac"), bot.fake.person(3120, "Kit")
+    await seed(bot, 3119, MENTEE, name="Jac", organisation="Jac's Hub")
+    await seed(bot, 3120, MENTEE, name="Kit", organisation="Kit's Club")
+    for person, chat in ((jac, 3119), (kit, 3120)):
+        card = await until(bot, chat, typed(bot, person, "/profile"), "Your buddy-seeker profile")
+        await until(bot, chat, tapped(bot, person, card, "Delete"), "Delete your")
+    await until(bot, 3119, typed(bot, jac, "maybe later"), "type yes or no")  # neither: asked again
+    await until(bot, 3119, typed(bot, jac, "Yes"), "Deleted")
+    await until(bot, 3120, typed(bot, kit, "no thanks"), "kept")
+    assert await profile_of(bot, 3119) is None
+    assert (await profile_of(bot, 3120)).organisation == "Kit's Club"
+
+
 async def test_a_stale_no_keep_it_after_deleting_the_profile_does_not_say_nothing_changed(bot: Harness) -> None:
     jac = bot.fake.person(3109, "Jac")
     await seed(bot, 3109, MENTEE, name="Jac", organisation="Jac's Hub")

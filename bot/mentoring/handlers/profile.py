@@ -145,24 +145,35 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return CONFIRM_DELETE
 
 
-@storage_guard(returning=CONFIRM_DELETE)
-async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
+async def _delete(update: Update, context: ContextTypes.DEFAULT_TYPE, role: str) -> None:
+    """Delete the profile in one transaction, then tell the person and whoever the match ends for."""
     svc = services(context)
-    role = context.user_data.get(DELETING)
-    if role not in ROLES:
-        await query.answer()
-        return FORM_END
+    assert update.effective_user is not None
     async with svc.database.transaction() as session:
-        notices = await delete_profile(session=session, user_id=query.from_user.id, role=role, now=svc.clock())
-    context.user_data.pop(DELETING, None)
-    await query.answer()
-    await edit(update, "Deleted. Thank you for taking part.")
+        notices = await delete_profile(session=session, user_id=update.effective_user.id, role=role,
+                                       now=svc.clock())
+    if context.user_data is not None:
+        context.user_data.pop(DELETING, None)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await edit(update, "Deleted. Thank you for taking part.")
+    else:
+        await say(update, context, "Deleted. Thank you for taking part.")
     for chat_id, text in notices:
         await notify(context, chat_id, text)
     if role == MENTOR:
         await tell_waiting(context)
+
+
+@storage_guard(returning=CONFIRM_DELETE)
+async def on_delete_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    role = context.user_data.get(DELETING)
+    if role not in ROLES:
+        await query.answer()
+        return FORM_END
+    await _delete(update, context, role)
     return FORM_END
 
 
@@ -176,20 +187,23 @@ async def on_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return FORM_END
 
 
+@storage_guard(returning=CONFIRM_DELETE)
 async def on_delete_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """A typed yes or no to "Delete your profile?"; anything else asks again."""
+    """A typed yes or no to "Delete your profile?" counts as the tap (as /forget's question does); anything
+    else asks again."""
     message = update.effective_message
     decided = parse_yes_no(message.text or "") if message else None
     if decided is None:
         await say(update, context, "Please tap “Yes, delete it” or “No, keep it” above (or type yes or no).")
         return CONFIRM_DELETE
-    if not decided:
+    role = context.user_data.get(DELETING) if context.user_data is not None else None
+    if not decided or role not in ROLES:
         if context.user_data is not None:
             context.user_data.pop(DELETING, None)
         await say(update, context, "OK, your profile is kept.")
         return FORM_END
-    await say(update, context, "To delete it, please tap “Yes, delete it” above: a tap can't be sent by mistake.")
-    return CONFIRM_DELETE
+    await _delete(update, context, role)
+    return FORM_END
 
 
 def delete_form() -> Form:
