@@ -104,7 +104,10 @@ def _schedule_release(app: Application, user_id: int) -> None:  # type: ignore[t
     now = time.monotonic()
     delay = max(0.0, limiter.next_free(user_id, now) - now)
     assert app.job_queue is not None  # the bot is built with its JobQueue (reviews and retention need it)
-    app.job_queue.run_once(_release, delay, data=user_id, name=f"rate-queue-{user_id}")
+    # However late the loop gets to it (APScheduler skips a job over a second late by default), it must run:
+    # a skipped release would leave the person's messages waiting until the next restart.
+    app.job_queue.run_once(_release, delay, data=user_id, name=f"rate-queue-{user_id}",
+                           job_kwargs={"misfire_grace_time": None})
 
 
 async def _release(context: ContextTypes.DEFAULT_TYPE) -> None:
