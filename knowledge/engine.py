@@ -296,6 +296,8 @@ class _IndexedEntry:
     title_terms: frozenset[str]
     answer_terms: frozenset[str]
     texts: list[str] = field(default_factory=list)
+    #: The distinct lengths of ``texts`` (for :meth:`Matcher._fuzzy_bound`).
+    lengths: tuple[int, ...] = ()
     #: Rank of the id in reverse alphabetical order: among equal scores the first id wins, stably.
     order: int = 0
 
@@ -411,6 +413,7 @@ class Matcher:
             indexed.phrasings = [_Phrasing(p.terms, sum(self._idf[t] for t in p.terms), p.text, p.fuzzy)
                                  for p in indexed.phrasings]
             indexed.texts = [p.text for p in indexed.phrasings if p.fuzzy]
+            indexed.lengths = tuple({len(text) for text in indexed.texts})
 
     def _build_bm25(self) -> None:
         """A BM25 index (bm25s) over each entry's phrasings + keywords + answer, phrasings counted once each."""
@@ -573,6 +576,11 @@ class Matcher:
 
     def _full(self, cheap: Signals, indexed: _IndexedEntry, query: _Query) -> Signals:
         """Fill in the phrasing and fuzzy signals of :meth:`_cheap`'s result."""
+        return Signals(self._phrasing(indexed, query), cheap.union, cheap.answer,
+                       self._fuzzy(indexed, query.text) / 100.0, cheap.bm25, cheap.information)
+
+    def _phrasing(self, indexed: _IndexedEntry, query: _Query) -> float:
+        """The phrasing signal: the best :meth:`_phrasing_score` of the entry's phrasings and keywords."""
         mass = query.mass
         by_stem = query.by_stem
         phrasing = 0.0
@@ -582,8 +590,21 @@ class Matcher:
                 if term in by_stem:
                     phrasing = max(phrasing, self._phrasing_score(candidate, query, mass))
                     break
-        return Signals(phrasing, cheap.union, cheap.answer, self._fuzzy(indexed, query.text) / 100.0,
-                       cheap.bm25, cheap.information)
+        return phrasing
+
+    @staticmethod
+    def _fuzzy_bound(indexed: _IndexedEntry, text: str) -> float:
+        """An upper bound of :meth:`_fuzzy` / 100 from the texts' lengths alone.
+
+        ``token_sort_ratio`` is an Indel similarity, at most 2 x min(a, b) / (a + b) for strings of lengths a
+        and b (sorting the words keeps the length); ``token_set_ratio`` is bounded by 1. A long message against
+        short phrasings cannot score high on the first, which is what lets :meth:`_lexical` skip rapidfuzz.
+        """
+        if not text or not indexed.lengths:
+            return 0.0 if not text else 1.0
+        n = len(text)
+        by_sort = max(2 * min(n, m) / (n + m) for m in indexed.lengths)
+        return (1.0 + by_sort) / 2 + 1e-9
 
     def _phrasing_score(self, phrasing: _Phrasing, query: _Query, mass: float) -> float:
         """ALPHA x (question covered by the phrasing) + (1 - ALPHA) x (phrasing covered by the question).
@@ -643,7 +664,17 @@ class Matcher:
             if len(top) >= limit and bound < top[0][0]:
                 break
             indexed = self._entries[index]
-            item = (combine(self._full(cheap, indexed, query)), indexed.order, index)
+            phrasing = self._phrasing(indexed, query)
+            if len(top) >= limit:
+                # The phrasing signal is a few dictionary look-ups, rapidfuzz is not: a tighter bound (exact
+                # phrasing, fuzzy at its length bound) skips rapidfuzz for about half of a long message's candidates.
+                tighter = Signals(phrasing, cheap.union, cheap.answer, self._fuzzy_bound(indexed, query.text),
+                                  cheap.bm25, cheap.information)
+                if combine(tighter) < top[0][0]:
+                    continue
+            full = Signals(phrasing, cheap.union, cheap.answer, self._fuzzy(indexed, query.text) / 100.0,
+                           cheap.bm25, cheap.information)
+            item = (combine(full), indexed.order, index)
             if len(top) < limit:
                 heapq.heappush(top, item)
             elif item > top[0]:
