@@ -322,6 +322,8 @@ class _Query:
     mass: float = 0.0
     #: Every stem the question may match -> [(position of the question term, credit)].
     by_stem: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    #: The weight of each term, by position (``terms[i].weight``).
+    weights: list[float] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -514,6 +516,7 @@ class Matcher:
             query.terms.append(_QueryTerm(term, idf, expansions, info))
         query.text = " ".join(seen)
         query.mass = sum(t.weight for t in query.terms)
+        query.weights = [t.weight for t in query.terms]
         for position, qterm in enumerate(query.terms):
             for stem_, credit in qterm.expansions:
                 query.by_stem.setdefault(stem_, []).append((position, credit))
@@ -597,16 +600,43 @@ class Matcher:
                        self._fuzzy(indexed, query.text) / 100.0, cheap.bm25, cheap.information)
 
     def _phrasing(self, indexed: _IndexedEntry, query: _Query) -> float:
-        """The phrasing signal: the best :meth:`_phrasing_score` of the entry's phrasings and keywords."""
+        """The phrasing signal: the best score of the entry's phrasings and keywords, each
+        ALPHA x (question covered by the phrasing) + (1 - ALPHA) x (phrasing covered by the question).
+
+        Walks each phrasing's few terms through the question's stem -> (term, credit) map, so the cost is a
+        handful of dictionary look-ups whatever the question's length; phrasings sharing no term with the
+        question are skipped before any arithmetic. This is the inner loop of every long message (a few
+        hundred phrasings a sentence), hence written out in one function with local names.
+        """
         mass = query.mass
         by_stem = query.by_stem
+        weights = query.weights
+        idf = self._idf
         phrasing = 0.0
         for candidate in indexed.phrasings:
-            # Most phrasings share no term with the question: skip them before any arithmetic (same result).
+            best: dict[int, float] | None = None
+            back = 0.0
             for term in candidate.terms:
-                if term in by_stem:
-                    phrasing = max(phrasing, self._phrasing_score(candidate, query, mass))
-                    break
+                hits = by_stem.get(term)
+                if hits is None:
+                    continue
+                if best is None:
+                    best = {}
+                top = 0.0
+                for position, credit in hits:
+                    if credit > best.get(position, 0.0):
+                        best[position] = credit
+                    if credit > top:
+                        top = credit
+                back += idf[term] * top
+            if not best:
+                continue
+            covered = 0.0
+            for position, credit in best.items():
+                covered += weights[position] * credit
+            score = ALPHA * covered / mass + (1 - ALPHA) * min(back / candidate.mass, 1.0)
+            if score > phrasing:
+                phrasing = score
         return phrasing
 
     @staticmethod
@@ -622,29 +652,6 @@ class Matcher:
         n = len(text)
         by_sort = max(2 * min(n, m) / (n + m) for m in indexed.lengths)
         return (1.0 + by_sort) / 2 + 1e-9
-
-    def _phrasing_score(self, phrasing: _Phrasing, query: _Query, mass: float) -> float:
-        """ALPHA x (question covered by the phrasing) + (1 - ALPHA) x (phrasing covered by the question).
-
-        Walks the phrasing's few terms through the question's stem -> (term, credit) map, so the cost
-        is a handful of dictionary look-ups whatever the question's length.
-        """
-        best: dict[int, float] = {}
-        back = 0.0
-        for term in phrasing.terms:
-            hits = query.by_stem.get(term)
-            if hits is None:
-                continue
-            top = 0.0
-            for position, credit in hits:
-                if credit > best.get(position, 0.0):
-                    best[position] = credit
-                top = max(top, credit)
-            back += self._idf[term] * top
-        if not best:
-            return 0.0
-        covered = sum(query.terms[position].weight * credit for position, credit in best.items())
-        return ALPHA * covered / mass + (1 - ALPHA) * min(back / phrasing.mass, 1.0)
 
     @staticmethod
     def _fuzzy(indexed: _IndexedEntry, text: str) -> float:
