@@ -117,7 +117,9 @@ class FakeTelegram:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self.api
         self._server.rejected_tokens = set()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
+        # serve_forever looks for shutdown() every poll_interval (0.5 s by default): every test's stop waited it.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="fake-telegram", daemon=True)
 
     @property
     def base_url(self) -> str:
