@@ -57,7 +57,7 @@ async def load_cohort(*, session: AsyncSession) -> Cohort:
                                    .order_by(col(MentoringProfile.id)))).all()
     busy = set((await session.exec(select(MentorMatch.mentee_id).where(
         col(MentorMatch.status).in_(ACTIVE_MATCH)))).all())
-    loads = await mentor_loads(session)
+    loads = await mentor_loads(session=session)
     ended = (await session.exec(select(MentorMatch.mentee_id, MentorMatch.mentor_id).where(
         col(MentorMatch.status).in_(ENDED_PAIR)))).all()
     reachable = {pid for pid, person in people.items() if person.telegram_id is not None}
@@ -91,7 +91,7 @@ async def list_profiles(*, session: AsyncSession) -> list[dict[str, Any]]:
     rows = (await session.exec(select(MentoringProfile, MentoringPerson).join(
         MentoringPerson, col(MentoringPerson.id) == MentoringProfile.person_id)
         .order_by(col(MentoringProfile.role), col(MentoringProfile.id)))).all()
-    loads = await mentor_loads(session)
+    loads = await mentor_loads(session=session)
     accepted = dict((await session.exec(select(MentorMatch.mentor_id, func.count()).where(
         MentorMatch.status == MatchStatus.ACCEPTED).group_by(MentorMatch.mentor_id))).all())
     out = []

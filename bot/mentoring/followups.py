@@ -69,7 +69,7 @@ async def claim_checkin(*, session: AsyncSession, match_id: int, now: datetime) 
     if (result.rowcount or 0) != 1:
         return None
     match.checkin_due, match.checkin_asks = None, asks  # as stored (the update may have set them already)
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def due_reviews(*, session: AsyncSession, now: datetime) -> list[int]:
@@ -91,14 +91,14 @@ async def claim_review(*, session: AsyncSession, match_id: int, now: datetime) -
     if (result.rowcount or 0) != 1:
         return None
     match.review_due = None
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def answer_checkin(*, session: AsyncSession, match_id: int, telegram_id: int, answer: str,
                          now: datetime) -> Parties:
     """The mentee's answer to "Have you connected?". "Not yet" asks again a week later (twice at most);
     "a different buddy" ends the match, which frees the mentor's place and excludes the pair from now on."""
-    match = await load_match_for(session, match_id, telegram_id, MENTEE)
+    match = await load_match_for(session=session, match_id=match_id, telegram_id=telegram_id, side=MENTEE)
     if match is None:
         raise MentoringError("That buddy match isn't yours.")
     if match.status != MatchStatus.ACCEPTED:
@@ -110,19 +110,20 @@ async def answer_checkin(*, session: AsyncSession, match_id: int, telegram_id: i
         if match.checkin_asks < MAX_CHECKIN_ASKS:
             match.checkin_due = now + CHECKIN_AGAIN_AFTER
     elif answer == DIFFERENT:
-        if not await transition(session, match, MatchStatus.ACCEPTED, status=MatchStatus.CLOSED, ended_at=now,
+        if not await transition(session=session, match=match, expected=MatchStatus.ACCEPTED,
+                                status=MatchStatus.CLOSED, ended_at=now,
                                 end_reason=EndReason.REMATCH):
             raise MentoringError(closed_reason(match.status))
     else:
         raise MentoringError("I didn't understand that answer.")
     session.add(match)
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def answer_review(*, session: AsyncSession, match_id: int, telegram_id: int, keep: bool,
                         now: datetime) -> Parties:
     """The mentee's answer to "Continue or close?": continuing asks again in 90 days; closing frees the place."""
-    match = await load_match_for(session, match_id, telegram_id, MENTEE)
+    match = await load_match_for(session=session, match_id=match_id, telegram_id=telegram_id, side=MENTEE)
     if match is None:
         raise MentoringError("That buddy match isn't yours.")
     if keep:
@@ -130,28 +131,30 @@ async def answer_review(*, session: AsyncSession, match_id: int, telegram_id: in
             raise MentoringError(closed_reason(match.status))
         match.review_due = now + REVIEW_AFTER
         session.add(match)
-    elif not await transition(session, match, MatchStatus.ACCEPTED, status=MatchStatus.CLOSED, ended_at=now,
+    elif not await transition(session=session, match=match, expected=MatchStatus.ACCEPTED,
+                              status=MatchStatus.CLOSED, ended_at=now,
                               end_reason=EndReason.CLOSED):
         raise MentoringError(closed_reason(match.status))
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def end_match(*, session: AsyncSession, match_id: int, telegram_id: int, now: datetime) -> Parties:
     """Either buddy ends an accepted match at any time (e.g. from /mentor)."""
     match = await session.get(MentorMatch, match_id)
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     if match is None or person is None or person.id not in (match.mentee_id, match.mentor_id):
         raise MentoringError("That buddy match isn't yours.")
-    if not await transition(session, match, MatchStatus.ACCEPTED, status=MatchStatus.CLOSED, ended_at=now,
+    if not await transition(session=session, match=match, expected=MatchStatus.ACCEPTED,
+                            status=MatchStatus.CLOSED, ended_at=now,
                             end_reason=EndReason.CLOSED):
         raise MentoringError(closed_reason(match.status))
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def rate_match(*, session: AsyncSession, match_id: int, telegram_id: int, rating: int | None = None,
                      comment: str | None = None) -> bool:
     """Store the mentee's 1-5 rating and/or comment on their match; False when it is not theirs."""
-    match = await load_match_for(session, match_id, telegram_id, MENTEE)
+    match = await load_match_for(session=session, match_id=match_id, telegram_id=telegram_id, side=MENTEE)
     if match is None or match.accepted_at is None:
         return False
     if rating is not None:

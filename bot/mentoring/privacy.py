@@ -33,7 +33,7 @@ async def export_user_data(*, session: AsyncSession, user_id: int) -> dict[str, 
 
     Their buddies appear by display name only: the other person's details are theirs.
     """
-    person = await person_by_telegram(session, user_id)
+    person = await person_by_telegram(session=session, telegram_id=user_id)
     if person is None:
         return {}
     profiles = (await session.exec(select(MentoringProfile).where(MentoringProfile.person_id == person.id))).all()
@@ -41,7 +41,7 @@ async def export_user_data(*, session: AsyncSession, user_id: int) -> dict[str, 
         col(MentorMatch.mentee_id) == person.id, col(MentorMatch.mentor_id) == person.id)))).all()
     out_matches = []
     for match in matches:
-        parties = await load_parties(session, match)
+        parties = await load_parties(session=session, match=match)
         mine_as_mentee = match.mentee_id == person.id
         out_matches.append({
             "my_role": MENTEE if mine_as_mentee else MENTOR,
@@ -63,7 +63,7 @@ async def export_user_data(*, session: AsyncSession, user_id: int) -> dict[str, 
 
 async def describe_user_data(*, session: AsyncSession, user_id: int) -> list[str]:
     """What /forget will delete here, in a few plain lines (shown before the person confirms)."""
-    person = await person_by_telegram(session, user_id)
+    person = await person_by_telegram(session=session, telegram_id=user_id)
     if person is None:
         return []
     profiles = (await session.exec(select(MentoringProfile).where(MentoringProfile.person_id == person.id))).all()
@@ -91,7 +91,7 @@ async def forget_user(*, session: AsyncSession, user_id: int) -> list[tuple[int,
     it was withdrawn. The caller sends them once its transaction has committed.
     """
     notices: list[tuple[int, str]] = []
-    person = await person_by_telegram(session, user_id)
+    person = await person_by_telegram(session=session, telegram_id=user_id)
     if person is None:
         return []
     matches = (await session.exec(select(MentorMatch).where(or_(
@@ -99,7 +99,7 @@ async def forget_user(*, session: AsyncSession, user_id: int) -> list[tuple[int,
     for match in matches:
         if match.status not in LIVE:
             continue
-        parties = await load_parties(session, match)
+        parties = await load_parties(session=session, match=match)
         other = parties.mentor if match.mentee_id == person.id else parties.mentee
         if other.telegram_id is None:
             continue

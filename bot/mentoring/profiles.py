@@ -25,7 +25,7 @@ from knowledge.render import escape
 async def _ensure_person(session: AsyncSession, telegram_id: int, username: str | None,
                          first_name: str) -> MentoringPerson:
     """The person with this Telegram id: found, linked from an imported username, or created."""
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     handle = normalise_username(username)
     if handle:
         imported = (await session.exec(select(MentoringPerson).where(
@@ -81,7 +81,7 @@ async def link_person(*, session: AsyncSession, telegram_id: int, username: str 
     imported person was linked just now, so held requests and proposals can be delivered.
     """
     handle = normalise_username(username)
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     if person is not None:
         if person.username != handle or (first_name and person.first_name != clean_line(first_name)):
             await _ensure_person(session, telegram_id, username, first_name)
@@ -98,7 +98,7 @@ async def link_person(*, session: AsyncSession, telegram_id: int, username: str 
 
 async def profiles_of(*, session: AsyncSession, telegram_id: int) -> dict[str, MentoringProfile]:
     """The person's profiles by role ({} when they have none)."""
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     if person is None:
         return {}
     rows = await session.exec(select(MentoringProfile).where(MentoringProfile.person_id == person.id))
@@ -125,7 +125,7 @@ async def save_profile(*, session: AsyncSession, telegram_id: int, username: str
 async def set_active(*, session: AsyncSession, telegram_id: int, role: str, active: bool,
                      now: datetime) -> MentoringProfile | None:
     """Pause or resume a mentor (no new requests), or stop or restart a mentee's search."""
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     if person is None:
         return None
     profile = (await session.exec(select(MentoringProfile).where(
@@ -142,14 +142,14 @@ async def set_active(*, session: AsyncSession, telegram_id: int, role: str, acti
 async def delete_profile(*, session: AsyncSession, user_id: int, role: str, now: datetime) -> list[tuple[int, str]]:
     """Remove one of the person's profiles; open matches in that role end, and the buddies are told."""
     notices: list[tuple[int, str]] = []
-    person = await person_by_telegram(session, user_id)
+    person = await person_by_telegram(session=session, telegram_id=user_id)
     if person is None:
         return []
     side = MentorMatch.mentor_id if role == MENTOR else MentorMatch.mentee_id
     matches = (await session.exec(select(MentorMatch).where(
         side == person.id, col(MentorMatch.status).in_(ACTIVE_MATCH)))).all()
     for match in matches:
-        parties = await load_parties(session, match)
+        parties = await load_parties(session=session, match=match)
         other = parties.mentee if role == MENTOR else parties.mentor
         name = escape(parties.mentor_name if role == MENTOR else parties.mentee_name)
         previous = match.status

@@ -31,10 +31,10 @@ async def relay_target(*, session: AsyncSession, chat_id: int, message_id: int,
     if relay is None:
         return None
     match = await session.get(MentorMatch, relay.match_id)
-    sender = await person_by_telegram(session, sender_telegram_id)
+    sender = await person_by_telegram(session=session, telegram_id=sender_telegram_id)
     if match is None or sender is None or match.status != MatchStatus.ACCEPTED:
         return (None, "", relay.match_id)
-    parties = await load_parties(session, match)
+    parties = await load_parties(session=session, match=match)
     if sender.id == match.mentee_id:
         return (parties.mentor.telegram_id, parties.mentee_name, relay.match_id)
     if sender.id == match.mentor_id:

@@ -42,7 +42,7 @@ async def request_mentor(*, session: AsyncSession, telegram_id: int, mentor_pers
     One request at a time, and not while the mentee has a buddy. Raises MentoringError with the reason
     (before writing anything).
     """
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     mentee_profile = None if person is None else (await session.exec(select(MentoringProfile).where(
         MentoringProfile.person_id == person.id, MentoringProfile.role == MENTEE))).first()
     if person is None or mentee_profile is None:
@@ -58,13 +58,13 @@ async def request_mentor(*, session: AsyncSession, telegram_id: int, mentor_pers
     mentor_person = await session.get(MentoringPerson, mentor_person_id)
     if mentor_profile is None or mentor_person is None:
         raise MentoringError("Sorry, that mentor is no longer available.")
-    loads = await mentor_loads(session, [mentor_person_id])
+    loads = await mentor_loads(session=session, mentor_ids=[mentor_person_id])
     proposal = (await session.exec(select(MentorMatch).where(
         MentorMatch.mentee_id == person.id, MentorMatch.mentor_id == mentor_person_id,
         MentorMatch.status == MatchStatus.PROPOSED))).first()
     load = loads.get(mentor_person_id, 0) - (1 if proposal is not None else 0)
     mentee, mentor = MatchProfile.of(mentee_profile), MatchProfile.of(mentor_profile, load)
-    problem = constraint_problem(mentee, mentor, await excluded_for(session, person.id or 0))
+    problem = constraint_problem(mentee, mentor, await excluded_for(session=session, mentee_id=person.id or 0))
     if problem is not None:
         raise MentoringError({
             MENTOR_FULL: "Sorry, that mentor has just become fully booked.",
@@ -80,7 +80,7 @@ async def request_mentor(*, session: AsyncSession, telegram_id: int, mentor_pers
     mentee_profile.waiting_since = None
     session.add_all([match, mentee_profile])
     await session.flush()  # the match's id, for the buttons
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def set_mentor_message(*, session: AsyncSession, match_id: int, message_id: int, now: datetime) -> None:
@@ -104,14 +104,16 @@ async def respond(*, session: AsyncSession, match_id: int, telegram_id: int, dec
                   now: datetime) -> Parties:
     """The mentor accepts, declines, or declines and pauses. Raises MentoringError when it is not theirs
     or no longer open (nothing written then)."""
-    match = await load_match_for(session, match_id, telegram_id, MENTOR)
+    match = await load_match_for(session=session, match_id=match_id, telegram_id=telegram_id, side=MENTOR)
     if match is None:
         raise MentoringError("That request isn't yours to answer.")
     if decision == ACCEPT:
-        ok = await transition(session, match, MatchStatus.PENDING, status=MatchStatus.ACCEPTED, responded_at=now,
+        ok = await transition(session=session, match=match, expected=MatchStatus.PENDING,
+                              status=MatchStatus.ACCEPTED, responded_at=now,
                               accepted_at=now, checkin_due=now + CHECKIN_AFTER, review_due=now + REVIEW_AFTER)
     else:
-        ok = await transition(session, match, MatchStatus.PENDING, status=MatchStatus.DECLINED, responded_at=now,
+        ok = await transition(session=session, match=match, expected=MatchStatus.PENDING,
+                              status=MatchStatus.DECLINED, responded_at=now,
                               ended_at=now, end_reason=EndReason.PAUSED if decision == PAUSE else EndReason.DECLINED)
     if not ok:
         raise MentoringError(closed_reason(match.status))
@@ -119,18 +121,19 @@ async def respond(*, session: AsyncSession, match_id: int, telegram_id: int, dec
         await session.exec(update(MentoringProfile).where(
             MentoringProfile.person_id == match.mentor_id, MentoringProfile.role == MENTOR)
             .values(active=False, updated_at=now))
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def cancel_request(*, session: AsyncSession, match_id: int, telegram_id: int, now: datetime) -> Parties:
     """The mentee withdraws a pending request."""
-    match = await load_match_for(session, match_id, telegram_id, MENTEE)
+    match = await load_match_for(session=session, match_id=match_id, telegram_id=telegram_id, side=MENTEE)
     if match is None:
         raise MentoringError("That request isn't yours.")
-    if not await transition(session, match, MatchStatus.PENDING, status=MatchStatus.CANCELLED, ended_at=now,
+    if not await transition(session=session, match=match, expected=MatchStatus.PENDING,
+                            status=MatchStatus.CANCELLED, ended_at=now,
                             end_reason=EndReason.CANCELLED):
         raise MentoringError(closed_reason(match.status))
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def overdue_requests(*, session: AsyncSession, now: datetime, timeout: timedelta) -> list[int]:
@@ -143,10 +146,11 @@ async def overdue_requests(*, session: AsyncSession, now: datetime, timeout: tim
 async def claim_timeout(*, session: AsyncSession, match_id: int, now: datetime) -> Parties | None:
     """An unanswered request becomes ``timed_out``; claimed once (safe with many bots), else None."""
     match = await session.get(MentorMatch, match_id)
-    if match is None or not await transition(session, match, MatchStatus.PENDING, status=MatchStatus.TIMED_OUT,
+    if match is None or not await transition(session=session, match=match, expected=MatchStatus.PENDING,
+                                             status=MatchStatus.TIMED_OUT,
                                              ended_at=now, end_reason=EndReason.TIMEOUT):
         return None
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def unsent_requests(*, session: AsyncSession) -> list[int]:
@@ -166,15 +170,15 @@ async def claim_unsent_request(*, session: AsyncSession, match_id: int, now: dat
         return None
     match = await session.get(MentorMatch, match_id)
     assert match is not None
-    return await load_parties(session, match)
+    return await load_parties(session=session, match=match)
 
 
 async def mentor_matches(*, session: AsyncSession, telegram_id: int) -> list[Parties]:
     """A mentor's current buddies and requests (for /mentor_offer)."""
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     if person is None:
         return []
     rows = (await session.exec(select(MentorMatch).where(
         MentorMatch.mentor_id == person.id, col(MentorMatch.status).in_(OPEN_MATCH))
         .order_by(col(MentorMatch.id)))).all()
-    return [await load_parties(session, match) for match in rows]
+    return [await load_parties(session=session, match=match) for match in rows]

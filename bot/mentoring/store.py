@@ -84,11 +84,11 @@ class Parties:
         return self.mentor_profile.display_name if self.mentor_profile else (self.mentor.first_name or "your buddy")
 
 
-async def person_by_telegram(session: AsyncSession, telegram_id: int) -> MentoringPerson | None:
+async def person_by_telegram(*, session: AsyncSession, telegram_id: int) -> MentoringPerson | None:
     return (await session.exec(select(MentoringPerson).where(MentoringPerson.telegram_id == telegram_id))).first()
 
 
-async def mentor_loads(session: AsyncSession, mentor_ids: Iterable[int] | None = None) -> dict[int, int]:
+async def mentor_loads(*, session: AsyncSession, mentor_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Mentees each mentor has or has been asked for: proposed, pending and accepted matches."""
     query = select(MentorMatch.mentor_id, func.count()).where(col(MentorMatch.status).in_(ACTIVE_MATCH))
     if mentor_ids is not None:
@@ -97,7 +97,7 @@ async def mentor_loads(session: AsyncSession, mentor_ids: Iterable[int] | None =
     return {mentor_id: count for mentor_id, count in rows.all()}
 
 
-async def load_parties(session: AsyncSession, match: MentorMatch) -> Parties:
+async def load_parties(*, session: AsyncSession, match: MentorMatch) -> Parties:
     mentee = await session.get(MentoringPerson, match.mentee_id)
     mentor = await session.get(MentoringPerson, match.mentor_id)
     assert mentee is not None and mentor is not None
@@ -108,9 +108,9 @@ async def load_parties(session: AsyncSession, match: MentorMatch) -> Parties:
     return Parties(match, mentee, mentor, mentee_profile, mentor_profile)
 
 
-async def load_match_for(session: AsyncSession, match_id: int, telegram_id: int, side: str) -> MentorMatch | None:
+async def load_match_for(*, session: AsyncSession, match_id: int, telegram_id: int, side: str) -> MentorMatch | None:
     """The match, only if the person pressing is its ``side`` (mentee or mentor): forged buttons get None."""
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     match = await session.get(MentorMatch, match_id)
     if person is None or match is None:
         return None
@@ -118,7 +118,7 @@ async def load_match_for(session: AsyncSession, match_id: int, telegram_id: int,
     return match if owner == person.id else None
 
 
-async def transition(session: AsyncSession, match: MentorMatch, expected: MatchStatus, **values: Any) -> bool:
+async def transition(*, session: AsyncSession, match: MentorMatch, expected: MatchStatus, **values: Any) -> bool:
     """Move a match on only if it is still in ``expected``: a double tap or a race changes it once."""
     result = await session.exec(update(MentorMatch).where(MentorMatch.id == match.id, MentorMatch.status == expected)
                                 .values(**values))

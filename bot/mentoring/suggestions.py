@@ -42,7 +42,7 @@ class Suggestion:
     score: float
 
 
-async def excluded_for(session: AsyncSession, mentee_id: int) -> set[tuple[int, int]]:
+async def excluded_for(*, session: AsyncSession, mentee_id: int) -> set[tuple[int, int]]:
     rows = await session.exec(select(MentorMatch.mentor_id).where(
         MentorMatch.mentee_id == mentee_id, col(MentorMatch.status).in_((*ENDED_PAIR, *OPEN_MATCH))))
     return {(mentee_id, mentor_id) for mentor_id in rows.all()}
@@ -54,7 +54,7 @@ async def _mentor_pool(session: AsyncSession, *, reachable_only: bool) -> list[t
     if reachable_only:
         query = query.where(col(MentoringPerson.telegram_id).is_not(None))
     profiles = list((await session.exec(query)).all())
-    loads = await mentor_loads(session)
+    loads = await mentor_loads(session=session)
     return [(profile, loads.get(profile.person_id, 0)) for profile in profiles]
 
 
@@ -69,7 +69,7 @@ async def _suggestions_in(session: AsyncSession, mentee_profile: MentoringProfil
     pool = await _mentor_pool(session, reachable_only=True)
     by_person = {profile.person_id: profile for profile, _load in pool}
     mentee = MatchProfile.of(mentee_profile)
-    excluded = await excluded_for(session, mentee_profile.person_id)
+    excluded = await excluded_for(session=session, mentee_id=mentee_profile.person_id)
     ranked = rank(mentee, [MatchProfile.of(profile, load) for profile, load in pool], excluded, limit)
     return [_suggestion(by_person[mentor.person_id], score) for mentor, score in ranked]
 
@@ -88,7 +88,7 @@ class MenteeStatus:
 async def mentee_status(*, session: AsyncSession, telegram_id: int, now: datetime,
                         limit: int = MAX_SUGGESTIONS) -> MenteeStatus:
     """What /mentor shows. With no compatible mentor the mentee joins the waiting list (once)."""
-    person = await person_by_telegram(session, telegram_id)
+    person = await person_by_telegram(session=session, telegram_id=telegram_id)
     if person is None:
         return MenteeStatus(None)
     profile = (await session.exec(select(MentoringProfile).where(
@@ -99,7 +99,7 @@ async def mentee_status(*, session: AsyncSession, telegram_id: int, now: datetim
         MentorMatch.mentee_id == person.id, col(MentorMatch.status).in_(OPEN_MATCH))
         .order_by(col(MentorMatch.id).desc()))).first()
     if current is not None:
-        parties = await load_parties(session, current)
+        parties = await load_parties(session=session, match=current)
         return MenteeStatus(profile, pending=parties if current.status == MatchStatus.PENDING else None,
                             buddy=parties if current.status == MatchStatus.ACCEPTED else None)
     if not profile.active:
@@ -170,7 +170,7 @@ async def claim_proposal(*, session: AsyncSession, match_id: int,
         return None
     match = await session.get(MentorMatch, match_id)
     assert match is not None
-    parties = await load_parties(session, match)
+    parties = await load_parties(session=session, match=match)
     if parties.mentee_profile is None or parties.mentor_profile is None:
         return None
     mentee = MatchProfile.of(parties.mentee_profile)

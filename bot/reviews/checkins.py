@@ -79,7 +79,7 @@ async def _progress(session: AsyncSession, answer: ReviewAnswer) -> Progress:
 async def start_answering(*, session: AsyncSession, occurrence_id: int, chat_id: int, user_id: int,
                           now: datetime) -> Progress:
     """Begin (or carry on with) one person's answers to the check-in of a nudge seen in ``chat_id``."""
-    found = await live_occurrence(session, occurrence_id, chat_id)
+    found = await live_occurrence(session=session, occurrence_id=occurrence_id, chat_id=chat_id)
     if found.occurrence.closed_at is not None:
         raise NudgeClosed(CLOSED)
     if found.occurrence.status not in LIVE_STATUSES:

@@ -242,7 +242,7 @@ async def record_outcomes(*, session: AsyncSession, claimed: Sequence[Claimed], 
                            .values(status=PartnershipStatus.PAUSED, paused_reason=reason[:MAX_REASON],
                                    updated_at=now)
                            .execution_options(synchronize_session=False))
-        await cancel_pending(session, partnership_id)
+        await cancel_pending(session=session, partnership_id=partnership_id)
         report.paused.append(partnership_id)
     return report
 

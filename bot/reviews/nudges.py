@@ -25,7 +25,7 @@ class NudgeContext:
     partnership: Partnership
 
 
-async def live_occurrence(session: AsyncSession, occurrence_id: int, chat_id: int) -> NudgeContext:
+async def live_occurrence(*, session: AsyncSession, occurrence_id: int, chat_id: int) -> NudgeContext:
     occurrence_row = await session.get(ReviewOccurrence, occurrence_id)
     partnership = await session.get(Partnership, occurrence_row.partnership_id) if occurrence_row else None
     if occurrence_row is None or partnership is None or partnership.chat_id != chat_id:
@@ -36,7 +36,7 @@ async def live_occurrence(session: AsyncSession, occurrence_id: int, chat_id: in
 async def snooze(*, session: AsyncSession, occurrence_id: int, chat_id: int, days: int, now: datetime
                  ) -> datetime:
     """Move this occurrence (not the series) ``days`` on; returns the new time in local time."""
-    found = await live_occurrence(session, occurrence_id, chat_id)
+    found = await live_occurrence(session=session, occurrence_id=occurrence_id, chat_id=chat_id)
     row, partnership = found.occurrence, found.partnership
     if partnership.status != PartnershipStatus.ACTIVE:
         raise NudgeClosed("This partnership's nudges are paused or stopped.")
@@ -61,7 +61,7 @@ async def snooze(*, session: AsyncSession, occurrence_id: int, chat_id: int, day
 
 async def skip(*, session: AsyncSession, occurrence_id: int, chat_id: int, now: datetime) -> datetime | None:
     """Skip this check-in; returns the next one's local time (None when there is none)."""
-    found = await live_occurrence(session, occurrence_id, chat_id)
+    found = await live_occurrence(session=session, occurrence_id=occurrence_id, chat_id=chat_id)
     row, partnership = found.occurrence, found.partnership
     if row.status not in LIVE_STATUSES:
         raise NudgeClosed("This check-in has already been snoozed or skipped.")

@@ -130,7 +130,7 @@ async def get_partnership(*, session: AsyncSession, partnership_id: int, chat_id
     return partnership
 
 
-async def cancel_pending(session: AsyncSession, partnership_id: int) -> None:
+async def cancel_pending(*, session: AsyncSession, partnership_id: int) -> None:
     await session.exec(update(ReviewOccurrence).where(
         col(ReviewOccurrence.partnership_id) == partnership_id,
         col(ReviewOccurrence.status) == OccurrenceStatus.PENDING)
@@ -149,7 +149,7 @@ async def pause(*, session: AsyncSession, partnership_id: int, chat_id: int, now
     partnership = await _owned(session, partnership_id, chat_id)
     partnership.status, partnership.paused_reason, partnership.updated_at = PartnershipStatus.PAUSED, reason, now
     session.add(partnership)
-    await cancel_pending(session, partnership_id)
+    await cancel_pending(session=session, partnership_id=partnership_id)
     return partnership
 
 
@@ -157,7 +157,7 @@ async def resume(*, session: AsyncSession, partnership_id: int, chat_id: int, no
                  ) -> tuple[Partnership, Occurrence]:
     """Active again from the next slot after now: nudges missed while paused are not sent."""
     partnership = await _owned(session, partnership_id, chat_id)
-    await cancel_pending(session, partnership_id)
+    await cancel_pending(session=session, partnership_id=partnership_id)
     partnership.status, partnership.paused_reason, partnership.updated_at = PartnershipStatus.ACTIVE, None, now
     partnership.schedule_version += 1
     session.add(partnership)
@@ -170,7 +170,7 @@ async def stop(*, session: AsyncSession, partnership_id: int, chat_id: int, now:
     partnership = await _owned(session, partnership_id, chat_id)
     partnership.status, partnership.updated_at = PartnershipStatus.STOPPED, now
     session.add(partnership)
-    await cancel_pending(session, partnership_id)
+    await cancel_pending(session=session, partnership_id=partnership_id)
     return partnership
 
 
@@ -178,7 +178,7 @@ async def change_schedule(*, session: AsyncSession, partnership_id: int, chat_id
                           now: datetime) -> tuple[Partnership, Occurrence]:
     """A new schedule from now on (the pending nudge is replaced; a paused partnership stays paused)."""
     partnership = await _owned(session, partnership_id, chat_id)
-    await cancel_pending(session, partnership_id)
+    await cancel_pending(session=session, partnership_id=partnership_id)
     for key, value in _values_for(schedule).items():
         setattr(partnership, key, value)
     partnership.schedule_version += 1
