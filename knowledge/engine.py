@@ -296,6 +296,8 @@ class _IndexedEntry:
     title_terms: frozenset[str]
     answer_terms: frozenset[str]
     texts: list[str] = field(default_factory=list)
+    #: The distinct lengths of ``texts`` (for :meth:`Matcher._fuzzy_bound`).
+    lengths: tuple[int, ...] = ()
     #: Rank of the id in reverse alphabetical order: among equal scores the first id wins, stably.
     order: int = 0
 
@@ -320,6 +322,8 @@ class _Query:
     mass: float = 0.0
     #: Every stem the question may match -> [(position of the question term, credit)].
     by_stem: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    #: The weight of each term, by position (``terms[i].weight``).
+    weights: list[float] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -411,6 +415,7 @@ class Matcher:
             indexed.phrasings = [_Phrasing(p.terms, sum(self._idf[t] for t in p.terms), p.text, p.fuzzy)
                                  for p in indexed.phrasings]
             indexed.texts = [p.text for p in indexed.phrasings if p.fuzzy]
+            indexed.lengths = tuple({len(text) for text in indexed.texts})
 
     def _build_bm25(self) -> None:
         """A BM25 index (bm25s) over each entry's phrasings + keywords + answer, phrasings counted once each."""
@@ -423,6 +428,7 @@ class Matcher:
             doc.extend(indexed.answer_terms)
             docs.append(doc)
         self._vocab = frozenset(term for doc in docs for term in doc)
+        self._term_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B, csc_backend="numpy")
         if docs:
             self._bm25.index(docs, show_progress=False)
@@ -510,6 +516,7 @@ class Matcher:
             query.terms.append(_QueryTerm(term, idf, expansions, info))
         query.text = " ".join(seen)
         query.mass = sum(t.weight for t in query.terms)
+        query.weights = [t.weight for t in query.terms]
         for position, qterm in enumerate(query.terms):
             for stem_, credit in qterm.expansions:
                 query.by_stem.setdefault(stem_, []).append((position, credit))
@@ -532,9 +539,25 @@ class Matcher:
                     # bm25s (Lucene's variant) leaves out BM25's constant (k1 + 1) factor; put it back so
                     # the signal keeps the scale BM25_CAP was calibrated on.
                     weight = credit * (BM25_K1 + 1) * (SPECIFIC_WEIGHT if term.startswith(SPECIFIC_MARK) else 1.0)
-                    total += weight * self._bm25.get_scores([term])
+                    where, scores = self._term_scores(term)
+                    total[where] += weight * scores
         found = np.flatnonzero(total > 0)
         return {int(index): float(total[index]) for index in found}
+
+    def _term_scores(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The entries holding a known term and their BM25 scores for it (bm25s's, kept as they are).
+
+        bm25s takes ~15 microseconds of Python per call whatever the term; a long message asks for ~60 terms
+        (the whole message and each sentence). The answer never changes and is small (a term is in a few
+        entries), so its nonzero scores are kept the first time: about 1 MB at most for the knowledge base's
+        2,160 terms, objects included.
+        """
+        found = self._term_cache.get(term)
+        if found is None:
+            dense = self._bm25.get_scores([term])
+            where = np.flatnonzero(dense)
+            found = self._term_cache[term] = (where, dense[where])
+        return found
 
     def _signals(self, indexed: _IndexedEntry, query: _Query, bm25: float) -> Signals:
         """Each signal of one entry for one question, 0-1 (see the module docstring for why each)."""
@@ -573,40 +596,62 @@ class Matcher:
 
     def _full(self, cheap: Signals, indexed: _IndexedEntry, query: _Query) -> Signals:
         """Fill in the phrasing and fuzzy signals of :meth:`_cheap`'s result."""
+        return Signals(self._phrasing(indexed, query), cheap.union, cheap.answer,
+                       self._fuzzy(indexed, query.text) / 100.0, cheap.bm25, cheap.information)
+
+    def _phrasing(self, indexed: _IndexedEntry, query: _Query) -> float:
+        """The phrasing signal: the best score of the entry's phrasings and keywords, each
+        ALPHA x (question covered by the phrasing) + (1 - ALPHA) x (phrasing covered by the question).
+
+        Walks each phrasing's few terms through the question's stem -> (term, credit) map, so the cost is a
+        handful of dictionary look-ups whatever the question's length; phrasings sharing no term with the
+        question are skipped before any arithmetic. This is the inner loop of every long message (a few
+        hundred phrasings a sentence), hence written out in one function with local names.
+        """
         mass = query.mass
         by_stem = query.by_stem
+        weights = query.weights
+        idf = self._idf
         phrasing = 0.0
         for candidate in indexed.phrasings:
-            # Most phrasings share no term with the question: skip them before any arithmetic (same result).
+            best: dict[int, float] | None = None
+            back = 0.0
             for term in candidate.terms:
-                if term in by_stem:
-                    phrasing = max(phrasing, self._phrasing_score(candidate, query, mass))
-                    break
-        return Signals(phrasing, cheap.union, cheap.answer, self._fuzzy(indexed, query.text) / 100.0,
-                       cheap.bm25, cheap.information)
-
-    def _phrasing_score(self, phrasing: _Phrasing, query: _Query, mass: float) -> float:
-        """ALPHA x (question covered by the phrasing) + (1 - ALPHA) x (phrasing covered by the question).
-
-        Walks the phrasing's few terms through the question's stem -> (term, credit) map, so the cost
-        is a handful of dictionary look-ups whatever the question's length.
-        """
-        best: dict[int, float] = {}
-        back = 0.0
-        for term in phrasing.terms:
-            hits = query.by_stem.get(term)
-            if hits is None:
+                hits = by_stem.get(term)
+                if hits is None:
+                    continue
+                if best is None:
+                    best = {}
+                top = 0.0
+                for position, credit in hits:
+                    if credit > best.get(position, 0.0):
+                        best[position] = credit
+                    if credit > top:
+                        top = credit
+                back += idf[term] * top
+            if not best:
                 continue
-            top = 0.0
-            for position, credit in hits:
-                if credit > best.get(position, 0.0):
-                    best[position] = credit
-                top = max(top, credit)
-            back += self._idf[term] * top
-        if not best:
-            return 0.0
-        covered = sum(query.terms[position].weight * credit for position, credit in best.items())
-        return ALPHA * covered / mass + (1 - ALPHA) * min(back / phrasing.mass, 1.0)
+            covered = 0.0
+            for position, credit in best.items():
+                covered += weights[position] * credit
+            score = ALPHA * covered / mass + (1 - ALPHA) * min(back / candidate.mass, 1.0)
+            if score > phrasing:
+                phrasing = score
+        return phrasing
+
+    @staticmethod
+    def _fuzzy_bound(indexed: _IndexedEntry, text: str) -> float:
+        """An upper bound of :meth:`_fuzzy` / 100 from the texts' lengths alone.
+
+        ``token_sort_ratio`` is an Indel similarity, at most 2 x min(a, b) / (a + b) for strings of lengths a
+        and b (sorting the words keeps the length); ``token_set_ratio`` is bounded by 1. A long message against
+        short phrasings cannot score high on the first, which is what lets :meth:`_lexical` skip rapidfuzz.
+        """
+        if not text or not indexed.lengths:
+            return 0.0 if not text else 1.0
+        n = len(text)
+        by_sort = max(2 * min(n, m) / (n + m) for m in indexed.lengths)
+        return (1.0 + by_sort) / 2 + 1e-9
 
     @staticmethod
     def _fuzzy(indexed: _IndexedEntry, text: str) -> float:
@@ -643,7 +688,17 @@ class Matcher:
             if len(top) >= limit and bound < top[0][0]:
                 break
             indexed = self._entries[index]
-            item = (combine(self._full(cheap, indexed, query)), indexed.order, index)
+            phrasing = self._phrasing(indexed, query)
+            if len(top) >= limit:
+                # The phrasing signal is a few dictionary look-ups, rapidfuzz is not: a tighter bound (exact
+                # phrasing, fuzzy at its length bound) skips rapidfuzz for about half of a long message's candidates.
+                tighter = Signals(phrasing, cheap.union, cheap.answer, self._fuzzy_bound(indexed, query.text),
+                                  cheap.bm25, cheap.information)
+                if combine(tighter) < top[0][0]:
+                    continue
+            full = Signals(phrasing, cheap.union, cheap.answer, self._fuzzy(indexed, query.text) / 100.0,
+                           cheap.bm25, cheap.information)
+            item = (combine(full), indexed.order, index)
             if len(top) < limit:
                 heapq.heappush(top, item)
             elif item > top[0]:

@@ -373,3 +373,38 @@ def test_real_kb_mou_synonym_agrees(real: Matcher) -> None:
                                       "zxcvbnm", "how do i fix my wifi"])
 def test_real_kb_declines_off_topic(real: Matcher, question: str) -> None:
     assert real.ask(question).kind == "decline"
+
+
+LONG_MESSAGES = [
+    "We run a small food bank with two paid staff and about forty volunteers. The housing association next door "
+    "has offered to share their hall and some funding if we work together on a winter project. How do we agree "
+    "who is responsible for what before we start?",
+    "Our consortium of five charities has been delivering a youth contract for a year now and the lead partner "
+    "keeps making decisions without telling the rest of us. Meetings feel tense and two members are talking about "
+    "leaving. Any advice on getting things back on track?",
+    "Quick one. The council wants us to join a partnership board but we are not sure what we would be signing up "
+    "to, or whether our trustees need to approve it first; what should we ask before saying yes?",
+]
+
+
+@pytest.mark.parametrize("text", LONG_MESSAGES)
+def test_the_words_ranking_skips_work_without_changing_the_result(text: str) -> None:
+    """The ranking stops early using upper bounds of the costly signals: it must rank exactly like scoring
+    every candidate in full, for a long message and each of its sentences (where the bounds cut most)."""
+    import heapq
+
+    from knowledge.engine import CANDIDATES, combine
+    from knowledge.segments import segments
+
+    words_only = Matcher(load_knowledge_base(), by_meaning=False)
+    for part in [text, *(p.text for p in segments(text))]:
+        for limit in (4, 5, 12):
+            query, ranked, bm25 = words_only._lexical(part, limit)
+            assert query is not None
+            pool = heapq.nlargest(max(CANDIDATES, limit), bm25.items(), key=lambda item: item[1])
+            every = []
+            for index, score in pool:
+                indexed = words_only._entries[index]
+                assert words_only._fuzzy_bound(indexed, query.text) >= words_only._fuzzy(indexed, query.text) / 100
+                every.append((combine(words_only._signals(indexed, query, score)), indexed.order, index))
+            assert ranked == {index: score for score, _, index in heapq.nlargest(limit, every)}
