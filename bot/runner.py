@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlparse
 
 import typer
 from telegram import Update
@@ -36,7 +35,7 @@ def run_telegram(settings: Settings) -> None:
         log.warning(new_database_notice(settings))
     application = build_application(services)
     try:
-        if settings.web_port is not None:
+        if settings.web_port is not None or settings.webhook_url:
             from bot.console.server import ConsoleSetupError, run_bot_with_console
 
             try:
@@ -46,14 +45,6 @@ def run_telegram(settings: Settings) -> None:
                 raise typer.Exit(2) from None
             except KeyboardInterrupt:
                 pass
-        elif settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            log.info("Starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
-            application.run_webhook(
-                listen=settings.webhook_listen, port=settings.webhook_port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url, secret_token=secret,
-                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
         else:
             log.info("Starting in long-polling mode")
             application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -1,9 +1,13 @@
-"""Serving the console: on its own (``partnerbot web``), or inside ``partnerbot run`` beside the bot.
+"""Serving the console: on its own (``partnerbot web``), or inside ``partnerbot run`` beside the bot; and
+Telegram's webhook.
 
-In webhook mode the console and Telegram's webhook share one uvicorn server, as python-telegram-bot's
-custom-webhook example does with Starlette (examples/customwebhookbot/starlettebot.py): the application is
-started without its own web server and the webhook route puts each update on its update queue. With long
-polling the console's server simply runs on the same event loop as the bot. One process either way.
+In webhook mode the webhook is a Starlette route on one uvicorn server, as python-telegram-bot's custom-webhook
+example does (examples/customwebhookbot/starlettebot.py): the application is started without its own web
+server and the route writes each update into the inbox (bot.core.inbox) before Telegram gets its 200, then
+puts it on the update queue. So a crash after the 200 loses nothing (the update is handled after the restart)
+and a delivery Telegram repeats is handled once, as with long polling. With WEB_PORT the console's pages are on
+the same server; without it the server holds the webhook alone. With long polling the console's server simply
+runs on the same event loop as the bot. One process either way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.console.web import Console, console_routes, create_app
+from bot.core.inbox import INBOX_KEY, Inbox
 from bot.core.services import Services
 
 log = logging.getLogger(__name__)
@@ -34,7 +39,7 @@ def console_for(services: Services) -> Console:
     return Console(services=services, secure_cookies=settings.console_base_url.startswith("https://"))
 
 
-def listen_socket(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int, setting: str = "WEB_PORT") -> socket.socket:
     """Bind and listen before anything is printed, so the printed link works the moment it is read."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -43,8 +48,9 @@ def listen_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConsoleSetupError(f"Setting WEB_PORT: cannot listen on {host}:{port}: {exc.strerror or exc} "
-                                "(is something else using it? choose another with --port / WEB_PORT)") from None
+        hint = "--port / WEB_PORT" if setting == "WEB_PORT" else setting
+        raise ConsoleSetupError(f"Setting {setting}: cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                f"(is something else using it? choose another with {hint})") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -75,7 +81,8 @@ async def serve_console_alone(services: Services, sock: socket.socket) -> None:
 
 
 def webhook_route(application: Any, secret: str | None, path: str) -> Any:
-    """Telegram's webhook as a Starlette route: checks the secret, then queues the update."""
+    """Telegram's webhook as a Starlette route: checks the secret, writes the update into the inbox, then queues
+    it; a repeat delivery of an update already in the inbox gets its 200 and is not handled again."""
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
@@ -90,6 +97,9 @@ def webhook_route(application: Any, secret: str | None, path: str) -> Any:
             update = Update.de_json(data=data, bot=application.bot)
         except (ValueError, TypeError, KeyError):
             return Response(status_code=HTTPStatus.BAD_REQUEST)
+        inbox: Inbox | None = application.bot_data.get(INBOX_KEY)
+        if inbox is not None and not await inbox.record([update]):
+            return Response()  # delivered again by Telegram: already recorded, so handled (or being handled)
         await application.update_queue.put(update)
         return Response()
 
@@ -97,25 +107,33 @@ def webhook_route(application: Any, secret: str | None, path: str) -> Any:
 
 
 async def run_bot_with_console(application: Any, services: Services, allowed_updates: list[str]) -> None:
-    """``partnerbot run`` with WEB_PORT: the bot and the console in one process and one event loop.
+    """``partnerbot run`` with WEB_PORT and/or WEBHOOK_URL: the bot and its web server in one process and one
+    event loop.
 
-    With WEBHOOK_URL set, the webhook is a route of the console's server (one ASGI server); otherwise the
-    bot long-polls and the console's server runs beside it. Ctrl-C or SIGTERM stops both.
+    With WEB_PORT the server holds the console, and the webhook too when WEBHOOK_URL is set (one ASGI server);
+    otherwise the bot long-polls beside it. With WEBHOOK_URL alone the server holds only the webhook, on
+    WEBHOOK_LISTEN:WEBHOOK_PORT. Ctrl-C or SIGTERM stops both.
     """
     settings = services.settings
-    assert settings.web_port is not None
+    assert settings.web_port is not None or settings.webhook_url
     routes = []
     if settings.webhook_url:
         path = urlparse(settings.webhook_url).path.rstrip("/")
         first = path.strip("/").split("/")[0]
-        if not first or f"/{first}" in CONSOLE_PREFIXES:
+        if settings.web_port is not None and (not first or f"/{first}" in CONSOLE_PREFIXES):
             raise ConsoleSetupError(f"Setting WEBHOOK_URL: its path {path or '/'!r} is a console page; with WEB_PORT "
                                     "set, the webhook and the console share one server, so use a path of its own "
                                     "such as /telegram")
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         routes.append(webhook_route(application, secret, path))
-    sock = listen_socket(settings.web_listen, settings.web_port)
-    server = uvicorn_server(create_app(console_for(services), extra_routes=routes), log_level="warning")
+    if settings.web_port is None:  # the webhook alone
+        from starlette.applications import Starlette
+
+        sock = listen_socket(settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")
+        server = uvicorn_server(Starlette(routes=routes), log_level="warning")
+    else:
+        sock = listen_socket(settings.web_listen, settings.web_port)
+        server = uvicorn_server(create_app(console_for(services), extra_routes=routes), log_level="warning")
     async with application:
         if application.post_init:
             await application.post_init(application)
@@ -126,8 +144,11 @@ async def run_bot_with_console(application: Any, services: Services, allowed_upd
         else:
             await application.updater.start_polling(allowed_updates=allowed_updates, drop_pending_updates=False)
         await application.start()
-        log.info("Console on %s:%s (%s)", settings.web_listen, settings.web_port,
-                 "with the webhook" if settings.webhook_url else "beside long polling")
+        if settings.web_port is None:
+            log.info("Starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
+        else:
+            log.info("Console on %s:%s (%s)", settings.web_listen, settings.web_port,
+                     "with the webhook" if settings.webhook_url else "beside long polling")
         try:
             await server.serve(sockets=[sock])
         finally:

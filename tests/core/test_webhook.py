@@ -1,5 +1,6 @@
-"""Webhook mode: `partnerbot run` with WEBHOOK_URL registers the webhook with its secret, and the
-bot's own webhook server refuses any update that does not carry that secret."""
+"""Webhook mode: `partnerbot run` with WEBHOOK_URL registers the webhook with its secret; the bot's webhook
+server refuses any update that does not carry that secret, and answers an update Telegram delivers twice once
+(each update is written into the inbox before Telegram gets its 200)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ async def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeTelegram,
         [welcome] = await fake_telegram.replies(33, timeout=20)
         assert "PartnerBot" in welcome.text
         assert fake_telegram.sent_to_any(31, 32) == []
+        # Telegram delivers update 3 again (it does when it missed our 200): acknowledged, not answered again.
+        assert await asyncio.to_thread(post_update, port, start_update(3, 33), SECRET) == 200
+        assert await asyncio.to_thread(post_update, port, start_update(4, 34), SECRET) == 200
+        await fake_telegram.replies(34, timeout=20)
+        assert len(fake_telegram.sent_to_any(33)) == 1
     finally:
         process.send_signal(signal.SIGINT)
         try:
