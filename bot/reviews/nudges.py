@@ -33,6 +33,16 @@ async def live_occurrence(*, session: AsyncSession, occurrence_id: int, chat_id:
     return NudgeContext(occurrence_row, partnership)
 
 
+async def _refuse_unless_movable(session: AsyncSession, row: ReviewOccurrence) -> None:
+    """Snooze and skip move a check-in only while it is live and nobody has started answering it."""
+    if row.status not in LIVE_STATUSES:
+        raise NudgeClosed("This check-in has already been snoozed or skipped.")
+    started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
+        ReviewAnswer.occurrence_id == row.id))).one()
+    if started:
+        raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
+
+
 async def snooze(*, session: AsyncSession, occurrence_id: int, chat_id: int, days: int, now: datetime
                  ) -> datetime:
     """Move this occurrence (not the series) ``days`` on; returns the new time in local time."""
@@ -40,12 +50,7 @@ async def snooze(*, session: AsyncSession, occurrence_id: int, chat_id: int, day
     row, partnership = found.occurrence, found.partnership
     if partnership.status != PartnershipStatus.ACTIVE:
         raise NudgeClosed("This partnership's nudges are paused or stopped.")
-    if row.status not in LIVE_STATUSES:
-        raise NudgeClosed("This check-in has already been snoozed or skipped.")
-    started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-        ReviewAnswer.occurrence_id == occurrence_id))).one()
-    if started:
-        raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
+    await _refuse_unless_movable(session, row)
     new_due = now + timedelta(days=days)
     following = (await session.exec(select(ReviewOccurrence).where(
         ReviewOccurrence.partnership_id == partnership.id,
@@ -63,12 +68,7 @@ async def skip(*, session: AsyncSession, occurrence_id: int, chat_id: int, now: 
     """Skip this check-in; returns the next one's local time (None when there is none)."""
     found = await live_occurrence(session=session, occurrence_id=occurrence_id, chat_id=chat_id)
     row, partnership = found.occurrence, found.partnership
-    if row.status not in LIVE_STATUSES:
-        raise NudgeClosed("This check-in has already been snoozed or skipped.")
-    started = (await session.exec(select(func.count()).select_from(ReviewAnswer).where(
-        ReviewAnswer.occurrence_id == occurrence_id))).one()
-    if started:
-        raise NudgeClosed("Someone has already started answering this check-in, so it stays.")
+    await _refuse_unless_movable(session, row)
     row.status, row.closed_at = OccurrenceStatus.SKIPPED, now
     session.add(row)
     following = (await session.exec(select(ReviewOccurrence).where(
