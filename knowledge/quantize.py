@@ -7,11 +7,12 @@ float matrix products. Turning folding off keeps the int8 weights but dequantize
 (56 ms a question). This rewrite keeps the same int8 numbers and changes only how they are used:
 
 * each embedding table is looked up in int8 (``Gather``) and only the rows a text uses are scaled to float;
-* the attention projections (384 x 384) become ``DynamicQuantizeLinear`` of the activations, ``MatMulInteger``
+* the attention projections (384 x 384) and the first feed-forward product (384 x 1536), whose inputs come
+  straight from a LayerNormalization, become ``DynamicQuantizeLinear`` of the activations, ``MatMulInteger``
   with the int8 weight and one ``Mul`` by (activation scale x column scale), which onnxruntime fuses into its
   int8 matrix kernel: activations quantized per tensor, the fastest form;
-* the feed-forward products (384 x 1536 and back) become ``MatMulNBits`` with 8-bit weights and activations
-  quantized in blocks of 32 along each row (``accuracy_level=4``): their input, after GELU, has outliers that
+* the second feed-forward product (1536 x 384) becomes ``MatMulNBits`` with 8-bit weights and activations
+  quantized in blocks of 32 along each row (``accuracy_level=4``): its input, after GELU, has outliers that
   one scale per tensor reads poorly;
 * the exporter's NaN guard after each attention softmax, which these inputs never need, is dropped.
 
@@ -19,6 +20,11 @@ Measured (``uv run python benchmarks/bench_footprint.py --only forms``; docs/BEN
 the forms compared): the session holds 56 MiB instead of 182, a 96-piece text takes 12.1 ms of CPU instead of
 16.2 on the busy 2-core machine, and the nearest other entry of 95.4 % of the knowledge base's phrasings stays
 the same (88.5 % with every product quantized per tensor, which is faster still).
+Version 3 (issue 12, session 17) quantizes the first feed-forward product per tensor too: in a 64-piece text
+``MatMulNBits`` was 55 % of the model's time (onnxruntime's profiler), and per tensor that product costs about
+half; a 96-piece text went from 10.8-11.0 to 7.7-8.6 ms CPU (back to back, load 1). The nearest other entry of 91.2 %
+of the phrasings stays the same as with the shipped model (95.7 % before); every scored set kept its result
+(docs/BENCHMARKS.md).
 
 On x86 processors without VNNI, onnxruntime's unsigned-by-signed int8 product may saturate (``vpmaddubsw``
 adds two products into 16 bits); there the attention weights are shifted to uint8 with zero point 128, which is
@@ -32,7 +38,7 @@ import platform
 from pathlib import Path
 
 #: Bump when the rewrite changes: cached rewritten models and the vectors made with them are then redone.
-VERSION = 2
+VERSION = 3
 #: Rows of a feed-forward weight quantized together with one activation scale (see :func:`dynamic_int8`).
 NBITS_BLOCK = 32
 
@@ -110,8 +116,8 @@ def dynamic_int8(model_file: Path, *, signed: bool) -> bytes:
             if quantized.ndim != 2:
                 raise ValueError(f"{weight} is not a matrix")
             depth, width = quantized.shape
-            if depth != width and depth % NBITS_BLOCK == 0:
-                # The feed-forward products (384 x 1536 and back): int8 weights, activations quantized in
+            if depth > width and depth % NBITS_BLOCK == 0:
+                # The second feed-forward product (1536 x 384): int8 weights, activations quantized in
                 # blocks of 32 along each row, which keeps their outliers (after GELU) apart.
                 columns = quantized.T.astype(np.int16) + 128  # (width, depth), zero point 128
                 new_initializers += [
