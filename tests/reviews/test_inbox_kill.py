@@ -20,6 +20,7 @@ from sqlmodel import select
 from bot.core.local_api import LocalBotApi
 from db.models import InboxUpdate
 from tests.fake_telegram import FakeTelegram
+from tests.process_support import stop_process
 from tests.reviews.review_support import migrated
 from tests.reviews.test_review_kill import start
 
@@ -83,9 +84,5 @@ async def test_a_message_fetched_before_a_kill_is_answered_once_after_restart(tm
         api.release.set()
         for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    await asyncio.to_thread(process.wait, 20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                await asyncio.to_thread(stop_process, process)
         fake.stop()

@@ -22,11 +22,12 @@ import pytest
 from sqlmodel import col, update
 
 from bot.core.local_api import LocalBotApi
+from db.engine import Database
 from db.review_models import ReviewOccurrence
 from db.types import utcnow
 from tests.conftest import TEST_TOKEN
 from tests.fake_telegram import FakeTelegram
-from tests.process_support import partnerbot_command
+from tests.process_support import partnerbot_command, stop_process
 from tests.reviews.review_support import add_weekly, migrated, occurrences
 
 pytestmark = pytest.mark.slow  # starts processes or runs a load: CI runs it, `-m 'not slow'` skips it
@@ -71,6 +72,19 @@ async def make_due(db_url: str, chat_id: int) -> int:
         return pid
 
 
+async def recorded_sent(db_url: str, occurrence_pid: int, attempts: int = 200) -> bool:
+    """Whether the partnership's first occurrence is recorded as sent, looking up to ``attempts`` times."""
+    database = Database(db_url)
+    try:
+        for _ in range(attempts):
+            if (await occurrences(database, occurrence_pid))[0].status == "sent":
+                return True
+            await asyncio.sleep(0.05)  # another process writes it: nothing here to await
+        return False
+    finally:
+        await database.dispose()
+
+
 def nudges(api: LocalBotApi) -> Counter[int]:
     return Counter(s.chat_id for s in api.outbox if s.method == "sendMessage" and "Check-in time" in s.text)
 
@@ -96,7 +110,9 @@ async def test_a_bot_killed_mid_send_never_sends_a_nudge_twice(tmp_path: Path, d
         processes.append(start(fake, tmp_path, db_url))
         assert await asyncio.to_thread(api.wait_for, lambda: nudges(api)[LATER] == 1, 60), \
             "the restarted bot did not dispatch"
-        await asyncio.sleep(1.0)
+        # Wait until that dispatch has also recorded LATER as sent: any resend of the claimed rows would have
+        # gone out in the same run, before its record.
+        assert await recorded_sent(db_url, later_pid), "the restarted bot never recorded its nudge"
         assert nudges(api) == Counter({HELD: 1, SIBLING: 1, LATER: 1})
         async with migrated(db_url) as database:
             for pid in (held_pid, sibling_pid):
@@ -108,9 +124,5 @@ async def test_a_bot_killed_mid_send_never_sends_a_nudge_twice(tmp_path: Path, d
         api.release.set()
         for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    await asyncio.to_thread(process.wait, 20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                await asyncio.to_thread(stop_process, process)
         fake.stop()
