@@ -296,7 +296,7 @@ class _IndexedEntry:
     title_terms: frozenset[str]
     answer_terms: frozenset[str]
     texts: list[str] = field(default_factory=list)
-    #: The distinct lengths of ``texts`` (for :meth:`Matcher._fuzzy_bound`).
+    #: The distinct lengths of ``texts`` (for :meth:`Matcher._fuzzy_bounds`).
     lengths: tuple[int, ...] = ()
     #: Rank of the id in reverse alphabetical order: among equal scores the first id wins, stably.
     order: int = 0
@@ -324,6 +324,35 @@ class _Query:
     by_stem: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     #: The weight of each term, by position (``terms[i].weight``).
     weights: list[float] = field(default_factory=list)
+    #: The coverage signals of every entry, computed once per question (:meth:`Matcher._coverage`).
+    coverage: _Coverage | None = None
+
+
+@dataclass(frozen=True)
+class _Coverage:
+    """The coverage signals of every entry for one question, indexed like the entries (defined at
+    :meth:`Matcher._coverage`): phrasing, union and answer coverage and the information matched, each 0-1."""
+
+    phrasing: np.ndarray
+    union: np.ndarray
+    answer: np.ndarray
+    information: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Postings:
+    """Where each term is, as arrays: which phrasings (numbered across all entries), and which entries' titles and
+    answers hold it. With them a question's coverage of every entry is a few numpy operations per term instead
+    of a loop over every candidate's phrasings and terms in Python."""
+
+    phrasings: dict[str, np.ndarray]
+    titles: dict[str, np.ndarray]
+    answers: dict[str, np.ndarray]
+    #: The IDF mass of each phrasing, and where each entry's phrasings start (for ``np.maximum.reduceat``).
+    mass: np.ndarray
+    starts: np.ndarray
+    #: The distinct lengths of each entry's texts for rapidfuzz, one row an entry, padded with 0.
+    lengths: np.ndarray
 
 
 # ------------------------------------------------------------------------------------------------
@@ -348,6 +377,7 @@ class Matcher:
         self._information_full = INFORMATION_SHARE * self._unknown_idf
         self._concept_information = CONCEPT_INFORMATION * self._information_full
         self._mass_phrasings()
+        self._postings = self._build_postings()
         for rank, indexed in enumerate(sorted(self._entries, key=lambda e: e.entry.id, reverse=True)):
             indexed.order = rank
         self._build_bm25()
@@ -416,6 +446,33 @@ class Matcher:
                                  for p in indexed.phrasings]
             indexed.texts = [p.text for p in indexed.phrasings if p.fuzzy]
             indexed.lengths = tuple({len(text) for text in indexed.texts})
+
+    def _build_postings(self) -> _Postings:
+        """Each term's phrasings, titles and answers as index arrays (see :class:`_Postings`)."""
+        phrasings: dict[str, list[int]] = defaultdict(list)
+        titles: dict[str, list[int]] = defaultdict(list)
+        answers: dict[str, list[int]] = defaultdict(list)
+        mass: list[float] = []
+        starts: list[int] = []
+        for number, indexed in enumerate(self._entries):
+            starts.append(len(mass))
+            for phrasing in indexed.phrasings:  # a phrasing's terms are distinct (see _add)
+                for term in phrasing.terms:
+                    phrasings[term].append(len(mass))
+                mass.append(phrasing.mass)
+            for term in indexed.title_terms:
+                titles[term].append(number)
+            for term in indexed.answer_terms:
+                answers[term].append(number)
+
+        def arrays(found: dict[str, list[int]]) -> dict[str, np.ndarray]:
+            return {term: np.array(where, dtype=np.intp) for term, where in found.items()}
+
+        lengths = np.zeros((len(self._entries), max((len(e.lengths) for e in self._entries), default=0)))
+        for number, indexed in enumerate(self._entries):
+            lengths[number, :len(indexed.lengths)] = indexed.lengths
+        return _Postings(arrays(phrasings), arrays(titles), arrays(answers),
+                         np.maximum(np.array(mass, dtype=np.float64), 1e-12), np.array(starts, dtype=np.intp), lengths)
 
     def _build_bm25(self) -> None:
         """A BM25 index (bm25s) over each entry's phrasings + keywords + answer, phrasings counted once each."""
@@ -559,98 +616,80 @@ class Matcher:
             found = self._term_cache[term] = (where, dense[where])
         return found
 
-    def _signals(self, indexed: _IndexedEntry, query: _Query, bm25: float) -> Signals:
-        """Each signal of one entry for one question, 0-1 (see the module docstring for why each)."""
-        return self._full(self._cheap(indexed, query, bm25), indexed, query)
+    def _coverage(self, query: _Query) -> _Coverage:
+        """The phrasing, union, answer and information signals of every entry for ``query`` (kept on it).
 
-    def _cheap(self, indexed: _IndexedEntry, query: _Query, bm25: float) -> Signals:
-        """The signals that cost a few set look-ups; phrasing and fuzzy are left at their upper bounds.
+        * phrasing: the best of the entry's phrasings and keywords, each ALPHA x (question covered by the
+          phrasing) + (1 - ALPHA) x (phrasing covered by the question); a phrasing sharing no term with the
+          question scores 0. A question term matched through several stems counts its best credit once.
+        * union and answer: the share of the question's weight found among all the entry's phrasings, keywords
+          and source section (its title terms), and in its answer, each term at its best credit.
+        * information: the information of the matched terms, counted in full (a typo's discount is applied
+          once, in the coverage), as a share of :data:`INFORMATION_SHARE`'s full information.
 
-        A phrasing is part of the entry's title terms, so it cannot cover more of the question than
-        they do: ``phrasing <= ALPHA * union + (1 - ALPHA)``. That bound lets :meth:`search` skip the
-        expensive signals for candidates that cannot reach the top. The information a question carries
-        counts matched terms in full: a typo's discount is applied once, in the coverage signals.
+        Computed for every entry at once from :class:`_Postings`: a long message has ~40 terms and ~40
+        candidates, and the same definitions written as a loop over each candidate's phrasings cost ~5x more
+        (tests/knowledge/test_engine.py holds that loop and checks the two agree).
         """
-        title, answer = indexed.title_terms, indexed.answer_terms
-        union = in_answer = matched = 0.0
-        for qterm in query.terms:
-            by_title = by_answer = 0.0
-            for term, credit in qterm.expansions:
-                if credit > by_title and term in title:
-                    by_title = credit
-                if credit > by_answer and term in answer:
-                    by_answer = credit
-            union += qterm.weight * by_title
-            in_answer += qterm.weight * by_answer
-            if by_title or by_answer:
-                matched += qterm.info
-        mass = query.mass
-        return Signals(
-            phrasing=ALPHA * union / mass + (1 - ALPHA),
-            union=union / mass,
-            answer=in_answer / mass,
-            fuzzy=1.0,
-            bm25=min(bm25 / mass, BM25_CAP) / BM25_CAP,
-            information=min(matched / self._information_full, 1.0),
-        )
-
-    def _full(self, cheap: Signals, indexed: _IndexedEntry, query: _Query) -> Signals:
-        """Fill in the phrasing and fuzzy signals of :meth:`_cheap`'s result."""
-        return Signals(self._phrasing(indexed, query), cheap.union, cheap.answer,
-                       self._fuzzy(indexed, query.text) / 100.0, cheap.bm25, cheap.information)
-
-    def _phrasing(self, indexed: _IndexedEntry, query: _Query) -> float:
-        """The phrasing signal: the best score of the entry's phrasings and keywords, each
-        ALPHA x (question covered by the phrasing) + (1 - ALPHA) x (phrasing covered by the question).
-
-        Walks each phrasing's few terms through the question's stem -> (term, credit) map, so the cost is a
-        handful of dictionary look-ups whatever the question's length; phrasings sharing no term with the
-        question are skipped before any arithmetic. This is the inner loop of every long message (a few
-        hundred phrasings a sentence), hence written out in one function with local names.
-        """
-        mass = query.mass
-        by_stem = query.by_stem
-        weights = query.weights
-        idf = self._idf
-        phrasing = 0.0
-        for candidate in indexed.phrasings:
-            best: dict[int, float] | None = None
-            back = 0.0
-            for term in candidate.terms:
-                hits = by_stem.get(term)
-                if hits is None:
-                    continue
-                if best is None:
-                    best = {}
-                top = 0.0
-                for position, credit in hits:
-                    if credit > best.get(position, 0.0):
-                        best[position] = credit
-                    if credit > top:
-                        top = credit
-                back += idf[term] * top
-            if not best:
+        if query.coverage is not None:
+            return query.coverage
+        postings = self._postings
+        entries = len(self._entries)
+        positions = len(query.terms)
+        best = np.zeros((positions, len(postings.mass)))  # question term x phrasing: best credit
+        back = np.zeros(len(postings.mass))  # each phrasing's IDF mass found in the question
+        for stem, hits in query.by_stem.items():
+            where = postings.phrasings.get(stem)
+            if where is None:
                 continue
-            covered = 0.0
-            for position, credit in best.items():
-                covered += weights[position] * credit
-            score = ALPHA * covered / mass + (1 - ALPHA) * min(back / candidate.mass, 1.0)
-            if score > phrasing:
-                phrasing = score
-        return phrasing
+            top = 0.0
+            for position, credit in hits:
+                row = best[position]
+                row[where] = np.maximum(row[where], credit)
+                top = max(top, credit)
+            back[where] += self._idf[stem] * top
+        covered = np.asarray(query.weights) @ best if positions else np.zeros(len(postings.mass))
+        scores = np.where(back > 0, ALPHA * covered / query.mass
+                          + (1 - ALPHA) * np.minimum(back / postings.mass, 1.0), 0.0)
+        phrasing = np.maximum.reduceat(scores, postings.starts) if entries else np.zeros(0)
+        union = np.zeros(entries)
+        answer = np.zeros(entries)
+        matched = np.zeros(entries)
+        for qterm in query.terms:
+            by_title = np.zeros(entries)
+            by_answer = np.zeros(entries)
+            for term, credit in qterm.expansions:
+                where = postings.titles.get(term)
+                if where is not None:
+                    by_title[where] = np.maximum(by_title[where], credit)
+                where = postings.answers.get(term)
+                if where is not None:
+                    by_answer[where] = np.maximum(by_answer[where], credit)
+            union += qterm.weight * by_title
+            answer += qterm.weight * by_answer
+            matched += qterm.info * ((by_title > 0) | (by_answer > 0))
+        query.coverage = _Coverage(phrasing, union / query.mass, answer / query.mass,
+                                   np.minimum(matched / self._information_full, 1.0))
+        return query.coverage
 
-    @staticmethod
-    def _fuzzy_bound(indexed: _IndexedEntry, text: str) -> float:
-        """An upper bound of :meth:`_fuzzy` / 100 from the texts' lengths alone.
+    def _signals(self, index: int, query: _Query, bm25: float, fuzzy: float) -> Signals:
+        """The signals of one entry, with ``fuzzy`` given (its exact value, or an upper bound to rank by)."""
+        coverage = self._coverage(query)
+        return Signals(float(coverage.phrasing[index]), float(coverage.union[index]), float(coverage.answer[index]),
+                       fuzzy, min(bm25 / query.mass, BM25_CAP) / BM25_CAP, float(coverage.information[index]))
+
+    def _fuzzy_bounds(self, text: str) -> np.ndarray:
+        """An upper bound of :meth:`_fuzzy` / 100 for every entry, from the texts' lengths alone.
 
         ``token_sort_ratio`` is an Indel similarity, at most 2 x min(a, b) / (a + b) for strings of lengths a
         and b (sorting the words keeps the length); ``token_set_ratio`` is bounded by 1. A long message against
         short phrasings cannot score high on the first, which is what lets :meth:`_lexical` skip rapidfuzz.
         """
-        if not text or not indexed.lengths:
-            return 0.0 if not text else 1.0
+        lengths = self._postings.lengths
+        if not text:
+            return np.zeros(len(lengths))
         n = len(text)
-        by_sort = max(2 * min(n, m) / (n + m) for m in indexed.lengths)
+        by_sort = np.where(lengths > 0, 2 * np.minimum(n, lengths) / (n + lengths), 0.0).max(axis=1, initial=0.0)
         return (1.0 + by_sort) / 2 + 1e-9
 
     @staticmethod
@@ -671,34 +710,32 @@ class Matcher:
     def _lexical(self, text: str, limit: int) -> tuple[_Query | None, dict[int, float], dict[int, float]]:
         """The words-only ranking: (query, entry index -> score for the best ``limit``, BM25 of every candidate).
 
-        Candidates come from the BM25 index; the cheap signals give each an upper bound, and the
-        expensive ones (phrasings, rapidfuzz) are computed best bound first until no remaining
-        candidate can enter the top ``limit``: the ranking is exact, the work is a fraction.
+        Candidates come from the BM25 index, and every signal but rapidfuzz's is computed for all of them at
+        once (:meth:`_coverage`). rapidfuzz, the costly one, is then run best candidate first, each ranked by the
+        most rapidfuzz could give it (:meth:`_fuzzy_bounds`), until no remaining candidate can enter the top
+        ``limit``: the ranking is exact, and a long message's candidates mostly skip rapidfuzz.
         """
         query = self._query(text)
         if not query.terms or query.mass <= 0:
             return None, {}, {}
         bm25 = self._candidates(query)
         pool = heapq.nlargest(max(CANDIDATES, limit), bm25.items(), key=lambda item: item[1])
-        bounded = [(self._cheap(self._entries[i], query, b), i) for i, b in pool]
-        bounded = [(combine(cheap), cheap, i) for cheap, i in bounded]
-        bounded.sort(key=lambda item: -item[0])
+        candidates = np.array([index for index, _ in pool], dtype=np.intp)
+        coverage = self._coverage(query)
+        bm25_signal = np.minimum(np.array([score for _, score in pool]) / query.mass, BM25_CAP) / BM25_CAP
+        # combine() for every candidate with rapidfuzz at its bound, in numpy; + 0.01 covers combine's rounding.
+        bounds = 100.0 * np.clip(
+            (W_PHRASING * coverage.phrasing[candidates] + W_UNION * coverage.union[candidates]
+             + W_ANSWER * coverage.answer[candidates] + W_FUZZY * self._fuzzy_bounds(query.text)[candidates]
+             + W_BM25 * bm25_signal) * coverage.information[candidates] ** INFORMATION_POWER, 0.0, 1.0) + 0.01
         top: list[tuple[float, int, int]] = []  # min-heap of (score, id order, entry index)
-        for bound, cheap, index in bounded:
-            if len(top) >= limit and bound < top[0][0]:
+        for position in np.argsort(-bounds, kind="stable"):
+            if len(top) >= limit and bounds[position] < top[0][0]:
                 break
+            index, score = pool[position]
             indexed = self._entries[index]
-            phrasing = self._phrasing(indexed, query)
-            if len(top) >= limit:
-                # The phrasing signal is a few dictionary look-ups, rapidfuzz is not: a tighter bound (exact
-                # phrasing, fuzzy at its length bound) skips rapidfuzz for about half of a long message's candidates.
-                tighter = Signals(phrasing, cheap.union, cheap.answer, self._fuzzy_bound(indexed, query.text),
-                                  cheap.bm25, cheap.information)
-                if combine(tighter) < top[0][0]:
-                    continue
-            full = Signals(phrasing, cheap.union, cheap.answer, self._fuzzy(indexed, query.text) / 100.0,
-                           cheap.bm25, cheap.information)
-            item = (combine(full), indexed.order, index)
+            item = (combine(self._signals(index, query, score, self._fuzzy(indexed, query.text) / 100.0)),
+                    indexed.order, index)
             if len(top) < limit:
                 heapq.heappush(top, item)
             elif item > top[0]:
@@ -709,8 +746,7 @@ class Matcher:
         """The words-only score of one entry (for an entry found by meaning alone)."""
         if query is None or index not in bm25:
             return 0.0
-        indexed = self._entries[index]
-        return combine(self._full(self._cheap(indexed, query, bm25[index]), indexed, query))
+        return combine(self._signals(index, query, bm25[index], self._fuzzy(self._entries[index], query.text) / 100.0))
 
     def _scored(self, text: str, limit: int) -> dict[int, float]:
         """Entry index -> final score (0-100) for the entries worth ranking.

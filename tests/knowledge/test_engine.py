@@ -387,10 +387,43 @@ LONG_MESSAGES = [
 ]
 
 
+def _plain_signals(matcher: Matcher, index: int, query, bm25: float):  # type: ignore[no-untyped-def]
+    """One entry's signals written as plainly as their definitions (Matcher._coverage's docstring), one loop
+    per phrasing and per term: what the engine computes for every entry at once with numpy must agree."""
+    from knowledge.engine import ALPHA, BM25_CAP, Signals
+
+    indexed = matcher._entries[index]
+    phrasing = 0.0
+    for candidate in indexed.phrasings:
+        best: dict[int, float] = {}
+        back = 0.0
+        for term in candidate.terms:
+            hits = query.by_stem.get(term)
+            if not hits:
+                continue
+            for position, credit in hits:
+                best[position] = max(best.get(position, 0.0), credit)
+            back += matcher._idf[term] * max(credit for _, credit in hits)
+        if best:
+            covered = sum(query.weights[position] * credit for position, credit in best.items())
+            phrasing = max(phrasing, ALPHA * covered / query.mass + (1 - ALPHA) * min(back / candidate.mass, 1.0))
+    union = in_answer = matched = 0.0
+    for qterm in query.terms:
+        by_title = max((credit for term, credit in qterm.expansions if term in indexed.title_terms), default=0.0)
+        by_answer = max((credit for term, credit in qterm.expansions if term in indexed.answer_terms), default=0.0)
+        union += qterm.weight * by_title
+        in_answer += qterm.weight * by_answer
+        if by_title or by_answer:
+            matched += qterm.info
+    return Signals(phrasing, union / query.mass, in_answer / query.mass, matcher._fuzzy(indexed, query.text) / 100,
+                   min(bm25 / query.mass, BM25_CAP) / BM25_CAP, min(matched / matcher._information_full, 1.0))
+
+
 @pytest.mark.parametrize("text", LONG_MESSAGES)
 def test_the_words_ranking_skips_work_without_changing_the_result(text: str) -> None:
-    """The ranking stops early using upper bounds of the costly signals: it must rank exactly like scoring
-    every candidate in full, for a long message and each of its sentences (where the bounds cut most)."""
+    """The ranking computes the coverage of every entry at once and stops rapidfuzz early using upper bounds: it
+    must rank exactly like scoring every candidate in full, one by one, for a long message and each of its
+    sentences (where the bounds cut most)."""
     import heapq
 
     from knowledge.engine import CANDIDATES, combine
@@ -402,9 +435,12 @@ def test_the_words_ranking_skips_work_without_changing_the_result(text: str) -> 
             query, ranked, bm25 = words_only._lexical(part, limit)
             assert query is not None
             pool = heapq.nlargest(max(CANDIDATES, limit), bm25.items(), key=lambda item: item[1])
+            bounds = words_only._fuzzy_bounds(query.text)
             every = []
             for index, score in pool:
                 indexed = words_only._entries[index]
-                assert words_only._fuzzy_bound(indexed, query.text) >= words_only._fuzzy(indexed, query.text) / 100
-                every.append((combine(words_only._signals(indexed, query, score)), indexed.order, index))
-            assert ranked == {index: score for score, _, index in heapq.nlargest(limit, every)}
+                assert bounds[index] >= words_only._fuzzy(indexed, query.text) / 100
+                every.append((combine(_plain_signals(words_only, index, query, score)), indexed.order, index))
+            expected = {index: score for score, _, index in heapq.nlargest(limit, every)}
+            assert ranked.keys() == expected.keys()
+            assert all(ranked[index] == pytest.approx(expected[index], abs=0.011) for index in expected)
