@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,18 @@ def _rewritten(model_file: Path, source: str) -> tuple[Path | bytes, str]:
         except OSError as exc:
             log.info("Could not cache the rewritten embedding model in %s (%s).", path.parent, exc)
             return made.read_bytes(), variant
+    _forget_older_rewrites(path)
     return path, variant
+
+
+def _forget_older_rewrites(current: Path) -> None:
+    """Delete the cached rewrites of the same shipped model made by earlier versions of this code (23 MB each):
+    once a new rewrite is made they are never read again, and an upgraded bot should not keep them for ever."""
+    source = current.name.split("-")[1]
+    for older in current.parent.glob(f"model-{source}-*.onnx"):
+        if older != current:
+            with contextlib.suppress(OSError):
+                older.unlink()
 
 
 def _rewrite_in_child(model_file: Path, target: Path, *, signed: bool) -> None:
@@ -240,6 +252,8 @@ def embed_cached(model: EmbeddingModel, texts: list[str]) -> np.ndarray:
     try:
         cached = np.load(path, allow_pickle=False)
         if cached.shape == (len(texts), model.dimensions):
+            with contextlib.suppress(OSError):
+                os.utime(path)  # in use: see _forget_unused_vectors
             return cached.astype(np.float32, copy=False)
     except (OSError, ValueError):
         pass
@@ -254,7 +268,23 @@ def embed_cached(model: EmbeddingModel, texts: list[str]) -> np.ndarray:
     except OSError as exc:
         log.info("Could not cache the knowledge base's vectors in %s (%s); the next start embeds again.",
                  path.parent, exc)
+    _forget_unused_vectors(path.parent)
     return vectors
+
+
+#: Cached vectors nobody has read or written for this long are deleted when new ones are written.
+UNUSED_VECTORS_DAYS = 30
+
+
+def _forget_unused_vectors(folder: Path) -> None:
+    """Delete vector files unused for :data:`UNUSED_VECTORS_DAYS` days. Every edit of the knowledge base makes
+    a new file (3 MB) and the old one is never read again; one still read by another bot sharing the folder has
+    its time renewed at each start, so it stays."""
+    oldest = time.time() - UNUSED_VECTORS_DAYS * 86400
+    for found in folder.glob("kb-vectors-*.npy"):
+        with contextlib.suppress(OSError):
+            if found.stat().st_mtime < oldest:
+                found.unlink()
 
 
 def _give_back_memory() -> None:

@@ -69,6 +69,30 @@ def test_the_rewrite_is_made_once_and_then_read_from_the_cache(model_file: Path,
     assert np.allclose(first.embed(SENTENCES[:1]), second.embed(SENTENCES[:1]), atol=1e-6)
 
 
+def test_an_upgrade_deletes_the_older_rewrite_and_unused_vectors(model_file: Path, cache: Path) -> None:
+    """A new version of the rewrite replaces the old one on disk, and vectors unused for a month go, while the
+    vectors in use stay however old they are."""
+    import os
+
+    embedding.EmbeddingModel(model_file)
+    current = next(cache.glob("model-*.onnx"))
+    older = current.with_name(current.name.replace(quantize.variant(), "dyn1-s8"))
+    older.write_bytes(b"an earlier version's rewrite")
+    stale = cache / "kb-vectors-000000000000000000000000.npy"
+    np.save(stale, np.zeros((1, 384), dtype=np.float32))
+    month_ago = 31 * 86400
+    os.utime(stale, (stale.stat().st_atime - month_ago, stale.stat().st_mtime - month_ago))
+    current.unlink()  # as on the first start after an upgrade: this version's rewrite is not there yet
+    model = embedding.EmbeddingModel(model_file)
+    assert not older.exists() and current.exists()
+    in_use = embedding.embed_cached(model, SENTENCES[:2])
+    kept = next(p for p in cache.glob("kb-vectors-*.npy") if p != stale)
+    os.utime(kept, (kept.stat().st_atime - month_ago, kept.stat().st_mtime - month_ago))
+    assert np.allclose(embedding.embed_cached(model, SENTENCES[:2]), in_use)  # read: its time is renewed
+    embedding.embed_cached(model, SENTENCES[2:])  # a knowledge-base edit writes new vectors
+    assert not stale.exists() and kept.exists()
+
+
 def test_a_damaged_cached_rewrite_falls_back_to_the_shipped_model(model_file: Path, cache: Path) -> None:
     embedding.EmbeddingModel(model_file)
     cached = next(cache.glob("model-*.onnx"))
