@@ -183,8 +183,8 @@ def _rewrite_in_child(model_file: Path, target: Path, *, signed: bool) -> None:
     """Make the rewrite in a separate process: it reads the whole model with the ``onnx`` library (about a
     second and 80 MB), and the running bot should hold neither that library nor the memory it leaves behind."""
     done = subprocess.run([sys.executable, "-m", "knowledge.quantize", str(model_file), str(target),
-                           "--signed" if signed else "--unsigned"], capture_output=True, text=True, timeout=600,
-                          check=False, cwd=Path(__file__).resolve().parents[1])
+                           str(TOKENIZER_FILE), "--signed" if signed else "--unsigned"], capture_output=True, text=True,
+                          timeout=600, check=False, cwd=Path(__file__).resolve().parents[1])
     if done.returncode != 0 or not target.is_file():
         raise RuntimeError((done.stderr.strip().splitlines() or ["no output"])[-1])
 

@@ -82,7 +82,7 @@ def variant() -> str:
     return f"dyn{VERSION}-{'s8' if signed_weights_exact() else 'u8'}"
 
 
-def dynamic_int8(model_file: Path, *, signed: bool) -> bytes:
+def dynamic_int8(model_file: Path, tokenizer_file: Path, *, signed: bool) -> bytes:
     """The serialized rewritten model (see the module docstring).
 
     Raises ValueError when the graph is not the expected shape (an int8 weight that is not cast, scaled
@@ -106,7 +106,7 @@ def dynamic_int8(model_file: Path, *, signed: bool) -> bytes:
     if not weights:
         raise ValueError("no int8 weights found")
     products = {w.consumer.input[0] for w in weights if w.consumer.op_type == "MatMul"}
-    outliers = outlier_channels(model, sorted(products))
+    outliers = outlier_channels(model, sorted(products), tokenizer_file)
 
     dropped: set[int] = set()  # id() of the Cast and Mul nodes that dequantized a weight
     replaced: dict[int, list[onnx.NodeProto]] = {}
@@ -250,7 +250,7 @@ def _dequantized_weight(cast: Any, initializers: dict[str, Any], users: dict[str
     return _Weight(weight, scale, cast, scaler, consumer)
 
 
-def outlier_channels(model: Any, activations: list[str]) -> dict[str, Any]:
+def outlier_channels(model: Any, activations: list[str], tokenizer_file: Path) -> dict[str, Any]:
     """The outlier channels of each activation (:data:`OUTLIER_REACH`), at most :data:`OUTLIERS` (the furthest).
 
     Read off the shipped model itself (float activations) on :data:`CALIBRATION`. The same few channels reach
@@ -263,7 +263,6 @@ def outlier_channels(model: Any, activations: list[str]) -> dict[str, Any]:
     from onnx import TensorProto, helper
     from tokenizers import Tokenizer
 
-    from knowledge.embedding import TOKENIZER_FILE
 
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
@@ -272,7 +271,7 @@ def outlier_channels(model: Any, activations: list[str]) -> dict[str, Any]:
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
     tokenizer.no_padding()  # the file pads to 128 pieces: padding would count as text
     reach: dict[str, Any] = {}
     for sentence in CALIBRATION:
@@ -313,19 +312,21 @@ def _without_nan_guards(nodes: list, outputs: set[str]) -> list:  # type: ignore
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m knowledge.quantize SHIPPED.onnx REWRITTEN.onnx --signed|--unsigned`` (see knowledge.embedding)."""
+    """``python -m knowledge.quantize SHIPPED.onnx REWRITTEN.onnx TOKENIZER.json --signed|--unsigned`` (see
+    knowledge.embedding)."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Rewrite the int8 embedding model for int8 kernels.")
     parser.add_argument("source", type=Path)
     parser.add_argument("target", type=Path)
+    parser.add_argument("tokenizer", type=Path, help="the model's tokenizer.json (to find the outlier channels)")
     parser.add_argument("--signed", dest="signed", action="store_const", const=True, default=None,
                         help="int8 weights (default: as this processor allows)")
     parser.add_argument("--unsigned", dest="signed", action="store_const", const=False,
                         help="uint8 weights with zero point 128 (exact on every processor)")
     args = parser.parse_args(argv)
     signed = signed_weights_exact() if args.signed is None else args.signed
-    args.target.write_bytes(dynamic_int8(args.source, signed=signed))
+    args.target.write_bytes(dynamic_int8(args.source, args.tokenizer, signed=signed))
     return 0
 
 

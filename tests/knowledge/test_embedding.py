@@ -126,8 +126,8 @@ def test_an_unwritable_cache_still_runs_the_rewrite(model_file: Path, tmp_path: 
 def test_the_unsigned_form_for_processors_without_vnni_agrees(model_file: Path, tmp_path: Path) -> None:
     signed = tmp_path / "s8.onnx"
     unsigned = tmp_path / "u8.onnx"
-    signed.write_bytes(quantize.dynamic_int8(model_file, signed=True))
-    unsigned.write_bytes(quantize.dynamic_int8(model_file, signed=False))
+    signed.write_bytes(quantize.dynamic_int8(model_file, embedding.TOKENIZER_FILE, signed=True))
+    unsigned.write_bytes(quantize.dynamic_int8(model_file, embedding.TOKENIZER_FILE, signed=False))
     a = embedding.EmbeddingModel(signed, rewrite=False).embed(SENTENCES)
     b = embedding.EmbeddingModel(unsigned, rewrite=False).embed(SENTENCES)
     assert np.allclose(a, b, atol=1e-4)
