@@ -254,7 +254,7 @@ def outlier_channels(model: Any, activations: list[str], tokenizer_file: Path) -
     """The outlier channels of each activation (:data:`OUTLIER_REACH`), at most :data:`OUTLIERS` (the furthest).
 
     Read off the shipped model itself (float activations) on :data:`CALIBRATION`. The same few channels reach
-    far in every sentence, whatever it says (62, 63 and 99 of most layer outputs): a property of the model,
+    far in every sentence, whatever it says (63 and 99 of most layer outputs): a property of the model,
     not of the text, so a dozen ordinary sentences find them, and the knowledge base plays no part.
     """
     import numpy as np
