@@ -188,28 +188,6 @@ def part_forms() -> list[str]:
     return lines
 
 
-def first_seen(kb: object, questions: list[str]) -> tuple[list[float], list[float]]:
-    """CPU and wall ms of ``Matcher.ask`` for each message asked once of a new matcher: nothing it has seen
-    before helps (no outcome, typo correction or term score kept from an earlier pass), which is what a message
-    nobody has sent yet costs. Two unrelated questions go first: the very first call of a process also pays
-    for numpy's and onnxruntime's first use."""
-    from knowledge import normalise
-    from knowledge.engine import Matcher
-
-    for cached in (normalise.british, normalise.stem, normalise._analyse):  # per-word caches of the process
-        cached.cache_clear()
-    matcher = Matcher(kb)  # type: ignore[arg-type]
-    for text in ("hello", "what is a partnership"):
-        matcher.ask(text)
-    cpu, wall = [], []
-    for text in questions:
-        started, started_cpu = time.perf_counter(), time.process_time()
-        matcher.ask(text)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-        wall.append((time.perf_counter() - started) * 1000)
-    return cpu, wall
-
-
 def part_ask() -> list[str]:
     from knowledge.engine import Matcher
     from knowledge.loader import load_knowledge_base
@@ -239,6 +217,8 @@ def part_ask() -> list[str]:
     long_ones = [q for q in questions if len(q) >= LONG_CHARS]
     rows = []
     loads = [os.getloadavg()[0]]
+    from first_seen import first_seen
+
     cpu, wall = first_seen(kb, questions)
     long_cpu = [ms for ms, q in zip(cpu, questions, strict=True) if len(q) >= LONG_CHARS]
     first = [f"First time each message is seen (a new matcher, every message once, as after a restart; load average "

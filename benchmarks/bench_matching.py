@@ -39,6 +39,8 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from first_seen import first_seen  # noqa: E402
+
 from knowledge import embedding  # noqa: E402
 from knowledge.engine import Matcher  # noqa: E402
 from knowledge.loader import KnowledgeBase, load_knowledge_base  # noqa: E402
@@ -206,29 +208,6 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def latency(kb: KnowledgeBase, questions: list[str], *, by_meaning: bool = True) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU-time ms of ``Matcher.ask`` for each message, asked once of a new matcher.
-
-    New, so that nothing seen before helps (no outcome, typo correction or term score kept from the scoring
-    above): the cost of a message nobody has sent yet. CPU time is what the question costs this process; wall
-    time also counts waiting for a core, which on a machine shared with other work can be several times longer
-    (the engine runs on one thread)."""
-    from knowledge import normalise
-
-    for cached in (normalise.british, normalise.stem, normalise._analyse):  # per-word caches of the process
-        cached.cache_clear()
-    matcher = Matcher(kb, by_meaning=by_meaning)
-    for q in ("hello", "what is a partnership"):  # a process's very first call also pays numpy's first use
-        matcher.ask(q)
-    wall, cpu = [], []
-    for q in questions:
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        matcher.ask(q)
-        cpu.append((time.thread_time() - started_cpu) * 1000)
-        wall.append((time.perf_counter() - started) * 1000)
-    return wall, cpu
-
-
 def summary(wall: list[float], cpu: list[float]) -> str:
     """Table cells: CPU p50 and p99, wall p50, p99 and max."""
     return (f"{statistics.median(cpu):.1f} | {percentile(cpu, 0.99):.1f} | {statistics.median(wall):.1f} | "
@@ -344,10 +323,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name + ", best threshold per set", cells))
 
     questions = list(dict.fromkeys(i.q for items in sets.values() for i in items))
-    wall, cpu = latency(kb, questions)
+    cpu, wall = first_seen(kb, questions)
     long_at = [n for n, q in enumerate(questions) if len(q) >= 300]
     long_wall, long_cpu = [wall[n] for n in long_at], [cpu[n] for n in long_at]
-    words_wall, words_cpu = latency(kb, questions, by_meaning=False)
+    words_cpu, words_wall = first_seen(kb, questions, by_meaning=False)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as empty:
         cold = timed_build(kb, Path(empty))

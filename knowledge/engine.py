@@ -676,7 +676,7 @@ class Matcher:
         """The signals of one entry, with ``fuzzy`` given (its exact value, or an upper bound to rank by)."""
         coverage = self._coverage(query)
         return Signals(float(coverage.phrasing[index]), float(coverage.union[index]), float(coverage.answer[index]),
-                       fuzzy, min(bm25 / query.mass, BM25_CAP) / BM25_CAP, float(coverage.information[index]))
+                       fuzzy, float(bm25_signal(bm25, query.mass)), float(coverage.information[index]))
 
     def _fuzzy_bounds(self, text: str) -> np.ndarray:
         """An upper bound of :meth:`_fuzzy` / 100 for every entry, from the texts' lengths alone.
@@ -722,12 +722,11 @@ class Matcher:
         pool = heapq.nlargest(max(CANDIDATES, limit), bm25.items(), key=lambda item: item[1])
         candidates = np.array([index for index, _ in pool], dtype=np.intp)
         coverage = self._coverage(query)
-        bm25_signal = np.minimum(np.array([score for _, score in pool]) / query.mass, BM25_CAP) / BM25_CAP
-        # combine() for every candidate with rapidfuzz at its bound, in numpy; + 0.01 covers combine's rounding.
-        bounds = 100.0 * np.clip(
-            (W_PHRASING * coverage.phrasing[candidates] + W_UNION * coverage.union[candidates]
-             + W_ANSWER * coverage.answer[candidates] + W_FUZZY * self._fuzzy_bounds(query.text)[candidates]
-             + W_BM25 * bm25_signal) * coverage.information[candidates] ** INFORMATION_POWER, 0.0, 1.0) + 0.01
+        # combine() for every candidate at once, rapidfuzz at its bound; + 0.01 covers combine's rounding.
+        bounds = 100.0 * np.clip(damped_total(
+            coverage.phrasing[candidates], coverage.union[candidates], coverage.answer[candidates],
+            self._fuzzy_bounds(query.text)[candidates], bm25_signal(np.array([score for _, score in pool]), query.mass),
+            coverage.information[candidates]), 0.0, 1.0) + 0.01
         top: list[tuple[float, int, int]] = []  # min-heap of (score, id order, entry index)
         for position in np.argsort(-bounds, kind="stable"):
             if len(top) >= limit and bounds[position] < top[0][0]:
@@ -897,10 +896,23 @@ def combine(s: Signals) -> float:
     The damping is what stops "what time is it" (one common word, "time", fully covered) from looking
     like a perfect match: coverage is relative to the question, information is absolute.
     """
-    total = (W_PHRASING * s.phrasing + W_UNION * s.union + W_ANSWER * s.answer + W_FUZZY * s.fuzzy
-             + W_BM25 * s.bm25)
-    total *= s.information ** INFORMATION_POWER
+    total = damped_total(s.phrasing, s.union, s.answer, s.fuzzy, s.bm25, s.information)
     return round(100.0 * min(max(total, 0.0), 1.0), 2)
+
+
+Number = float | np.ndarray
+
+
+def damped_total(phrasing: Number, union: Number, answer: Number, fuzzy: Number, bm25: Number,
+                 information: Number) -> Number:
+    """:func:`combine` before it is clamped and rounded, for one entry's signals or for arrays of many."""
+    total = W_PHRASING * phrasing + W_UNION * union + W_ANSWER * answer + W_FUZZY * fuzzy + W_BM25 * bm25
+    return total * information ** INFORMATION_POWER
+
+
+def bm25_signal(bm25: Number, mass: float) -> Number:
+    """The BM25 signal (0-1) of a BM25 score, or of an array of them, for a question of IDF mass ``mass``."""
+    return np.minimum(bm25 / mass, BM25_CAP) / BM25_CAP
 
 
 def _linked(a: Entry, b: Entry) -> bool:
